@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CohortsConfig(AppConfig):
+    name = "cohorts"
+    verbose_name = _("Waves and participants")
+    default_auto_field = "django.db.models.BigAutoField"

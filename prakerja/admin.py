@@ -1,0 +1,83 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from prakerja.models import AuditEntry, Notification, User
+
+
+class ReadOnlyAdminMixin:
+    """For records nobody edits from the console (audit, ledger, outbox)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "first_name", "last_name", "is_staff", "is_active", "date_joined"]
+    list_filter = ["is_staff", "is_superuser", "is_active", "groups", "language"]
+    search_fields = ["email", "first_name", "last_name"]
+    show_full_result_count = False
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        (_("Personal info"), {"fields": ("first_name", "last_name", "language")}),
+        (
+            _("Permissions"),
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+    readonly_fields = ["last_login", "date_joined"]
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["created_at", "actor_repr", "action", "target_type", "target_repr"]
+    list_filter = ["action", "target_type"]
+    search_fields = ["actor_repr", "action", "target_id"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    fields = ["created_at", "actor_repr", "action", "target_type", "target_id", "target_repr", "data"]
+    readonly_fields = fields
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["created_at", "channel", "masked_recipient", "subject", "status", "attempts", "sent_at"]
+    list_filter = ["status", "channel"]
+    show_full_result_count = False
+    fields = [
+        "created_at",
+        "channel",
+        "masked_recipient",
+        "subject",
+        "visible_body",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+        "last_error",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=_("recipient"))
+    def masked_recipient(self, obj):
+        value = obj.recipient
+        if "@" in value:
+            name, _at, domain = value.partition("@")
+            return f"{name[:2]}\u2022\u2022\u2022@{domain}"
+        return f"{value[:5]}\u2022\u2022\u2022\u2022{value[-3:]}"
+
+    @admin.display(description=_("message"))
+    def visible_body(self, obj):
+        if obj.sensitive:
+            return _("(one-time code or link: not shown)")
+        return obj.body

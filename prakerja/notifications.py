@@ -1,0 +1,181 @@
+"""The notification outbox: every email and SMS the programme sends.
+
+Callers queue a message inside their own transaction; a task sends it after
+commit. Delivery is at least once: a worker that dies mid-send leaves the row
+in SENDING, and the sweeper puts it back in the queue after
+``NOTIFICATION_STUCK_AFTER_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from prakerja.enums import NotificationChannel, NotificationStatus
+from prakerja.models import Notification
+from prakerja.sms import SmsError, send_sms
+
+logger = logging.getLogger(__name__)
+
+SWEEP_BATCH = 2000
+TASK_BATCH = 100
+
+
+def _enqueue(ids: list[int]) -> None:
+    from prakerja.tasks import notifications_send_batch
+
+    for start in range(0, len(ids), TASK_BATCH):
+        notifications_send_batch.delay(ids[start : start + TASK_BATCH])
+
+
+def notification_queue(
+    *,
+    channel: str,
+    recipient: str,
+    body: str,
+    subject: str = "",
+    user=None,
+    idempotency_key: str | None = None,
+    sensitive: bool = False,
+) -> Notification:
+    """Queue one message. With an ``idempotency_key`` a repeat returns the first row."""
+    if idempotency_key:
+        existing = Notification.objects.filter(idempotency_key=idempotency_key).first()
+        if existing:
+            return existing
+    try:
+        with transaction.atomic():
+            notification = Notification.objects.create(
+                channel=channel,
+                recipient=recipient,
+                subject=subject[:200],
+                body=body,
+                user=user,
+                idempotency_key=idempotency_key,
+                sensitive=sensitive,
+            )
+    except IntegrityError:
+        if not idempotency_key:
+            raise
+        return Notification.objects.get(idempotency_key=idempotency_key)
+    transaction.on_commit(lambda: _enqueue([notification.id]))
+    return notification
+
+
+def render_message(template: str, context: dict, *, language: str) -> tuple[str, str, str]:
+    """Render ``notifications/<template>`` in ``language``: (subject, email body, sms body).
+
+    Each template has ``.subject.txt``, ``.email.txt`` and ``.sms.txt`` parts.
+    """
+    with translation.override(language):
+        subject = render_to_string(f"notifications/{template}.subject.txt", context).strip()
+        email_body = render_to_string(f"notifications/{template}.email.txt", context).strip()
+        sms_body = render_to_string(f"notifications/{template}.sms.txt", context).strip()
+    return subject, email_body, sms_body
+
+
+def notify_user(
+    *,
+    user,
+    template: str,
+    context: dict | None = None,
+    phone: str | None = None,
+    channels: Iterable[str] = (NotificationChannel.EMAIL, NotificationChannel.SMS),
+    idempotency_key: str | None = None,
+) -> list[Notification]:
+    """Queue a templated message to a user by email and, given a phone, SMS, in their language."""
+    context = {"user": user, "site_url": settings.SITE_URL, **(context or {})}
+    subject, email_body, sms_body = render_message(template, context, language=user.language or "id")
+    subject = f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}"
+    queued = []
+    for channel in channels:
+        key = f"{idempotency_key}:{channel}" if idempotency_key else None
+        if channel == NotificationChannel.EMAIL and user.email:
+            queued.append(
+                notification_queue(
+                    channel=channel,
+                    recipient=user.email,
+                    subject=subject,
+                    body=email_body,
+                    user=user,
+                    idempotency_key=key,
+                )
+            )
+        elif channel == NotificationChannel.SMS and phone:
+            queued.append(
+                notification_queue(
+                    channel=channel, recipient=phone, body=sms_body, user=user, idempotency_key=key
+                )
+            )
+    return queued
+
+
+def _deliver(notification: Notification) -> None:
+    if notification.channel == NotificationChannel.EMAIL:
+        EmailMessage(
+            subject=notification.subject,
+            body=notification.body,
+            to=[notification.recipient],
+        ).send()
+    elif notification.channel == NotificationChannel.SMS:
+        send_sms(to=notification.recipient, body=notification.body)
+    else:
+        raise SmsError(f"unknown channel {notification.channel}", transient=False)
+
+
+def _retry_delay(attempts: int) -> timedelta:
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+
+
+def notification_send(*, notification_id: int) -> str:
+    """Send one queued message; returns the resulting status. Safe to run twice."""
+    now = timezone.now()
+    claimed = Notification.objects.filter(
+        id=notification_id, status=NotificationStatus.QUEUED, next_attempt_at__lte=now
+    ).update(status=NotificationStatus.SENDING, sending_started_at=now, attempts=F("attempts") + 1)
+    if not claimed:
+        return "skipped"
+    notification = Notification.objects.get(id=notification_id)
+    try:
+        _deliver(notification)
+    except (TimeoutError, SmsError, smtplib.SMTPException, OSError) as exc:
+        transient = getattr(exc, "transient", True) and not isinstance(exc, smtplib.SMTPRecipientsRefused)
+        give_up = not transient or notification.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS
+        status = NotificationStatus.FAILED if give_up else NotificationStatus.QUEUED
+        Notification.objects.filter(id=notification.id, status=NotificationStatus.SENDING).update(
+            status=status,
+            last_error=f"{exc.__class__.__name__}: {exc}"[:1000],
+            next_attempt_at=now + _retry_delay(notification.attempts),
+        )
+        logger.warning("notification %s attempt %s failed: %s", notification.id, notification.attempts, exc)
+        return status
+    update = {"status": NotificationStatus.SENT, "sent_at": timezone.now(), "last_error": ""}
+    if notification.sensitive:
+        update["body"] = ""
+    Notification.objects.filter(id=notification.id, status=NotificationStatus.SENDING).update(**update)
+    return NotificationStatus.SENT
+
+
+def notifications_sweep() -> dict[str, int]:
+    """Requeue rows stuck in SENDING and enqueue everything that is due."""
+    now = timezone.now()
+    stuck_before = now - timedelta(seconds=settings.NOTIFICATION_STUCK_AFTER_SECONDS)
+    requeued = Notification.objects.filter(
+        status=NotificationStatus.SENDING, sending_started_at__lt=stuck_before
+    ).update(status=NotificationStatus.QUEUED, next_attempt_at=now)
+    due = list(
+        Notification.objects.filter(status=NotificationStatus.QUEUED, next_attempt_at__lte=now)
+        .order_by("next_attempt_at")
+        .values_list("id", flat=True)[:SWEEP_BATCH]
+    )
+    _enqueue(due)
+    return {"requeued": requeued, "enqueued": len(due)}

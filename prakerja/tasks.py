@@ -1,0 +1,20 @@
+import logging
+
+from celery import shared_task
+
+from prakerja.notifications import notification_send, notifications_sweep
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="prakerja.notifications_send_batch", ignore_result=True)
+def notifications_send_batch(notification_ids: list[int]) -> None:
+    for notification_id in notification_ids:
+        notification_send(notification_id=notification_id)
+
+
+@shared_task(name="prakerja.notifications_sweep", ignore_result=True)
+def notifications_sweep_task() -> None:
+    result = notifications_sweep()
+    if any(result.values()):
+        logger.info("notifications sweep: %s", result)

@@ -1,0 +1,20 @@
+from django import template
+
+from prakerja.masking import mask_identifier
+from prakerja.money import format_rupiah
+
+register = template.Library()
+
+
+@register.filter
+def rupiah(amount):
+    """``{{ 1000000|rupiah }}`` -> ``Rp1.000.000``."""
+    if amount is None or amount == "":
+        return ""
+    return format_rupiah(int(amount))
+
+
+@register.filter
+def masked(value):
+    """``{{ nik|masked }}`` -> ``3275••••••••0001``."""
+    return mask_identifier(value)

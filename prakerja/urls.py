@@ -1,0 +1,21 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from prakerja import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("bahasa/", views.set_language, name="set_language"),
+    path("dasbor/", views.dashboard, name="dashboard"),
+    path("privasi/", views.privacy, name="privacy"),
+    path("bantuan/", views.help_page, name="help"),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("", include("registration.urls")),
+    path("", include("kyc.urls")),
+    path("", include("disbursement.urls")),
+    path("", include("cohorts.urls")),
+    path("", include("marketplace.urls")),
+    path("", include("surveys.urls")),
+]

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import logging
+
+import redis
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+from django.views.i18n import set_language as django_set_language
+
+from prakerja import dashboard as dashboard_hooks
+
+logger = logging.getLogger(__name__)
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "prakerja/home.html")
+
+
+def privacy(request: HttpRequest) -> HttpResponse:
+    return render(request, "prakerja/privacy.html")
+
+
+def help_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "prakerja/help.html")
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's language switch, plus remembering the choice on the account."""
+    response = django_set_language(request)
+    language = request.POST.get("language")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        get_user_model().objects.filter(pk=request.user.pk).update(language=language)
+    return response
+
+
+@login_required
+@never_cache
+def dashboard(request: HttpRequest) -> HttpResponse:
+    steps, panels = dashboard_hooks.collect(request)
+    context = {
+        "steps": steps,
+        "panels": panels,
+        "next_step": dashboard_hooks.next_step(steps),
+        "fingerprint": dashboard_hooks.fingerprint(steps),
+        "polls": any(step.polls for step in steps),
+    }
+    if request.GET.get("fragment") == "timeline":
+        return render(request, "prakerja/_dashboard_body.html", context)
+    return render(request, "prakerja/dashboard.html", context)
+
+
+def _database_status() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:  # noqa: BLE001 - any failure means "down"
+        logger.warning("healthz: database down: %s", exc.__class__.__name__)
+        return "down"
+    return "ok"
+
+
+def _broker_status() -> str:
+    if not settings.REDIS_URL:
+        return "embedded"
+    try:
+        client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
+        client.ping()
+    except redis.RedisError as exc:
+        logger.warning("healthz: broker down: %s", exc.__class__.__name__)
+        return "down"
+    return "ok"
+
+
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    checks = {"database": _database_status(), "broker": _broker_status()}
+    healthy = all(value != "down" for value in checks.values())
+    return JsonResponse({"status": "ok" if healthy else "down", **checks}, status=200 if healthy else 503)

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SurveysConfig(AppConfig):
+    name = "surveys"
+    verbose_name = _("Ratings and surveys")
+    default_auto_field = "django.db.models.BigAutoField"

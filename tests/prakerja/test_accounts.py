@@ -1,0 +1,114 @@
+import re
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
+from django.core import mail
+from django.urls import reverse
+
+from prakerja.models import Notification
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "kopi-tubruk-2026-pagi"
+
+
+def _signup(client, django_capture_on_commit_callbacks, email="siti@example.id", password=PASSWORD):
+    with django_capture_on_commit_callbacks(execute=True):
+        return client.post(
+            reverse("account_signup"),
+            {"email": email, "password1": password, "password2": password},
+        )
+
+
+def test_signup_verify_email_then_login(client, django_capture_on_commit_callbacks):
+    response = _signup(client, django_capture_on_commit_callbacks)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("account_email_verification_sent")
+
+    user = get_user_model().objects.get(email="siti@example.id")
+    assert user.password.startswith("md5$")  # tests use the fast hasher; production uses argon2
+    assert EmailAddress.objects.get(user=user).verified is False
+
+    # The verification email went through the outbox and was sent.
+    notification = Notification.objects.get(recipient="siti@example.id")
+    assert notification.status == "sent"
+    assert notification.body == ""  # the one-time link is erased after sending
+    assert len(mail.outbox) == 1
+    link = re.search(r"http://testserver(/accounts/confirm-email/[^\s]+/)", mail.outbox[0].body).group(1)
+
+    # Mandatory verification: logging in before confirming is refused.
+    client.logout()
+    response = client.post(reverse("account_login"), {"login": "siti@example.id", "password": PASSWORD})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("account_email_verification_sent")
+
+    response = client.post(link)
+    assert response.status_code == 302
+    assert EmailAddress.objects.get(user=user).verified is True
+
+    client.logout()
+    response = client.post(reverse("account_login"), {"login": "siti@example.id", "password": PASSWORD})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("dashboard")
+    response = client.get(reverse("dashboard"))
+    assert response.status_code == 200
+    assert "siti@example.id" in response.content.decode()
+
+
+def test_signup_language_is_remembered_for_later_messages(client, django_capture_on_commit_callbacks):
+    client.cookies["prakerja_language"] = "en"
+    _signup(client, django_capture_on_commit_callbacks, email="made@example.id")
+    assert get_user_model().objects.get(email="made@example.id").language == "en"
+    assert "Please Confirm Your Email Address" in mail.outbox[0].subject
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("pendek123", "Kata sandi terlalu pendek. Harus mengandung setidaknya 12 karakter."),
+        ("password1234", "Kata sandi ini terlalu umum."),
+        ("123456789012345", "Kata sandi ini seluruhnya terdiri dari angka."),
+    ],
+)
+def test_weak_passwords_are_refused_with_an_indonesian_reason(
+    client, django_capture_on_commit_callbacks, password, message
+):
+    response = _signup(client, django_capture_on_commit_callbacks, password=password)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not get_user_model().objects.filter(email="siti@example.id").exists()
+
+
+def test_password_reset_email_goes_through_outbox(client, django_capture_on_commit_callbacks):
+    user = get_user_model().objects.create_user(email="ayu@example.id", password=PASSWORD)
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("account_reset_password"), {"email": "ayu@example.id"})
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1
+    assert "/accounts/password/reset/key/" in mail.outbox[0].body
+
+
+def test_failed_logins_are_rate_limited_per_account(client):
+    get_user_model().objects.create_user(email="rudi@example.id", password=PASSWORD)
+    bodies = [
+        client.post(
+            reverse("account_login"), {"login": "rudi@example.id", "password": "salah-sekali-123"}
+        ).content.decode()
+        for _ in range(6)
+    ]
+    blocked = "Terlalu banyak percobaan masuk yang gagal. Coba lagi nanti."
+    # allauth's "login_failed" limit: 5 failures per 5 minutes per account.
+    assert [blocked in body for body in bodies] == [False] * 5 + [True]
+    # Even the right password is refused while the limit holds.
+    body = client.post(
+        reverse("account_login"), {"login": "rudi@example.id", "password": PASSWORD}
+    ).content.decode()
+    assert blocked in body
+
+
+def test_dashboard_requires_login(client):
+    response = client.get(reverse("dashboard"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))
