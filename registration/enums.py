@@ -1,0 +1,41 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+
+class Gender(models.TextChoices):
+    MALE = "M", _("Male")
+    FEMALE = "F", _("Female")
+
+
+class Education(models.TextChoices):
+    NONE = "none", _("Did not finish primary school")
+    SD = "sd", _("Primary school (SD)")
+    SMP = "smp", _("Junior high school (SMP)")
+    SMA = "sma", _("Senior high school (SMA/SMK)")
+    D3 = "d3", _("Diploma (D1-D3)")
+    S1 = "s1", _("Bachelor (D4/S1)")
+    S2 = "s2", _("Master or doctorate (S2/S3)")
+
+
+class EmploymentStatus(models.TextChoices):
+    NOT_WORKING = "not_working", _("Not working")
+    LAID_OFF = "laid_off", _("Laid off (PHK)")
+    FURLOUGHED = "furloughed", _("Furloughed (dirumahkan)")
+    INFORMAL = "informal", _("Informal worker")
+    MICRO_BUSINESS = "micro_business", _("Micro or small business owner")
+    EMPLOYED = "employed", _("Employed")
+
+
+class CivilRegistryStatus(models.TextChoices):
+    NOT_CHECKED = "not_checked", pgettext_lazy("civil registry", "Not checked yet")
+    PENDING = "pending", pgettext_lazy("civil registry", "Being checked")
+    VERIFIED = "verified", pgettext_lazy("civil registry", "Verified")
+    MISMATCH = "mismatch", pgettext_lazy("civil registry", "Data does not match")
+    NOT_FOUND = "not_found", pgettext_lazy("civil registry", "NIK not found")
+    UNAVAILABLE = "unavailable", pgettext_lazy("civil registry", "Registry unavailable, retrying")
+
+
+class Channel(models.TextChoices):
+    ONLINE = "online", pgettext_lazy("registration channel", "Online")
+    OFFLINE = "offline", pgettext_lazy("registration channel", "Offline (Disnaker)")
