@@ -241,6 +241,8 @@ SMS_HTTP_TIMEOUT = env_float("SMS_HTTP_TIMEOUT", 10.0)
 SMS_SENDER_ID = env_str("SMS_SENDER_ID", "PRAKERJA")
 NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 6)
 NOTIFICATION_STUCK_AFTER_SECONDS = env_int("NOTIFICATION_STUCK_AFTER_SECONDS", 600)
+# How many due messages one sweep (every minute) dispatches to the workers.
+NOTIFICATION_SWEEP_BATCH = env_int("NOTIFICATION_SWEEP_BATCH", 50_000)
 
 # --- Security ---------------------------------------------------------------
 SECURE_HTTPS = env_bool("SECURE_HTTPS", False)
