@@ -115,13 +115,16 @@ def nik_parse(value: str, *, today: datetime.date | None = None) -> NikInfo:
     today = today or timezone.localdate()
     nik = nik_clean(value)
     info = NikInfo(nik=nik)
+    if not nik:
+        info.errors.append("length")
+        return info
     try:
         stdnum_nik.validate(nik)
+    except stdnum_exceptions.InvalidLength:  # a subclass of InvalidFormat: first
+        info.errors.append("length")
+        return info
     except stdnum_exceptions.InvalidFormat:
         info.errors.append("not_digits")
-        return info
-    except stdnum_exceptions.InvalidLength:
-        info.errors.append("length")
         return info
     except stdnum_exceptions.ValidationError:
         # stdnum's date and region checks: ours below are stricter and complete.

@@ -13,8 +13,8 @@ logger = logging.getLogger(__name__)
 
 
 def civil_retry_delay(retries: int) -> int:
-    """30 s, 60 s, 120 s, ... capped at one hour."""
-    return min(30 * 2**retries, 3600)
+    """30 s, 60 s, 120 s, ... (CIVIL_REGISTRY_RETRY_BASE_SECONDS doubling) capped at one hour."""
+    return min(settings.CIVIL_REGISTRY_RETRY_BASE_SECONDS * 2**retries, 3600)
 
 
 @shared_task(bind=True, name="registration.civil_check", ignore_result=True, max_retries=None)
