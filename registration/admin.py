@@ -184,18 +184,14 @@ class ApplicantResource(MaskingResourceMixin, resources.ModelResource):
         return Applicant.objects.select_related("user", "province", "regency")
 
 
-class SixteenDigitsWidget(widgets.CharWidget):
-    def __init__(self, label: str):
-        super().__init__()
-        self.label = label
+class DigitsWidget(widgets.CharWidget):
+    """Spaces, dots and dashes removed; the model's validators then check the 16 digits."""
 
     def clean(self, value, row=None, **kwargs):
-        text = "".join(ch for ch in str(value or "") if ch not in " .-")
+        text = str(value if value is not None else "").strip()
         if text.endswith(".0"):
             text = text[:-2]
-        if not SIXTEEN_DIGITS.match(text):
-            raise ValueError(gettext("%(label)s must be exactly 16 digits.") % {"label": self.label})
-        return text
+        return "".join(ch for ch in text if ch not in " .-")
 
 
 class FlexibleDateWidget(widgets.Widget):
@@ -228,8 +224,8 @@ class GenderWidget(widgets.Widget):
 
 
 class CivilRecordResource(MaskingResourceMixin, resources.ModelResource):
-    nik = IdentifierField(attribute="nik", column_name="nik", widget=SixteenDigitsWidget("NIK"))
-    kk_number = IdentifierField(attribute="kk_number", column_name="no_kk", widget=SixteenDigitsWidget("KK"))
+    nik = IdentifierField(attribute="nik", column_name="nik", widget=DigitsWidget())
+    kk_number = IdentifierField(attribute="kk_number", column_name="no_kk", widget=DigitsWidget())
     full_name = fields.Field(attribute="full_name", column_name="nama")
     birth_place = fields.Field(attribute="birth_place", column_name="tempat_lahir")
     birth_date = fields.Field(attribute="birth_date", column_name="tanggal_lahir", widget=FlexibleDateWidget())

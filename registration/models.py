@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -16,6 +17,12 @@ from registration.enums import (
     ImportStatus,
     ScreeningCategory,
     ScreeningKind,
+)
+
+
+SIXTEEN_DIGITS_NIK = RegexValidator(r"^\d{16}$", _("A NIK has exactly 16 digits (0-9)."), code="nik")
+SIXTEEN_DIGITS_KK = RegexValidator(
+    r"^\d{16}$", _("A family card (KK) number has exactly 16 digits."), code="kk_number"
 )
 
 
@@ -272,8 +279,8 @@ class CivilRecord(models.Model):
     from CSV/XLSX files in the console.
     """
 
-    nik = models.CharField(_("NIK"), max_length=16, unique=True)
-    kk_number = models.CharField(_("family card number (KK)"), max_length=16)
+    nik = models.CharField(_("NIK"), max_length=16, unique=True, validators=[SIXTEEN_DIGITS_NIK])
+    kk_number = models.CharField(_("family card number (KK)"), max_length=16, validators=[SIXTEEN_DIGITS_KK])
     full_name = models.CharField(_("full name"), max_length=150)
     birth_place = models.CharField(_("place of birth"), max_length=100, blank=True)
     birth_date = models.DateField(_("date of birth"))
