@@ -298,6 +298,8 @@ def _validate_offline(job: ImportJob, rows: Iterator[Row], errors: RowErrors, pr
             if phone in taken_phones:
                 errors.add(row, "no_hp", _("This mobile number is already verified by another applicant."))
                 bad = True
+            if bad:
+                continue
             kk_counts[kk] += 1
             if existing_kk[kk] + kk_counts[kk] > limit:
                 errors.add(
@@ -305,9 +307,8 @@ def _validate_offline(job: ImportJob, rows: Iterator[Row], errors: RowErrors, pr
                     "no_kk",
                     _("More than %(limit)d applicants with this family card number.") % {"limit": limit},
                 )
-                bad = True
-            if not bad:
-                valid.append(row)
+                continue
+            valid.append(row)
         pending.clear()
 
     for row in rows:
@@ -447,6 +448,7 @@ def import_job_validate(*, job_id: int) -> str:
         except ImportFileError as exc:
             return _fail(job, str(exc))
     total = valid + len(errors.rows)
+    errors.items.sort(key=lambda item: item["row"])
     ImportJob.objects.filter(pk=job.pk, status=ImportStatus.VALIDATING).update(
         status=ImportStatus.VALIDATED,
         total_rows=total,
