@@ -19,7 +19,6 @@ from registration.enums import (
     ScreeningKind,
 )
 
-
 SIXTEEN_DIGITS_NIK = RegexValidator(r"^\d{16}$", _("A NIK has exactly 16 digits (0-9)."), code="nik")
 SIXTEEN_DIGITS_KK = RegexValidator(
     r"^\d{16}$", _("A family card (KK) number has exactly 16 digits."), code="kk_number"

@@ -1,6 +1,5 @@
 """The officers' console: masking, search, filters, actions, query counts, exports."""
 
-import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -8,7 +7,7 @@ from django.urls import reverse
 
 from prakerja.models import AuditEntry
 from registration.enums import CivilRegistryStatus
-from registration.models import Applicant, CivilRecord
+from registration.models import CivilRecord
 from tests.factories import ApplicantFactory
 from tests.registration.factories import CivilRecordFactory, disnaker_user, officer
 

@@ -10,7 +10,12 @@ from prakerja.models import AuditEntry
 from registration import imports
 from registration.enums import ImportStatus, ScreeningCategory, ScreeningKind
 from registration.models import Applicant, ImportJob, ScreeningEntry
-from registration.services import applicant_eligibility, screening_apply, screening_apply_all, screening_list_activate
+from registration.services import (
+    applicant_eligibility,
+    screening_apply,
+    screening_apply_all,
+    screening_list_activate,
+)
 from tests.factories import ApplicantFactory
 from tests.registration.factories import ScreeningListFactory, officer
 
