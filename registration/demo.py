@@ -52,7 +52,7 @@ def _profile(name, gender, birth, district, serial, kk) -> ProfileInput:
         birth_place="Bandung",
         birth_date=birth_date,
         gender=gender,
-        address="Jl. Contoh No. %d, RT 01/RW 02" % serial,
+        address=f"Jl. Contoh No. {serial}, RT 01/RW 02",
         district_code=district,
         education=Education.SMA,
         employment_status=EmploymentStatus.LAID_OFF,
