@@ -97,7 +97,11 @@ def _wait_message(seconds: int) -> str:
 
 def _check_limit(queryset, *, limit: int, window: timedelta, now: datetime, code: str, message: str) -> None:
     since = now - window
-    recent = list(queryset.filter(created_at__gt=since).order_by("-created_at").values_list("created_at", flat=True)[:limit])
+    recent = list(
+        queryset.filter(created_at__gt=since)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)[:limit]
+    )
     if len(recent) >= limit:
         # The oldest of the last ``limit`` codes leaves the window first.
         retry_after = int((recent[-1] + window - now).total_seconds()) + 1
@@ -130,7 +134,9 @@ def otp_send(*, user, phone: str, purpose: str, language: str | None = None) -> 
         codes = OneTimeCode.objects.all()
         last = codes.filter(user=user, purpose=purpose).order_by("-created_at").first()
         if last is not None:
-            wait = int((last.created_at + timedelta(seconds=settings.OTP_RESEND_SECONDS) - now).total_seconds())
+            wait = int(
+                (last.created_at + timedelta(seconds=settings.OTP_RESEND_SECONDS) - now).total_seconds()
+            )
             if wait > 0:
                 raise OtpError("resend_too_soon", _wait_message(wait), retry_after=wait)
         for window, per_phone, per_user in (

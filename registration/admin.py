@@ -228,7 +228,9 @@ class CivilRecordResource(MaskingResourceMixin, resources.ModelResource):
     kk_number = IdentifierField(attribute="kk_number", column_name="no_kk", widget=DigitsWidget())
     full_name = fields.Field(attribute="full_name", column_name="nama")
     birth_place = fields.Field(attribute="birth_place", column_name="tempat_lahir")
-    birth_date = fields.Field(attribute="birth_date", column_name="tanggal_lahir", widget=FlexibleDateWidget())
+    birth_date = fields.Field(
+        attribute="birth_date", column_name="tanggal_lahir", widget=FlexibleDateWidget()
+    )
     gender = fields.Field(attribute="gender", column_name="jenis_kelamin", widget=GenderWidget())
 
     class Meta:
@@ -328,7 +330,16 @@ class ApplicantAdmin(MaskingAdminMixin, ExportMixin, admin.ModelAdmin):
         ),
         (
             _("Account and contact"),
-            {"fields": ["user_email", "display_phone", "phone_verified_at", "channel", "registered_by", "claimed_at"]},
+            {
+                "fields": [
+                    "user_email",
+                    "display_phone",
+                    "phone_verified_at",
+                    "channel",
+                    "registered_by",
+                    "claimed_at",
+                ]
+            },
         ),
         (_("Address"), {"fields": ["address", "province", "regency", "district"]}),
         (
@@ -348,7 +359,16 @@ class ApplicantAdmin(MaskingAdminMixin, ExportMixin, admin.ModelAdmin):
         (_("Civil registry"), {"fields": ["civil_status", "civil_checked_at", "civil_mismatch_fields"]}),
         (
             _("Lists"),
-            {"fields": ["is_excluded", "exclusion_reason", "exclusion_list", "is_priority", "priority_source", "priority_list"]},
+            {
+                "fields": [
+                    "is_excluded",
+                    "exclusion_reason",
+                    "exclusion_list",
+                    "is_priority",
+                    "priority_source",
+                    "priority_list",
+                ]
+            },
         ),
         (_("History"), {"fields": ["created_at", "updated_at", "history"]}),
     ]
@@ -438,7 +458,9 @@ class ApplicantAdmin(MaskingAdminMixin, ExportMixin, admin.ModelAdmin):
     def reapply_screening_lists(self, request, queryset):
         ids = list(queryset.values_list("pk", flat=True)[:10_000])
         counts = services.screening_apply(applicant_ids=ids)
-        audit_log(actor=request.user, action="registration.screening_apply", data={"applicants": len(ids), **counts})
+        audit_log(
+            actor=request.user, action="registration.screening_apply", data={"applicants": len(ids), **counts}
+        )
         self.message_user(request, gettext("Lists re-applied: %(counts)s") % {"counts": counts})
 
 
@@ -457,7 +479,15 @@ class CivilRecordAdmin(MaskingAdminMixin, ImportExportModelAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is not None and not can_see_full_nik(request.user):
-            return ["display_nik", "display_kk", "full_name", "birth_place", "birth_date", "gender", "updated_at"]
+            return [
+                "display_nik",
+                "display_kk",
+                "full_name",
+                "birth_place",
+                "birth_date",
+                "gender",
+                "updated_at",
+            ]
         return ["nik", "kk_number", "full_name", "birth_place", "birth_date", "gender"]
 
     def get_readonly_fields(self, request, obj=None):
@@ -530,7 +560,11 @@ class ScreeningListAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("import"))
     def import_link(self, obj):
-        return format_html('<a href="{}">{}</a>', reverse("admin:registration_screeninglist_import", args=[obj.pk]), gettext("Import NIKs"))
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:registration_screeninglist_import", args=[obj.pk]),
+            gettext("Import NIKs"),
+        )
 
     def get_urls(self):
         return [
@@ -579,9 +613,13 @@ class ScreeningListAdmin(admin.ModelAdmin):
         if not self.has_change_permission(request, job.screening_list):
             return redirect("admin:index")
         if request.method == "POST":
-            if request.POST.get("action") == "confirm" and imports.import_job_confirm(job=job, actor=request.user):
+            if request.POST.get("action") == "confirm" and imports.import_job_confirm(
+                job=job, actor=request.user
+            ):
                 messages.success(request, gettext("The import has started."))
-            elif request.POST.get("action") == "cancel" and imports.import_job_cancel(job=job, actor=request.user):
+            elif request.POST.get("action") == "cancel" and imports.import_job_cancel(
+                job=job, actor=request.user
+            ):
                 messages.info(request, gettext("The import is cancelled. The list is unchanged."))
             return redirect("admin:registration_screeninglist_import_job", job_id=job.pk)
         context = {
@@ -613,7 +651,16 @@ class ScreeningListAdmin(admin.ModelAdmin):
 
 @admin.register(ImportJob)
 class ImportJobAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "kind", "original_name", "status", "valid_rows", "error_count", "created_by", "province"]
+    list_display = [
+        "created_at",
+        "kind",
+        "original_name",
+        "status",
+        "valid_rows",
+        "error_count",
+        "created_by",
+        "province",
+    ]
     list_filter = ["kind", "status", "province"]
     list_select_related = ["created_by", "province"]
     show_full_result_count = False

@@ -29,13 +29,20 @@ def civil_step(applicant) -> Step:
     if status is None or not applicant.profile_completed_at:
         return Step(key="nik_check", title=title, status=StepStatus.LOCKED, detail=_("After your profile."))
     if status == CivilRegistryStatus.VERIFIED:
-        return Step(key="nik_check", title=title, status=StepStatus.DONE, detail=_("Your identity matches Dukcapil's records."))
+        return Step(
+            key="nik_check",
+            title=title,
+            status=StepStatus.DONE,
+            detail=_("Your identity matches Dukcapil's records."),
+        )
     if status in (CivilRegistryStatus.PENDING, CivilRegistryStatus.NOT_CHECKED):
         return Step(
             key="nik_check",
             title=title,
             status=StepStatus.WAITING,
-            detail=_("We are checking your NIK, family card number, name and date of birth. This usually takes a few minutes; this page updates by itself."),
+            detail=_(
+                "We are checking your NIK, family card number, name and date of birth. This usually takes a few minutes; this page updates by itself."
+            ),
             polls=True,
         )
     if status == CivilRegistryStatus.UNAVAILABLE:
@@ -43,11 +50,17 @@ def civil_step(applicant) -> Step:
             key="nik_check",
             title=title,
             status=StepStatus.WAITING,
-            detail=_("The civil registry is busy right now. We try again automatically; you do not need to do anything."),
+            detail=_(
+                "The civil registry is busy right now. We try again automatically; you do not need to do anything."
+            ),
             polls=True,
         )
     if status == CivilRegistryStatus.MISMATCH:
-        fields = [str(MISMATCH_FIELD_LABELS[name]()) for name in applicant.civil_mismatch_fields if name in MISMATCH_FIELD_LABELS]
+        fields = [
+            str(MISMATCH_FIELD_LABELS[name]())
+            for name in applicant.civil_mismatch_fields
+            if name in MISMATCH_FIELD_LABELS
+        ]
         detail = _(
             "Your %(fields)s does not match Dukcapil's records. Correct it exactly as on your KTP and family card. "
             "If Dukcapil's data is wrong, update it first at your local Dukcapil office."
@@ -84,7 +97,8 @@ def dashboard_steps(request) -> list[Step]:
                 key="profile",
                 title=_("Profile completed"),
                 status=StepStatus.DONE,
-                detail=_("NIK %(nik)s, %(regency)s") % {"nik": applicant.masked_nik, "regency": applicant.regency},
+                detail=_("NIK %(nik)s, %(regency)s")
+                % {"nik": applicant.masked_nik, "regency": applicant.regency},
                 action_url=reverse("registration:profile_detail"),
                 action_label=_("See my data"),
             )
@@ -95,7 +109,9 @@ def dashboard_steps(request) -> list[Step]:
                 key="profile",
                 title=_("Complete your profile"),
                 status=StepStatus.CURRENT,
-                detail=_("Your NIK, family card number and address, as on your KTP. It takes about 5 minutes."),
+                detail=_(
+                    "Your NIK, family card number and address, as on your KTP. It takes about 5 minutes."
+                ),
                 action_url=reverse("registration:profile"),
                 action_label=_("Fill in my profile"),
             )

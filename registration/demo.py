@@ -31,13 +31,83 @@ def _nik(district: str, birth: datetime.date, gender: str, serial: int) -> str:
 
 # email, name, gender, birth date, district, serial, KK, phone, state
 PEOPLE = [
-    ("peserta@prakerja.test", "Dewi Anggraini", "F", (1994, 7, 21), "32.75.01", 1, "3275010101150001", "+6281100000001", "verified"),
-    ("profil.belum@demo.prakerja.test", "Rudi Hartono", "M", (1990, 1, 5), "32.04.05", 2, "", "", "no_profile"),
-    ("hp.belum@demo.prakerja.test", "Agus Salim", "M", (1988, 9, 30), "32.04.05", 3, "3204050101150003", "", "phone_missing"),
-    ("nik.tidaksesuai@demo.prakerja.test", "Sri Wahyuni", "F", (1997, 2, 11), "32.73.01", 4, "3273010101150004", "+6281100000004", "mismatch"),
-    ("terverifikasi@demo.prakerja.test", "Yusuf Maulana", "M", (1999, 12, 1), "31.71.01", 5, "3171010101150005", "+6281100000005", "verified"),
-    ("dikecualikan@demo.prakerja.test", "Bambang Sutrisno", "M", (1985, 4, 17), "33.74.01", 6, "3374010101150006", "+6281100000006", "excluded"),
-    ("prioritas@demo.prakerja.test", "Rina Marlina", "F", (1992, 10, 3), "32.04.05", 7, "3204050101150007", "+6281100000007", "priority"),
+    (
+        "peserta@prakerja.test",
+        "Dewi Anggraini",
+        "F",
+        (1994, 7, 21),
+        "32.75.01",
+        1,
+        "3275010101150001",
+        "+6281100000001",
+        "verified",
+    ),
+    (
+        "profil.belum@demo.prakerja.test",
+        "Rudi Hartono",
+        "M",
+        (1990, 1, 5),
+        "32.04.05",
+        2,
+        "",
+        "",
+        "no_profile",
+    ),
+    (
+        "hp.belum@demo.prakerja.test",
+        "Agus Salim",
+        "M",
+        (1988, 9, 30),
+        "32.04.05",
+        3,
+        "3204050101150003",
+        "",
+        "phone_missing",
+    ),
+    (
+        "nik.tidaksesuai@demo.prakerja.test",
+        "Sri Wahyuni",
+        "F",
+        (1997, 2, 11),
+        "32.73.01",
+        4,
+        "3273010101150004",
+        "+6281100000004",
+        "mismatch",
+    ),
+    (
+        "terverifikasi@demo.prakerja.test",
+        "Yusuf Maulana",
+        "M",
+        (1999, 12, 1),
+        "31.71.01",
+        5,
+        "3171010101150005",
+        "+6281100000005",
+        "verified",
+    ),
+    (
+        "dikecualikan@demo.prakerja.test",
+        "Bambang Sutrisno",
+        "M",
+        (1985, 4, 17),
+        "33.74.01",
+        6,
+        "3374010101150006",
+        "+6281100000006",
+        "excluded",
+    ),
+    (
+        "prioritas@demo.prakerja.test",
+        "Rina Marlina",
+        "F",
+        (1992, 10, 3),
+        "32.04.05",
+        7,
+        "3204050101150007",
+        "+6281100000007",
+        "priority",
+    ),
 ]
 OFFLINE_PERSON = ("Nur Aini", "F", (1991, 6, 9), "32.04.05", 8, "3204050101150008", "+6281100000008")
 EXCLUDED_EXTRA = ["3275011203800901", "3273015506850902"]
@@ -97,11 +167,18 @@ def _lists(excluded_nik: str, priority_nik: str, officer) -> None:
     )
     for screening_list, niks in ((asn, [excluded_nik, *EXCLUDED_EXTRA]), (phk, [priority_nik])):
         ScreeningEntry.objects.bulk_create(
-            [ScreeningEntry(screening_list=screening_list, batch=screening_list.current_batch, nik=nik) for nik in niks],
+            [
+                ScreeningEntry(screening_list=screening_list, batch=screening_list.current_batch, nik=nik)
+                for nik in niks
+            ],
             ignore_conflicts=True,
         )
-        count = ScreeningEntry.objects.filter(screening_list=screening_list, batch=screening_list.current_batch).count()
-        ScreeningList.objects.filter(pk=screening_list.pk).update(entry_count=count, last_imported_at=timezone.now())
+        count = ScreeningEntry.objects.filter(
+            screening_list=screening_list, batch=screening_list.current_batch
+        ).count()
+        ScreeningList.objects.filter(pk=screening_list.pk).update(
+            entry_count=count, last_imported_at=timezone.now()
+        )
 
 
 def demo_load(*, stdout) -> list[DemoLogin]:
@@ -128,7 +205,9 @@ def demo_load(*, stdout) -> list[DemoLogin]:
         with transaction.atomic():
             applicant = applicant_profile_save(user=user, data=data)
             if phone:
-                Applicant.objects.filter(pk=applicant.pk).update(phone=phone, phone_verified_at=timezone.now())
+                Applicant.objects.filter(pk=applicant.pk).update(
+                    phone=phone, phone_verified_at=timezone.now()
+                )
         applicant_civil_check(applicant_id=applicant.pk)
 
     name, gender, birth, district, serial, kk, phone = OFFLINE_PERSON

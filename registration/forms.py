@@ -20,7 +20,10 @@ DECLARATIONS = [
     ("not_military_police", _("I am not a member of the TNI or Polri.")),
     ("not_village_official", _("I am not a village head or village official.")),
     ("not_legislator", _("I am not a member of the DPR, DPD or DPRD.")),
-    ("not_state_company_board", _("I am not a director, commissioner or supervisory board member of a BUMN or BUMD.")),
+    (
+        "not_state_company_board",
+        _("I am not a director, commissioner or supervisory board member of a BUMN or BUMD."),
+    ),
     ("not_student", _("I am not in formal education (school or university).")),
 ]
 
@@ -34,10 +37,14 @@ class NumericInput(forms.TextInput):
 
 
 def _region_choices(model, **filters) -> list[tuple[str, str]]:
-    return [("", _("Choose"))] + list(model.objects.filter(**filters).order_by("name").values_list("code", "name"))
+    return [("", _("Choose"))] + list(
+        model.objects.filter(**filters).order_by("name").values_list("code", "name")
+    )
 
 
-def apply_registration_errors(form: forms.Form, error: RegistrationError, *, field_map: dict | None = None) -> None:
+def apply_registration_errors(
+    form: forms.Form, error: RegistrationError, *, field_map: dict | None = None
+) -> None:
     """Show a service's rule failures on the form fields they belong to."""
     field_map = field_map or {}
     for field_name, items in error.errors.items():
@@ -51,7 +58,9 @@ class ProfileForm(forms.Form):
         label=_("NIK (16 digits)"),
         max_length=24,
         widget=NumericInput(attrs={"maxlength": "24", "pattern": "[0-9 .-]*"}),
-        help_text=_("As printed on your KTP or family card. Check every digit: a typo is the most common reason a registration fails."),
+        help_text=_(
+            "As printed on your KTP or family card. Check every digit: a typo is the most common reason a registration fails."
+        ),
     )
     kk_number = forms.CharField(
         label=_("Family card number (KK, 16 digits)"),
@@ -80,7 +89,9 @@ class ProfileForm(forms.Form):
     province = forms.ChoiceField(label=_("Province where you live"))
     regency = forms.ChoiceField(label=_("Regency or city"))
     district = forms.ChoiceField(label=_("District (kecamatan)"))
-    education = forms.ChoiceField(label=_("Last education completed"), choices=[("", _("Choose"))] + Education.choices)
+    education = forms.ChoiceField(
+        label=_("Last education completed"), choices=[("", _("Choose"))] + Education.choices
+    )
     employment_status = forms.ChoiceField(
         label=_("Employment status now"), choices=EmploymentStatus.choices, widget=forms.RadioSelect
     )
@@ -98,16 +109,24 @@ class ProfileForm(forms.Form):
         regency = self.data.get("regency") if self.is_bound else self.initial.get("regency")
         self.fields["province"].choices = _region_choices(Province)
         self.fields["regency"].choices = (
-            _region_choices(Regency, province_id=province) if province else [("", _("Choose a province first"))]
+            _region_choices(Regency, province_id=province)
+            if province
+            else [("", _("Choose a province first"))]
         )
         self.fields["district"].choices = (
             _region_choices(District, regency_id=regency) if regency else [("", _("Choose a regency first"))]
         )
         self.fields["regency"].widget.attrs.update(
-            {"data-depends-on": "id_province", "data-options-url": reverse_lazy("registration:regencies") + "?parent="}
+            {
+                "data-depends-on": "id_province",
+                "data-options-url": reverse_lazy("registration:regencies") + "?parent=",
+            }
         )
         self.fields["district"].widget.attrs.update(
-            {"data-depends-on": "id_regency", "data-options-url": reverse_lazy("registration:districts") + "?parent="}
+            {
+                "data-depends-on": "id_regency",
+                "data-options-url": reverse_lazy("registration:districts") + "?parent=",
+            }
         )
         self.declaration_names = []
         if declarations:
@@ -119,14 +138,18 @@ class ProfileForm(forms.Form):
                 )
                 self.declaration_names.append(name)
             self.fields["consent"] = forms.BooleanField(
-                label=_("I agree that my personal data is processed for the Prakerja programme as described in the privacy policy."),
+                label=_(
+                    "I agree that my personal data is processed for the Prakerja programme as described in the privacy policy."
+                ),
                 required=True,
                 error_messages={"required": _("Your consent is needed to process your registration.")},
             )
         if locked:
             for name in self.identity_fields:
                 self.fields[name].disabled = True
-                self.fields[name].help_text = _("Verified by the civil registry: it can no longer be changed.")
+                self.fields[name].help_text = _(
+                    "Verified by the civil registry: it can no longer be changed."
+                )
 
     def declaration_fields(self):
         return [self[name] for name in self.declaration_names]
@@ -180,7 +203,9 @@ def profile_initial(applicant) -> dict:
         )
     }
     initial.update(
-        province=applicant.province_id or "", regency=applicant.regency_id or "", district=applicant.district_id or ""
+        province=applicant.province_id or "",
+        regency=applicant.regency_id or "",
+        district=applicant.district_id or "",
     )
     if applicant.declarations_version == settings.REGISTRATION_CONSENT_VERSION:
         initial.update({name: True for name, _label in DECLARATIONS})
@@ -194,7 +219,15 @@ class PhoneField(forms.CharField):
         kwargs.setdefault("label", _("Mobile number"))
         kwargs.setdefault("max_length", 20)
         kwargs.setdefault(
-            "widget", forms.TextInput(attrs={"type": "tel", "inputmode": "tel", "autocomplete": "tel", "placeholder": "0812 3456 7890"})
+            "widget",
+            forms.TextInput(
+                attrs={
+                    "type": "tel",
+                    "inputmode": "tel",
+                    "autocomplete": "tel",
+                    "placeholder": "0812 3456 7890",
+                }
+            ),
         )
         super().__init__(**kwargs)
 
@@ -207,7 +240,9 @@ class PhoneField(forms.CharField):
 
 
 class PhoneForm(forms.Form):
-    phone = PhoneField(help_text=_("An Indonesian number that can receive SMS. We send a 6-digit code to it."))
+    phone = PhoneField(
+        help_text=_("An Indonesian number that can receive SMS. We send a 6-digit code to it.")
+    )
 
 
 class CodeForm(forms.Form):
@@ -225,7 +260,9 @@ class CodeForm(forms.Form):
 
 
 class ClaimForm(forms.Form):
-    nik = forms.CharField(label=_("Your NIK (16 digits)"), max_length=24, widget=NumericInput(attrs={"maxlength": "24"}))
+    nik = forms.CharField(
+        label=_("Your NIK (16 digits)"), max_length=24, widget=NumericInput(attrs={"maxlength": "24"})
+    )
     phone = PhoneField(
         label=_("The mobile number you gave at the Disnaker office"),
         help_text=_("We send a code to this number to make sure it is you."),
@@ -240,7 +277,9 @@ class OfflineRegistrationForm(ProfileForm):
         help_text=_("Needed: the person takes over the registration online with this number."),
     )
     paper_consent = forms.BooleanField(
-        label=_("The person signed the paper declarations and the personal data consent form, and I checked their KTP."),
+        label=_(
+            "The person signed the paper declarations and the personal data consent form, and I checked their KTP."
+        ),
         required=True,
     )
 
@@ -273,6 +312,8 @@ class ImportUploadForm(forms.Form):
 
 class OfflineImportForm(ImportUploadForm):
     paper_consent = forms.BooleanField(
-        label=_("Every person in this file signed the paper declarations and the personal data consent form, and I checked their KTP."),
+        label=_(
+            "Every person in this file signed the paper declarations and the personal data consent form, and I checked their KTP."
+        ),
         required=True,
     )

@@ -221,14 +221,18 @@ def offline_row_input(values: dict[str, str], errors: RowErrors, row: int):
         ok = False
     education = EDUCATION_WORDS.get(values.get("pendidikan", "").strip().lower())
     if education is None:
-        errors.add(row, "pendidikan", _("Unknown education level. Use SD, SMP, SMA, D3, S1, S2 or tidak sekolah."))
+        errors.add(
+            row, "pendidikan", _("Unknown education level. Use SD, SMP, SMA, D3, S1, S2 or tidak sekolah.")
+        )
         ok = False
     employment = EMPLOYMENT_WORDS.get(values.get("status_pekerjaan", "").strip().lower())
     if employment is None:
         errors.add(
             row,
             "status_pekerjaan",
-            _("Unknown employment status. Use: tidak bekerja, phk, dirumahkan, informal, usaha mikro, bekerja."),
+            _(
+                "Unknown employment status. Use: tidak bekerja, phk, dirumahkan, informal, usaha mikro, bekerja."
+            ),
         )
         ok = False
     phone = ""
@@ -287,7 +291,9 @@ def _validate_offline(job: ImportJob, rows: Iterator[Row], errors: RowErrors, pr
         kks = {kk for _row, _nik, kk, _phone in pending}
         taken = set(Applicant.objects.filter(nik__in=niks).values_list("nik", flat=True))
         taken_phones = set(
-            Applicant.objects.filter(phone__in=phones, phone_verified_at__isnull=False).values_list("phone", flat=True)
+            Applicant.objects.filter(phone__in=phones, phone_verified_at__isnull=False).values_list(
+                "phone", flat=True
+            )
         )
         existing_kk = Counter(Applicant.objects.filter(kk_number__in=kks).values_list("kk_number", flat=True))
         for row, nik, kk, phone in pending:
@@ -335,7 +341,9 @@ def _validate_offline(job: ImportJob, rows: Iterator[Row], errors: RowErrors, pr
             errors.add(row.number, "nik", _("Same NIK as row %(row)d.") % {"row": seen_nik[check.nik]})
             duplicate = True
         if phone in seen_phone:
-            errors.add(row.number, "no_hp", _("Same mobile number as row %(row)d.") % {"row": seen_phone[phone]})
+            errors.add(
+                row.number, "no_hp", _("Same mobile number as row %(row)d.") % {"row": seen_phone[phone]}
+            )
             duplicate = True
         seen_nik.setdefault(check.nik, row.number)
         seen_phone.setdefault(phone, row.number)
@@ -354,7 +362,8 @@ def _validate_screening(rows: Iterator[Row], errors: RowErrors, progress) -> int
         progress(row.number)
         if valid + len(errors.rows) >= settings.REGISTRATION_IMPORT_MAX_ROWS:
             raise ImportFileError(
-                gettext("A list file may have at most %(count)d rows.") % {"count": settings.REGISTRATION_IMPORT_MAX_ROWS}
+                gettext("A list file may have at most %(count)d rows.")
+                % {"count": settings.REGISTRATION_IMPORT_MAX_ROWS}
             )
         nik = nik_clean(row.values.get("nik", ""))
         if len(nik) != 16 or not nik.isdigit():
@@ -403,7 +412,9 @@ def import_job_create(
         )
         job.file.save(name, upload, save=False)
         job.save()
-        audit_log(actor=user, action="registration.import_uploaded", obj=job, data={"kind": kind, "file": name})
+        audit_log(
+            actor=user, action="registration.import_uploaded", obj=job, data={"kind": kind, "file": name}
+        )
         transaction.on_commit(lambda: _enqueue("validate", job.pk))
     return job
 
@@ -483,7 +494,9 @@ def import_job_confirm(*, job: ImportJob, actor) -> bool:
             status=ImportStatus.IMPORTING, processed_rows=0, heartbeat_at=timezone.now()
         )
         if started:
-            audit_log(actor=actor, action="registration.import_confirmed", obj=job, data={"rows": job.valid_rows})
+            audit_log(
+                actor=actor, action="registration.import_confirmed", obj=job, data={"rows": job.valid_rows}
+            )
             transaction.on_commit(lambda: _enqueue("run", job.pk))
     return bool(started)
 
@@ -527,7 +540,9 @@ def _run_screening(job: ImportJob) -> dict:
     screening_list = job.screening_list
     new_batch = screening_list.current_batch + 1
     # Leftovers of an import that died before its switch.
-    ScreeningEntry.objects.filter(screening_list=screening_list, batch__gt=screening_list.current_batch).delete()
+    ScreeningEntry.objects.filter(
+        screening_list=screening_list, batch__gt=screening_list.current_batch
+    ).delete()
     processed = 0
     chunk: list[ScreeningEntry] = []
 
@@ -617,9 +632,13 @@ def import_jobs_sweep() -> int:
     for job in ImportJob.objects.filter(
         status__in=[ImportStatus.UPLOADED, ImportStatus.VALIDATING, ImportStatus.IMPORTING],
         heartbeat_at__lt=stale_before,
-    ) | ImportJob.objects.filter(status=ImportStatus.UPLOADED, heartbeat_at__isnull=True, created_at__lt=stale_before):
+    ) | ImportJob.objects.filter(
+        status=ImportStatus.UPLOADED, heartbeat_at__isnull=True, created_at__lt=stale_before
+    ):
         if job.status == ImportStatus.VALIDATING:
-            ImportJob.objects.filter(pk=job.pk, status=ImportStatus.VALIDATING).update(status=ImportStatus.UPLOADED)
+            ImportJob.objects.filter(pk=job.pk, status=ImportStatus.VALIDATING).update(
+                status=ImportStatus.UPLOADED
+            )
         _enqueue("run" if job.status == ImportStatus.IMPORTING else "validate", job.pk)
         requeued += 1
     return requeued

@@ -308,7 +308,9 @@ class ScreeningList(models.Model):
     kind = models.CharField(_("kind"), max_length=10, choices=ScreeningKind.choices)
     category = models.CharField(_("category"), max_length=20, choices=ScreeningCategory.choices)
     name = models.CharField(_("name"), max_length=150)
-    source = models.CharField(_("source"), max_length=150, help_text=_("e.g. BKN, Dapodik, BPJS Ketenagakerjaan"))
+    source = models.CharField(
+        _("source"), max_length=150, help_text=_("e.g. BKN, Dapodik, BPJS Ketenagakerjaan")
+    )
     reference_date = models.DateField(_("data as of"))
     reason = models.CharField(
         _("reason shown to the applicant"),
@@ -425,7 +427,9 @@ class ImportJob(models.Model):
 
     @property
     def progress_percent(self) -> int:
-        total = self.valid_rows if self.status in (ImportStatus.IMPORTING, ImportStatus.DONE) else self.total_rows
+        total = (
+            self.valid_rows if self.status in (ImportStatus.IMPORTING, ImportStatus.DONE) else self.total_rows
+        )
         if not total:
             return 100 if self.status in (ImportStatus.DONE, ImportStatus.VALIDATED) else 0
         return min(100, int(self.processed_rows * 100 / total))

@@ -36,9 +36,7 @@ NIK_ERRORS = {
         "The first 6 digits of this NIK are not a district (kecamatan) code in Indonesia. "
         "Check for a typing mistake."
     ),
-    "bad_date": _(
-        "Digits 7 to 12 of this NIK are not a valid date of birth. Check for a typing mistake."
-    ),
+    "bad_date": _("Digits 7 to 12 of this NIK are not a valid date of birth. Check for a typing mistake."),
     "bad_serial": _("The last 4 digits of a NIK cannot be 0000. Check for a typing mistake."),
     "too_young": _("You must be at least 18 years old to register."),
     "too_old": _("The programme is for people aged 18 to 64; you are 65 or older."),
@@ -131,9 +129,7 @@ def nik_parse(value: str, *, today: datetime.date | None = None) -> NikInfo:
         pass
 
     info.district_code = District.code_from_nik(nik)
-    district = (
-        District.objects.select_related("regency__province").filter(code=info.district_code).first()
-    )
+    district = District.objects.select_related("regency__province").filter(code=info.district_code).first()
     if district is None:
         info.errors.append("unknown_district")
     else:
@@ -155,9 +151,7 @@ def nik_parse(value: str, *, today: datetime.date | None = None) -> NikInfo:
     return info
 
 
-def nik_check_against(
-    info: NikInfo, *, birth_date: datetime.date | None, gender: str | None
-) -> list[str]:
+def nik_check_against(info: NikInfo, *, birth_date: datetime.date | None, gender: str | None) -> list[str]:
     """The rules that compare the NIK with what the person typed: extra error codes."""
     errors = []
     if info.birth_date is None:

@@ -63,9 +63,7 @@ PROFILE_ERRORS = {
     ),
     "name_invalid": _("Write your name with letters as on your KTP, without digits or symbols."),
     "district_not_in_province": _("Choose a district in your own province."),
-    "phone_taken": _(
-        "This mobile number is already verified by another applicant. Use your own number."
-    ),
+    "phone_taken": _("This mobile number is already verified by another applicant. Use your own number."),
 }
 
 
@@ -218,7 +216,9 @@ def _profile_save(
         for name, value in values.items():
             setattr(applicant, name, value)
         consent_version = settings.REGISTRATION_CONSENT_VERSION
-        if data.declarations and (applicant.declarations_version != consent_version or not applicant.declarations_at):
+        if data.declarations and (
+            applicant.declarations_version != consent_version or not applicant.declarations_at
+        ):
             applicant.declarations_version, applicant.declarations_at = consent_version, now
         if data.consent and (applicant.consent_version != consent_version or not applicant.consent_at):
             applicant.consent_version, applicant.consent_at = consent_version, now
@@ -279,9 +279,7 @@ def applicant_for_update(*, user) -> Applicant:
 
 def applicant_phone_code_send(*, user, phone: str) -> otp.OtpSent:
     """Send a verification code to ``phone`` (E.164, already parsed). Raises OtpError / RegistrationError."""
-    taken = (
-        Applicant.objects.filter(phone=phone, phone_verified_at__isnull=False).exclude(user=user).exists()
-    )
+    taken = Applicant.objects.filter(phone=phone, phone_verified_at__isnull=False).exclude(user=user).exists()
     if taken:
         raise _error("phone", "phone_taken")
     return otp.otp_send(user=user, phone=phone, purpose=PHONE_PURPOSE, language=user.language or "id")
@@ -324,7 +322,9 @@ def applicant_civil_check(*, applicant_id: int) -> str:
     waiting = (CivilRegistryStatus.PENDING, CivilRegistryStatus.UNAVAILABLE)
     if applicant.civil_status not in waiting or not applicant.nik or not applicant.birth_date:
         return "skipped"
-    result = civil_registry.verify(applicant.nik, applicant.kk_number, applicant.full_name, applicant.birth_date)
+    result = civil_registry.verify(
+        applicant.nik, applicant.kk_number, applicant.full_name, applicant.birth_date
+    )
     now = timezone.now()
     with transaction.atomic():
         updated = Applicant.objects.filter(
@@ -456,7 +456,9 @@ def screening_list_activate(*, screening_list: ScreeningList, active: bool, acto
         ScreeningList.objects.filter(pk=screening_list.pk).update(is_active=active)
         audit_log(
             actor=actor,
-            action="registration.screening_list_activated" if active else "registration.screening_list_deactivated",
+            action="registration.screening_list_activated"
+            if active
+            else "registration.screening_list_deactivated",
             obj=screening_list,
         )
     return screening_apply()
@@ -483,7 +485,10 @@ class Eligibility:
 
 CIVIL_REASONS = {
     CivilRegistryStatus.NOT_CHECKED: ("civil_not_checked", _("Your NIK has not been checked yet.")),
-    CivilRegistryStatus.PENDING: ("civil_pending", _("Your NIK is still being checked with the civil registry.")),
+    CivilRegistryStatus.PENDING: (
+        "civil_pending",
+        _("Your NIK is still being checked with the civil registry."),
+    ),
     CivilRegistryStatus.UNAVAILABLE: (
         "civil_pending",
         _("Your NIK is still being checked: the civil registry is busy and we retry automatically."),
@@ -583,7 +588,10 @@ def applicant_register_offline(
 
 def _claimable(nik: str):
     return Applicant.objects.filter(
-        nik=nik, channel=Channel.OFFLINE, claimed_at__isnull=True, user__email__endswith="@" + OFFLINE_EMAIL_DOMAIN
+        nik=nik,
+        channel=Channel.OFFLINE,
+        claimed_at__isnull=True,
+        user__email__endswith="@" + OFFLINE_EMAIL_DOMAIN,
     )
 
 

@@ -26,7 +26,9 @@ def civil_check_task(self, applicant_id: int) -> None:
             # In-process tasks (embedded setup) do not sleep; the sweeper tries again.
             return
         if self.request.retries >= settings.CIVIL_REGISTRY_TASK_RETRIES:
-            logger.warning("civil check for applicant %s: retries used up, the sweeper takes over", applicant_id)
+            logger.warning(
+                "civil check for applicant %s: retries used up, the sweeper takes over", applicant_id
+            )
             return
         raise self.retry(exc=exc, countdown=civil_retry_delay(self.request.retries)) from exc
 

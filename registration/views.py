@@ -67,7 +67,9 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
             except services.RegistrationError as exc:
                 apply_registration_errors(form, exc)
             else:
-                messages.success(request, _("Your profile is saved. We are checking your NIK with the civil registry."))
+                messages.success(
+                    request, _("Your profile is saved. We are checking your NIK with the civil registry.")
+                )
                 if not (applicant and applicant.phone_verified_at):
                     return redirect("registration:phone")
                 return redirect("dashboard")
@@ -160,7 +162,11 @@ def phone_code(request: HttpRequest) -> HttpResponse:
 def phone_resend(request: HttpRequest) -> HttpResponse:
     from prakerja.models import OneTimeCode
 
-    last = OneTimeCode.objects.filter(user=request.user, purpose=services.PHONE_PURPOSE).order_by("-created_at").first()
+    last = (
+        OneTimeCode.objects.filter(user=request.user, purpose=services.PHONE_PURPOSE)
+        .order_by("-created_at")
+        .first()
+    )
     if last is None:
         return redirect("registration:phone")
     try:
@@ -271,7 +277,9 @@ def staff_home(request: HttpRequest) -> HttpResponse:
 @never_cache
 def staff_register(request: HttpRequest) -> HttpResponse:
     province = request.disnaker.province
-    form = OfflineRegistrationForm(request.POST or None, province=province, initial={"province": province.code})
+    form = OfflineRegistrationForm(
+        request.POST or None, province=province, initial={"province": province.code}
+    )
     if request.method == "POST" and form.is_valid():
         try:
             applicant = services.applicant_register_offline(

@@ -7,31 +7,50 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('prakerja', '0002_roles'),
+        ("prakerja", "0002_roles"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='OneTimeCode',
+            name="OneTimeCode",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('purpose', models.CharField(max_length=32, verbose_name='purpose')),
-                ('phone', models.CharField(max_length=20, verbose_name='mobile number')),
-                ('code_hash', models.CharField(max_length=64, verbose_name='code hash')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created')),
-                ('expires_at', models.DateTimeField(verbose_name='expires')),
-                ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='wrong attempts')),
-                ('used_at', models.DateTimeField(blank=True, null=True, verbose_name='used')),
-                ('replaced_at', models.DateTimeField(blank=True, null=True, verbose_name='replaced')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("purpose", models.CharField(max_length=32, verbose_name="purpose")),
+                ("phone", models.CharField(max_length=20, verbose_name="mobile number")),
+                ("code_hash", models.CharField(max_length=64, verbose_name="code hash")),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="created"),
+                ),
+                ("expires_at", models.DateTimeField(verbose_name="expires")),
+                ("attempts", models.PositiveSmallIntegerField(default=0, verbose_name="wrong attempts")),
+                ("used_at", models.DateTimeField(blank=True, null=True, verbose_name="used")),
+                ("replaced_at", models.DateTimeField(blank=True, null=True, verbose_name="replaced")),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'one-time code',
-                'verbose_name_plural': 'one-time codes',
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['user', 'purpose', 'created_at'], name='otp_user_purpose_idx'), models.Index(fields=['phone', 'created_at'], name='otp_phone_idx'), models.Index(fields=['user', 'created_at'], name='otp_user_idx')],
+                "verbose_name": "one-time code",
+                "verbose_name_plural": "one-time codes",
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["user", "purpose", "created_at"], name="otp_user_purpose_idx"),
+                    models.Index(fields=["phone", "created_at"], name="otp_phone_idx"),
+                    models.Index(fields=["user", "created_at"], name="otp_user_idx"),
+                ],
             },
         ),
     ]

@@ -10,129 +10,346 @@ import registration.models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registration', '0003_applicant'),
+        ("registration", "0003_applicant"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CivilRecord',
+            name="CivilRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('nik', models.CharField(max_length=16, unique=True, validators=[django.core.validators.RegexValidator('^\\d{16}$', 'A NIK has exactly 16 digits (0-9).', code='nik')], verbose_name='NIK')),
-                ('kk_number', models.CharField(max_length=16, validators=[django.core.validators.RegexValidator('^\\d{16}$', 'A family card (KK) number has exactly 16 digits.', code='kk_number')], verbose_name='family card number (KK)')),
-                ('full_name', models.CharField(max_length=150, verbose_name='full name')),
-                ('birth_place', models.CharField(blank=True, max_length=100, verbose_name='place of birth')),
-                ('birth_date', models.DateField(verbose_name='date of birth')),
-                ('gender', models.CharField(blank=True, choices=[('M', 'Male'), ('F', 'Female')], max_length=1, verbose_name='gender')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "nik",
+                    models.CharField(
+                        max_length=16,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^\\d{16}$", "A NIK has exactly 16 digits (0-9).", code="nik"
+                            )
+                        ],
+                        verbose_name="NIK",
+                    ),
+                ),
+                (
+                    "kk_number",
+                    models.CharField(
+                        max_length=16,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^\\d{16}$",
+                                "A family card (KK) number has exactly 16 digits.",
+                                code="kk_number",
+                            )
+                        ],
+                        verbose_name="family card number (KK)",
+                    ),
+                ),
+                ("full_name", models.CharField(max_length=150, verbose_name="full name")),
+                ("birth_place", models.CharField(blank=True, max_length=100, verbose_name="place of birth")),
+                ("birth_date", models.DateField(verbose_name="date of birth")),
+                (
+                    "gender",
+                    models.CharField(
+                        blank=True,
+                        choices=[("M", "Male"), ("F", "Female")],
+                        max_length=1,
+                        verbose_name="gender",
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
             ],
             options={
-                'verbose_name': 'civil registry record',
-                'verbose_name_plural': 'civil registry records',
+                "verbose_name": "civil registry record",
+                "verbose_name_plural": "civil registry records",
             },
         ),
         migrations.CreateModel(
-            name='FamilyCard',
+            name="FamilyCard",
             fields=[
-                ('kk_number', models.CharField(max_length=16, primary_key=True, serialize=False, verbose_name='family card number (KK)')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created')),
+                (
+                    "kk_number",
+                    models.CharField(
+                        max_length=16,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="family card number (KK)",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="created"),
+                ),
             ],
             options={
-                'verbose_name': 'family card',
-                'verbose_name_plural': 'family cards',
+                "verbose_name": "family card",
+                "verbose_name_plural": "family cards",
             },
         ),
         migrations.AddField(
-            model_name='applicant',
-            name='claimed_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='claimed online'),
+            model_name="applicant",
+            name="claimed_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="claimed online"),
         ),
         migrations.CreateModel(
-            name='ScreeningList',
+            name="ScreeningList",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('exclusion', 'Exclusion list'), ('priority', 'Priority list')], max_length=10, verbose_name='kind')),
-                ('category', models.CharField(choices=[('asn', 'Civil servant (ASN)'), ('tni_polri', 'TNI/Polri member'), ('village', 'Village head or village official'), ('dprd', 'DPR/DPRD member'), ('bumn', 'BUMN/BUMD director or commissioner'), ('student', 'In formal education (Dapodik/EMIS)'), ('aid', 'Recipient of other social aid (DTKS, BSU, BPUM)'), ('past_participant', 'Past Prakerja participant'), ('laid_off', 'Laid-off worker (BPJS Ketenagakerjaan/Kemnaker)'), ('other', 'Other')], max_length=20, verbose_name='category')),
-                ('name', models.CharField(max_length=150, verbose_name='name')),
-                ('source', models.CharField(help_text='e.g. BKN, Dapodik, BPJS Ketenagakerjaan', max_length=150, verbose_name='source')),
-                ('reference_date', models.DateField(verbose_name='data as of')),
-                ('reason', models.CharField(blank=True, help_text='Leave empty to use the category name.', max_length=200, verbose_name='reason shown to the applicant')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('entry_count', models.PositiveIntegerField(default=0, verbose_name='NIKs')),
-                ('current_batch', models.PositiveIntegerField(default=0, editable=False, verbose_name='current batch')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created')),
-                ('last_imported_at', models.DateTimeField(blank=True, null=True, verbose_name='last imported')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("exclusion", "Exclusion list"), ("priority", "Priority list")],
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("asn", "Civil servant (ASN)"),
+                            ("tni_polri", "TNI/Polri member"),
+                            ("village", "Village head or village official"),
+                            ("dprd", "DPR/DPRD member"),
+                            ("bumn", "BUMN/BUMD director or commissioner"),
+                            ("student", "In formal education (Dapodik/EMIS)"),
+                            ("aid", "Recipient of other social aid (DTKS, BSU, BPUM)"),
+                            ("past_participant", "Past Prakerja participant"),
+                            ("laid_off", "Laid-off worker (BPJS Ketenagakerjaan/Kemnaker)"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                        verbose_name="category",
+                    ),
+                ),
+                ("name", models.CharField(max_length=150, verbose_name="name")),
+                (
+                    "source",
+                    models.CharField(
+                        help_text="e.g. BKN, Dapodik, BPJS Ketenagakerjaan",
+                        max_length=150,
+                        verbose_name="source",
+                    ),
+                ),
+                ("reference_date", models.DateField(verbose_name="data as of")),
+                (
+                    "reason",
+                    models.CharField(
+                        blank=True,
+                        help_text="Leave empty to use the category name.",
+                        max_length=200,
+                        verbose_name="reason shown to the applicant",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("entry_count", models.PositiveIntegerField(default=0, verbose_name="NIKs")),
+                (
+                    "current_batch",
+                    models.PositiveIntegerField(default=0, editable=False, verbose_name="current batch"),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="created"),
+                ),
+                (
+                    "last_imported_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last imported"),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'exclusion or priority list',
-                'verbose_name_plural': 'exclusion and priority lists',
-                'ordering': ['kind', 'name'],
+                "verbose_name": "exclusion or priority list",
+                "verbose_name_plural": "exclusion and priority lists",
+                "ordering": ["kind", "name"],
             },
         ),
         migrations.CreateModel(
-            name='ScreeningEntry',
+            name="ScreeningEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('batch', models.PositiveIntegerField(default=0, verbose_name='batch')),
-                ('nik', models.CharField(db_index=True, max_length=16, verbose_name='NIK')),
-                ('screening_list', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='entries', to='registration.screeninglist', verbose_name='list')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("batch", models.PositiveIntegerField(default=0, verbose_name="batch")),
+                ("nik", models.CharField(db_index=True, max_length=16, verbose_name="NIK")),
+                (
+                    "screening_list",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="entries",
+                        to="registration.screeninglist",
+                        verbose_name="list",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'list entry',
-                'verbose_name_plural': 'list entries',
+                "verbose_name": "list entry",
+                "verbose_name_plural": "list entries",
             },
         ),
         migrations.CreateModel(
-            name='ImportJob',
+            name="ImportJob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('screening_list', 'Exclusion or priority list'), ('offline', 'Offline registration (Disnaker)')], max_length=20, verbose_name='kind')),
-                ('status', models.CharField(choices=[('uploaded', 'Waiting to be checked'), ('validating', 'Checking the file'), ('validated', 'Checked: waiting for confirmation'), ('importing', 'Importing'), ('done', 'Finished'), ('failed', 'Failed'), ('cancelled', 'Cancelled')], default='uploaded', max_length=12, verbose_name='status')),
-                ('file', models.FileField(max_length=200, upload_to=registration.models._import_upload_to, verbose_name='file')),
-                ('original_name', models.CharField(max_length=200, verbose_name='file name')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='uploaded')),
-                ('consent_confirmed', models.BooleanField(default=False, verbose_name='paper declarations and consent confirmed')),
-                ('total_rows', models.PositiveIntegerField(default=0, verbose_name='rows')),
-                ('valid_rows', models.PositiveIntegerField(default=0, verbose_name='valid rows')),
-                ('processed_rows', models.PositiveIntegerField(default=0, verbose_name='processed rows')),
-                ('created_rows', models.PositiveIntegerField(default=0, verbose_name='imported rows')),
-                ('error_count', models.PositiveIntegerField(default=0, verbose_name='rows with errors')),
-                ('errors', models.JSONField(blank=True, default=list, verbose_name='row errors')),
-                ('summary', models.JSONField(blank=True, default=dict, verbose_name='summary')),
-                ('failure', models.TextField(blank=True, verbose_name='failure')),
-                ('started_at', models.DateTimeField(blank=True, null=True, verbose_name='started')),
-                ('heartbeat_at', models.DateTimeField(blank=True, null=True, verbose_name='last progress')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='finished')),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='uploaded by')),
-                ('province', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='registration.province', verbose_name='province')),
-                ('screening_list', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='imports', to='registration.screeninglist', verbose_name='list')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("screening_list", "Exclusion or priority list"),
+                            ("offline", "Offline registration (Disnaker)"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("uploaded", "Waiting to be checked"),
+                            ("validating", "Checking the file"),
+                            ("validated", "Checked: waiting for confirmation"),
+                            ("importing", "Importing"),
+                            ("done", "Finished"),
+                            ("failed", "Failed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="uploaded",
+                        max_length=12,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "file",
+                    models.FileField(
+                        max_length=200, upload_to=registration.models._import_upload_to, verbose_name="file"
+                    ),
+                ),
+                ("original_name", models.CharField(max_length=200, verbose_name="file name")),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="uploaded"),
+                ),
+                (
+                    "consent_confirmed",
+                    models.BooleanField(
+                        default=False, verbose_name="paper declarations and consent confirmed"
+                    ),
+                ),
+                ("total_rows", models.PositiveIntegerField(default=0, verbose_name="rows")),
+                ("valid_rows", models.PositiveIntegerField(default=0, verbose_name="valid rows")),
+                ("processed_rows", models.PositiveIntegerField(default=0, verbose_name="processed rows")),
+                ("created_rows", models.PositiveIntegerField(default=0, verbose_name="imported rows")),
+                ("error_count", models.PositiveIntegerField(default=0, verbose_name="rows with errors")),
+                ("errors", models.JSONField(blank=True, default=list, verbose_name="row errors")),
+                ("summary", models.JSONField(blank=True, default=dict, verbose_name="summary")),
+                ("failure", models.TextField(blank=True, verbose_name="failure")),
+                ("started_at", models.DateTimeField(blank=True, null=True, verbose_name="started")),
+                ("heartbeat_at", models.DateTimeField(blank=True, null=True, verbose_name="last progress")),
+                ("finished_at", models.DateTimeField(blank=True, null=True, verbose_name="finished")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="uploaded by",
+                    ),
+                ),
+                (
+                    "province",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="registration.province",
+                        verbose_name="province",
+                    ),
+                ),
+                (
+                    "screening_list",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="imports",
+                        to="registration.screeninglist",
+                        verbose_name="list",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'import',
-                'verbose_name_plural': 'imports',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "import",
+                "verbose_name_plural": "imports",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='applicant',
-            name='exclusion_list',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='registration.screeninglist', verbose_name='exclusion list'),
+            model_name="applicant",
+            name="exclusion_list",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="registration.screeninglist",
+                verbose_name="exclusion list",
+            ),
         ),
         migrations.AddField(
-            model_name='applicant',
-            name='priority_list',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='registration.screeninglist', verbose_name='priority list'),
+            model_name="applicant",
+            name="priority_list",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="registration.screeninglist",
+                verbose_name="priority list",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='applicant',
-            constraint=models.UniqueConstraint(condition=models.Q(('phone_verified_at__isnull', False)), fields=('phone',), name='applicant_unique_verified_phone'),
+            model_name="applicant",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("phone_verified_at__isnull", False)),
+                fields=("phone",),
+                name="applicant_unique_verified_phone",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='screeningentry',
-            constraint=models.UniqueConstraint(fields=('screening_list', 'batch', 'nik'), name='screening_entry_unique_nik'),
+            model_name="screeningentry",
+            constraint=models.UniqueConstraint(
+                fields=("screening_list", "batch", "nik"), name="screening_entry_unique_nik"
+            ),
         ),
     ]

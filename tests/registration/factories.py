@@ -69,7 +69,9 @@ class CivilRecordFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = CivilRecord
 
-    nik = factory.Sequence(lambda n: make_nik(birth_date=datetime.date(1995, 3, 14), gender="M", serial=n + 1))
+    nik = factory.Sequence(
+        lambda n: make_nik(birth_date=datetime.date(1995, 3, 14), gender="M", serial=n + 1)
+    )
     kk_number = "3275010101100001"
     full_name = "Budi Santoso"
     birth_place = "Bekasi"
@@ -107,7 +109,9 @@ def disnaker_user(province_code: str = "32", email: str = "disnaker@example.id")
 
     user = UserFactory(email=email, is_staff=True)
     user.groups.add(Group.objects.get(name=Role.DISNAKER_STAFF))
-    DisnakerStaff.objects.create(user=user, province=Province.objects.get(code=province_code), office_name="Disnaker")
+    DisnakerStaff.objects.create(
+        user=user, province=Province.objects.get(code=province_code), office_name="Disnaker"
+    )
     return user
 
 

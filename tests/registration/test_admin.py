@@ -1,6 +1,5 @@
 """The officers' console: masking, search, filters, actions, query counts, exports."""
 
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -26,7 +25,10 @@ def test_officer_without_permission_never_sees_a_full_nik_in_list_detail_or_expo
     pages = [
         client.get(reverse(CHANGELIST)),
         client.get(reverse("admin:registration_applicant_change", args=[applicant.pk])),
-        client.post(reverse("admin:registration_applicant_export"), {"format": "0", "resource": "0", **_export_fields()}),
+        client.post(
+            reverse("admin:registration_applicant_export"),
+            {"format": "0", "resource": "0", **_export_fields()},
+        ),
     ]
     for response in pages:
         assert response.status_code == 200
@@ -106,11 +108,18 @@ def test_filters(client):
 
 def test_recheck_action_queues_and_audits(client, django_capture_on_commit_callbacks):
     applicant = ApplicantFactory(civil_status=CivilRegistryStatus.NOT_FOUND)
-    CivilRecordFactory(nik=applicant.nik, kk_number=applicant.kk_number, full_name=applicant.full_name, birth_date=applicant.birth_date)
+    CivilRecordFactory(
+        nik=applicant.nik,
+        kk_number=applicant.kk_number,
+        full_name=applicant.full_name,
+        birth_date=applicant.birth_date,
+    )
     staff = officer()
     client.force_login(staff)
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse(CHANGELIST), {"action": "recheck_civil_registry", "_selected_action": [applicant.pk]})
+        client.post(
+            reverse(CHANGELIST), {"action": "recheck_civil_registry", "_selected_action": [applicant.pk]}
+        )
     applicant.refresh_from_db()
     assert applicant.civil_status == "verified"
     entry = AuditEntry.objects.get(action="registration.civil_recheck")
@@ -188,7 +197,8 @@ def test_civil_record_import_confirm(client):
     csv = "nik,no_kk,nama,tempat_lahir,tanggal_lahir,jenis_kelamin\n3275011403950001,3275010101100001,Budi Santoso,Bekasi,14-03-1995,L\n"
     upload = SimpleUploadedFile("dukcapil.csv", csv.encode(), content_type="text/csv")
     response = client.post(
-        reverse("admin:registration_civilrecord_import"), {"import_file": upload, "format": "0", "resource": "0"}
+        reverse("admin:registration_civilrecord_import"),
+        {"import_file": upload, "format": "0", "resource": "0"},
     )
     form = response.context["confirm_form"]
     data = {name: form.initial[name] for name in form.fields if name in form.initial}

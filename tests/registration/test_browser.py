@@ -28,7 +28,9 @@ def test_sign_up_profile_phone_and_dashboard_in_chromium(page, live_server):
     page.get_by_role("button", name="Daftar").click()
     page.wait_for_url(re.compile(r"/accounts/confirm-email/$"))
     link = wait_until(
-        lambda: mail.outbox and re.search(r"https?://[^/]+(/accounts/confirm-email/\S+/)", mail.outbox[-1].body)
+        lambda: (
+            mail.outbox and re.search(r"https?://[^/]+(/accounts/confirm-email/\S+/)", mail.outbox[-1].body)
+        )
     )
     page.goto(link.group(1))
     page.get_by_role("button", name="Konfirmasi").click()
@@ -83,6 +85,10 @@ def test_sign_up_profile_phone_and_dashboard_in_chromium(page, live_server):
     assert "3275••••••••0002" in timeline
     assert "3275015403950002" not in page.content()
     applicant = Applicant.objects.get(user__email="siti@example.id")
-    assert (applicant.civil_status, applicant.phone, applicant.full_name) == ("verified", "+6281234567890", "Siti Nurhaliza")
+    assert (applicant.civil_status, applicant.phone, applicant.full_name) == (
+        "verified",
+        "+6281234567890",
+        "Siti Nurhaliza",
+    )
     # Nothing is wider than the phone screen.
     assert page.evaluate("document.documentElement.scrollWidth") <= 390

@@ -54,7 +54,9 @@ class Registry(BaseHTTPRequestHandler):
 
     def do_POST(self):  # noqa: N802 - http.server naming
         length = int(self.headers["Content-Length"])
-        Registry.requests.append({"body": json.loads(self.rfile.read(length)), "auth": self.headers.get("Authorization")})
+        Registry.requests.append(
+            {"body": json.loads(self.rfile.read(length)), "auth": self.headers.get("Authorization")}
+        )
         status, body = Registry.answers.pop(0) if len(Registry.answers) > 1 else Registry.answers[0]
         payload = json.dumps(body).encode() if body is not None else b"not json"
         self.send_response(status)
@@ -89,7 +91,11 @@ def registry_server(settings):
     ("answer", "status", "fields"),
     [
         ((200, {"found": True, "match": {"kk": True, "name": True, "birth_date": True}}), "verified", []),
-        ((200, {"found": True, "match": {"kk": True, "name": False, "birth_date": False}}), "mismatch", ["full_name", "birth_date"]),
+        (
+            (200, {"found": True, "match": {"kk": True, "name": False, "birth_date": False}}),
+            "mismatch",
+            ["full_name", "birth_date"],
+        ),
         ((200, {"found": False}), "not_found", []),
         ((404, {"found": False}), "not_found", []),
         ((503, {"error": "busy"}), "unavailable", []),
@@ -180,8 +186,12 @@ def test_sweep_requeues_stale_checks(django_capture_on_commit_callbacks):
 
     data = profile_input()
     civil_record_for(data)
-    applicant = ApplicantFactory(nik=data.nik, kk_number=data.kk_number, full_name=data.full_name, civil_status="pending")
-    Applicant.objects.filter(pk=applicant.pk).update(updated_at=applicant.updated_at - datetime.timedelta(hours=1))
+    applicant = ApplicantFactory(
+        nik=data.nik, kk_number=data.kk_number, full_name=data.full_name, civil_status="pending"
+    )
+    Applicant.objects.filter(pk=applicant.pk).update(
+        updated_at=applicant.updated_at - datetime.timedelta(hours=1)
+    )
     assert civil_check_sweep() == 1
     applicant.refresh_from_db()
     assert applicant.civil_status == "verified"

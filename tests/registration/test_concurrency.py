@@ -50,10 +50,11 @@ def test_three_registrations_with_one_kk_and_a_limit_of_two(transactional_db, se
     settings.REGISTRATION_MAX_APPLICANTS_PER_KK = 2
     users = [UserFactory(email=f"keluarga{n}@example.id") for n in range(3)]
     inputs = [profile_input(serial=n + 1) for n in range(3)]
-    results = race([lambda u=u, d=d: applicant_profile_save(user=u, data=d) for u, d in zip(users, inputs, strict=True)])
+    results = race(
+        [lambda u=u, d=d: applicant_profile_save(user=u, data=d) for u, d in zip(users, inputs, strict=True)]
+    )
     winners = [r for r in results if isinstance(r, Applicant)]
     losers = [r for r in results if isinstance(r, RegistrationError)]
     assert (len(winners), len(losers)) == (2, 1)
     assert losers[0].codes == ["kk_full"]
     assert Applicant.objects.filter(kk_number=inputs[0].kk_number).count() == 2
-

@@ -18,7 +18,11 @@ def steps(client):
 def test_new_account_is_asked_for_the_profile(client):
     client.force_login(UserFactory())
     found, response = steps(client)
-    assert (found["profile"].status, found["phone"].status, found["nik_check"].status) == ("current", "locked", "locked")
+    assert (found["profile"].status, found["phone"].status, found["nik_check"].status) == (
+        "current",
+        "locked",
+        "locked",
+    )
     assert response.context["next_step"].key == "profile"
     html = response.content.decode()
     assert "Isi profil saya" in html
@@ -29,7 +33,11 @@ def test_profile_done_phone_next(client):
     applicant = ApplicantFactory(phone="", phone_verified_at=None, civil_status=CivilRegistryStatus.PENDING)
     client.force_login(applicant.user)
     found, response = steps(client)
-    assert (found["profile"].status, found["phone"].status, found["nik_check"].status) == ("done", "current", "waiting")
+    assert (found["profile"].status, found["phone"].status, found["nik_check"].status) == (
+        "done",
+        "current",
+        "waiting",
+    )
     assert found["profile"].detail == f"NIK {applicant.masked_nik}, Kota Bekasi"
     assert response.context["polls"] is True
     assert applicant.nik not in response.content.decode()
@@ -45,12 +53,16 @@ def test_verified_applicant(client):
 
 
 def test_mismatch_says_which_fields_and_how_to_fix(client):
-    applicant = ApplicantFactory(civil_status=CivilRegistryStatus.MISMATCH, civil_mismatch_fields=["full_name", "birth_date"])
+    applicant = ApplicantFactory(
+        civil_status=CivilRegistryStatus.MISMATCH, civil_mismatch_fields=["full_name", "birth_date"]
+    )
     client.force_login(applicant.user)
     found, response = steps(client)
     step = found["nik_check"]
     assert step.status == "failed"
-    assert step.detail.startswith("Data nama lengkap dan tanggal lahir Anda tidak sesuai dengan data Dukcapil.")
+    assert step.detail.startswith(
+        "Data nama lengkap dan tanggal lahir Anda tidak sesuai dengan data Dukcapil."
+    )
     assert (step.action_url, step.action_label) == (reverse("registration:profile"), "Perbaiki data saya")
     assert response.context["next_step"].key == "nik_check"
 

@@ -10,7 +10,11 @@ pytestmark = pytest.mark.django_db
 
 def state():
     return (
-        sorted(Applicant.objects.values_list("user__email", "civil_status", "is_excluded", "is_priority", "channel")),
+        sorted(
+            Applicant.objects.values_list(
+                "user__email", "civil_status", "is_excluded", "is_priority", "channel"
+            )
+        ),
         CivilRecord.objects.count(),
         ScreeningEntry.objects.count(),
     )

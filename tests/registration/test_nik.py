@@ -59,7 +59,15 @@ def test_nik_rules(nik, errors, birth_date, gender):
 def test_table_has_at_least_20_numbers_with_every_error_code():
     assert len(NIKS) >= 20
     codes = {code for _nik, errors, _b, _g in NIKS for code in errors}
-    assert codes == {"length", "not_digits", "unknown_district", "bad_date", "too_young", "too_old", "bad_serial"}
+    assert codes == {
+        "length",
+        "not_digits",
+        "unknown_district",
+        "bad_date",
+        "too_young",
+        "too_old",
+        "bad_serial",
+    }
 
 
 def test_region_names_come_from_the_district_table():
@@ -71,7 +79,9 @@ def test_typed_gender_and_birth_date_must_agree_with_the_nik():
     info = nik_parse("3275015403950002", today=TODAY)  # a woman born 14-03-1995
     assert nik_check_against(info, birth_date=datetime.date(1995, 3, 14), gender="F") == []
     assert nik_check_against(info, birth_date=datetime.date(1995, 3, 14), gender="M") == ["gender_mismatch"]
-    assert nik_check_against(info, birth_date=datetime.date(1995, 4, 14), gender="F") == ["birth_date_mismatch"]
+    assert nik_check_against(info, birth_date=datetime.date(1995, 4, 14), gender="F") == [
+        "birth_date_mismatch"
+    ]
 
 
 def test_every_rule_has_its_own_indonesian_message():
@@ -80,7 +90,10 @@ def test_every_rule_has_its_own_indonesian_message():
     with translation.override("id"):
         messages = {code: str(message) for code, message in NIK_ERRORS.items()}
     assert len(set(messages.values())) == len(messages)
-    assert messages["length"] == "NIK terdiri dari tepat 16 digit. Periksa nomor pada KTP atau Kartu Keluarga Anda."
+    assert (
+        messages["length"]
+        == "NIK terdiri dari tepat 16 digit. Periksa nomor pada KTP atau Kartu Keluarga Anda."
+    )
     assert messages["too_young"] == "Anda harus berusia minimal 18 tahun untuk mendaftar."
 
 

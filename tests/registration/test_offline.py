@@ -22,7 +22,21 @@ HEADER = ",".join(imports.OFFLINE_COLUMNS)
 
 def offline_row(nik, kk="3204050101100002", name="Siti Nurhaliza", birth="14-03-1995", gender="P",
                 district="32.04.05", phone="081311112222", education="SMA", work="phk"):  # fmt: skip
-    return ",".join([nik, kk, name, "Bandung", birth, gender, '"Jl. Merdeka 1, RT 01/RW 02"', district, education, work, phone])
+    return ",".join(
+        [
+            nik,
+            kk,
+            name,
+            "Bandung",
+            birth,
+            gender,
+            '"Jl. Merdeka 1, RT 01/RW 02"',
+            district,
+            education,
+            work,
+            phone,
+        ]
+    )
 
 
 def staff_post(**extra):
@@ -105,14 +119,27 @@ def test_spreadsheet_import_dry_run_row_errors_then_import(client, django_captur
         offline_row("3204051403950002", gender="P", phone="081311114444"),  # NIK says male
         offline_row("3275011403950009", gender="L", phone="081311115555"),  # already registered
         offline_row(
-            "3171011708950003", gender="L", birth="17-08-1995", district="31.71.01", kk="3171010101100001", phone="081311116666"
+            "3171011708950003",
+            gender="L",
+            birth="17-08-1995",
+            district="31.71.01",
+            kk="3171010101100001",
+            phone="081311116666",
         ),
         offline_row("3204051212900004", gender="L", birth="12/12/1990", phone="0812", work="bekerja"),
-        offline_row("3204051111900005", gender="L", birth="11-11-1990", phone="081311117777", education="S1", work="usaha mikro"),
+        offline_row(
+            "3204051111900005",
+            gender="L",
+            birth="11-11-1990",
+            phone="081311117777",
+            education="S1",
+            work="usaha mikro",
+        ),
     ]
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            reverse("registration:staff_import"), {"file": upload("\n".join(rows) + "\n"), "paper_consent": "on"}
+            reverse("registration:staff_import"),
+            {"file": upload("\n".join(rows) + "\n"), "paper_consent": "on"},
         )
     job = ImportJob.objects.get()
     assert response["Location"] == reverse("registration:staff_import_detail", args=[job.pk])
@@ -148,11 +175,17 @@ def test_an_import_that_died_half_way_resumes_without_duplicates(django_capture_
     text = "\n".join([HEADER, offline_row("3204055403950001"), offline_row("3204051111900005", gender="L",
                       birth="11-11-1990", phone="081311117777")]) + "\n"  # fmt: skip
     with django_capture_on_commit_callbacks(execute=True):
-        job = imports.import_job_create(kind="offline", upload=upload(text), user=staff, province=staff.disnaker.province)
+        job = imports.import_job_create(
+            kind="offline", upload=upload(text), user=staff, province=staff.disnaker.province
+        )
     job.refresh_from_db()
     imports.import_job_confirm(job=job, actor=staff)  # the run task is not executed: the worker "died"
     done_before_the_crash = profile_input(
-        nik="3204055403950001", gender="F", district_code="32.04.05", kk_number="3204050101100002", full_name="Siti Nurhaliza"
+        nik="3204055403950001",
+        gender="F",
+        district_code="32.04.05",
+        kk_number="3204050101100002",
+        full_name="Siti Nurhaliza",
     )
     applicant_register_offline(staff_user=staff, data=done_before_the_crash, phone=PHONE)
     assert imports.import_job_run(job_id=job.pk) == "done"
@@ -181,10 +214,14 @@ def test_import_page_of_another_province_is_not_found(client, django_capture_on_
 def test_missing_columns_fail_the_file(client, django_capture_on_commit_callbacks):
     client.force_login(disnaker_user("32"))
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("registration:staff_import"), {"file": upload("nik,nama\n1,2\n"), "paper_consent": "on"})
+        client.post(
+            reverse("registration:staff_import"), {"file": upload("nik,nama\n1,2\n"), "paper_consent": "on"}
+        )
     job = ImportJob.objects.get()
     assert job.status == "failed"
-    assert job.failure.startswith("Baris pertama harus berisi nama kolom. Kolom yang tidak ada: no_kk, tempat_lahir")
+    assert job.failure.startswith(
+        "Baris pertama harus berisi nama kolom. Kolom yang tidak ada: no_kk, tempat_lahir"
+    )
 
 
 # --- Taking over an offline registration online ------------------------------------------------
@@ -194,9 +231,13 @@ def code_in(outbox):
     return re.search(r"\b(\d{6})\b", outbox[-1].body).group(1)
 
 
-def test_claim_moves_the_offline_record_to_the_new_account(client, sms_outbox, django_capture_on_commit_callbacks):
+def test_claim_moves_the_offline_record_to_the_new_account(
+    client, sms_outbox, django_capture_on_commit_callbacks
+):
     offline = applicant_register_offline(
-        staff_user=disnaker_user("32"), data=profile_input(district_code="32.04.05", kk_number="3204050101100002"), phone=PHONE
+        staff_user=disnaker_user("32"),
+        data=profile_input(district_code="32.04.05", kk_number="3204050101100002"),
+        phone=PHONE,
     )
     placeholder = offline.user
     person = UserFactory(email="siti@example.id")
@@ -216,11 +257,15 @@ def test_claim_moves_the_offline_record_to_the_new_account(client, sms_outbox, d
 
 def test_claim_with_the_wrong_number_reveals_nothing(client):
     offline = applicant_register_offline(
-        staff_user=disnaker_user("32"), data=profile_input(district_code="32.04.05", kk_number="3204050101100002"), phone=PHONE
+        staff_user=disnaker_user("32"),
+        data=profile_input(district_code="32.04.05", kk_number="3204050101100002"),
+        phone=PHONE,
     )
     client.force_login(UserFactory())
     wrong_phone = client.post(reverse("registration:claim"), {"nik": offline.nik, "phone": "081399998888"})
-    unknown_nik = client.post(reverse("registration:claim"), {"nik": "3275011403950002", "phone": "081311112222"})
+    unknown_nik = client.post(
+        reverse("registration:claim"), {"nik": "3275011403950002", "phone": "081311112222"}
+    )
     message = "Kami tidak menemukan pendaftaran dari kantor Disnaker dengan NIK dan nomor HP ini."
     assert message in wrong_phone.content.decode() and message in unknown_nik.content.decode()
 

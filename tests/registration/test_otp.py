@@ -26,7 +26,9 @@ def user():
     return UserFactory()
 
 
-def test_code_is_sent_by_sms_in_indonesian_and_stored_hashed(user, sms_outbox, django_capture_on_commit_callbacks):
+def test_code_is_sent_by_sms_in_indonesian_and_stored_hashed(
+    user, sms_outbox, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         sent = otp_send(user=user, phone=PHONE, purpose="phone_verify")
     assert [message.to for message in sms_outbox] == [PHONE]
@@ -86,7 +88,9 @@ def test_wrong_code_counts_down_attempts(user, sms_outbox, django_capture_on_com
     assert OneTimeCode.objects.get().attempts == 1
 
 
-def test_five_wrong_attempts_lock_the_code_even_for_the_right_one(user, sms_outbox, django_capture_on_commit_callbacks):
+def test_five_wrong_attempts_lock_the_code_even_for_the_right_one(
+    user, sms_outbox, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         otp_send(user=user, phone=PHONE, purpose="phone_verify")
     code = sent_code(sms_outbox)
@@ -195,7 +199,10 @@ def test_phone_verification_pages(client, sms_outbox, django_capture_on_commit_c
     assert response["Location"] == reverse("registration:phone_code")
     html = client.get(reverse("registration:phone_code")).content.decode()
     assert "0812••••7890" in html
-    response = client.post(reverse("registration:phone_code"), {"code": "000000" if sent_code(sms_outbox) != "000000" else "111111"})
+    response = client.post(
+        reverse("registration:phone_code"),
+        {"code": "000000" if sent_code(sms_outbox) != "000000" else "111111"},
+    )
     assert "Kode salah. Kesempatan Anda tinggal 4 kali lagi." in response.content.decode()
     response = client.post(reverse("registration:phone_code"), {"code": sent_code(sms_outbox)})
     assert response["Location"] == reverse("dashboard")

@@ -22,7 +22,11 @@ def test_profile_save_creates_applicant_and_verifies_with_civil_registry(django_
     with django_capture_on_commit_callbacks(execute=True):
         applicant = applicant_profile_save(user=user, data=data)
     applicant.refresh_from_db()
-    assert (applicant.nik, applicant.kk_number, applicant.full_name) == (data.nik, data.kk_number, "Budi Santoso")
+    assert (applicant.nik, applicant.kk_number, applicant.full_name) == (
+        data.nik,
+        data.kk_number,
+        "Budi Santoso",
+    )
     assert (applicant.province_id, applicant.regency_id, applicant.district_id) == ("32", "32.75", "32.75.01")
     assert applicant.civil_status == CivilRegistryStatus.VERIFIED
     assert applicant.profile_completed_at is not None
@@ -43,7 +47,11 @@ def test_name_is_tidied_and_nik_spaces_removed():
     ("overrides", "field", "code"),
     [
         ({"gender": "F", "nik": "3275011403950001"}, "gender", "gender_mismatch"),
-        ({"birth_date": datetime.date(1995, 3, 15), "nik": "3275011403950001"}, "birth_date", "birth_date_mismatch"),
+        (
+            {"birth_date": datetime.date(1995, 3, 15), "nik": "3275011403950001"},
+            "birth_date",
+            "birth_date_mismatch",
+        ),
         ({"kk_number": "3275011403950001"}, "kk_number", "kk_same_as_nik"),
         ({"kk_number": "32750101011000"}, "kk_number", "kk_length"),
         ({"kk_number": "3275O10101100001"}, "kk_number", "kk_not_digits"),

@@ -24,14 +24,19 @@ pytestmark = pytest.mark.django_db
 
 def fill(screening_list, niks, batch=None):
     batch = screening_list.current_batch if batch is None else batch
-    ScreeningEntry.objects.bulk_create(ScreeningEntry(screening_list=screening_list, batch=batch, nik=n) for n in niks)
+    ScreeningEntry.objects.bulk_create(
+        ScreeningEntry(screening_list=screening_list, batch=batch, nik=n) for n in niks
+    )
 
 
 def test_exclusion_and_priority_are_applied_set_based(django_assert_max_num_queries):
     excluded, prioritised, both, neither = ApplicantFactory.create_batch(4)
     asn = ScreeningListFactory()
     phk = ScreeningListFactory(
-        kind=ScreeningKind.PRIORITY, category=ScreeningCategory.LAID_OFF, name="PHK", source="BPJS Ketenagakerjaan"
+        kind=ScreeningKind.PRIORITY,
+        category=ScreeningCategory.LAID_OFF,
+        name="PHK",
+        source="BPJS Ketenagakerjaan",
     )
     fill(asn, [excluded.nik, both.nik, "3275011403959999"])
     fill(phk, [prioritised.nik, both.nik])
@@ -39,14 +44,21 @@ def test_exclusion_and_priority_are_applied_set_based(django_assert_max_num_quer
     with django_assert_max_num_queries(8):
         counts = screening_apply()
     assert counts == {"exclusion_set": 2, "exclusion_cleared": 0, "priority_set": 2, "priority_cleared": 0}
-    rows = {a.pk: (a.is_excluded, a.exclusion_reason, a.exclusion_list_id, a.is_priority, a.priority_source)
-            for a in Applicant.objects.all()}
+    rows = {
+        a.pk: (a.is_excluded, a.exclusion_reason, a.exclusion_list_id, a.is_priority, a.priority_source)
+        for a in Applicant.objects.all()
+    }
     assert rows[excluded.pk] == (True, "Terdaftar sebagai ASN", asn.pk, False, "")
     assert rows[prioritised.pk] == (False, "", None, True, "BPJS Ketenagakerjaan")
     assert rows[both.pk] == (True, "Terdaftar sebagai ASN", asn.pk, True, "BPJS Ketenagakerjaan")
     assert rows[neither.pk] == (False, "", None, False, "")
     # Running again changes nothing.
-    assert screening_apply() == {"exclusion_set": 0, "exclusion_cleared": 0, "priority_set": 0, "priority_cleared": 0}
+    assert screening_apply() == {
+        "exclusion_set": 0,
+        "exclusion_cleared": 0,
+        "priority_set": 0,
+        "priority_cleared": 0,
+    }
 
 
 def test_deactivating_a_list_clears_its_applicants():
@@ -57,7 +69,11 @@ def test_deactivating_a_list_clears_its_applicants():
     counts = screening_list_activate(screening_list=asn, active=False, actor=officer())
     assert counts["exclusion_cleared"] == 1
     applicant.refresh_from_db()
-    assert (applicant.is_excluded, applicant.exclusion_reason, applicant.exclusion_list_id) == (False, "", None)
+    assert (applicant.is_excluded, applicant.exclusion_reason, applicant.exclusion_list_id) == (
+        False,
+        "",
+        None,
+    )
 
 
 def test_only_the_current_batch_counts():
@@ -118,7 +134,9 @@ def test_list_import_dry_run_then_confirm(django_capture_on_commit_callbacks):
     staff = officer()
     text = f"nik\n{listed.nik}\n3275 0114 0395 9998\n12345\n{listed.nik}\nABCDEFGHIJKLMNOP\n"
     with django_capture_on_commit_callbacks(execute=True):
-        job = imports.import_job_create(kind="screening_list", upload=csv_upload(text), user=staff, screening_list=asn)
+        job = imports.import_job_create(
+            kind="screening_list", upload=csv_upload(text), user=staff, screening_list=asn
+        )
     job.refresh_from_db()
     assert job.status == ImportStatus.VALIDATED
     assert (job.total_rows, job.valid_rows, job.error_count) == (5, 3, 2)
@@ -133,9 +151,17 @@ def test_list_import_dry_run_then_confirm(django_capture_on_commit_callbacks):
     job.refresh_from_db()
     asn.refresh_from_db()
     assert job.status == ImportStatus.DONE
-    assert sorted(ScreeningEntry.objects.values_list("nik", flat=True)) == sorted([listed.nik, "3275011403959998"])
+    assert sorted(ScreeningEntry.objects.values_list("nik", flat=True)) == sorted(
+        [listed.nik, "3275011403959998"]
+    )
     assert (asn.entry_count, asn.current_batch) == (2, 1)
-    assert job.summary == {"niks": 2, "exclusion_set": 1, "exclusion_cleared": 1, "priority_set": 0, "priority_cleared": 0}
+    assert job.summary == {
+        "niks": 2,
+        "exclusion_set": 1,
+        "exclusion_cleared": 1,
+        "priority_set": 0,
+        "priority_cleared": 0,
+    }
     assert Applicant.objects.get(pk=listed.pk).is_excluded is True
     assert Applicant.objects.get(pk=old.pk).is_excluded is False
     assert not job.file  # the uploaded file (full NIKs) is deleted once imported
@@ -147,7 +173,9 @@ def test_list_import_reads_xlsx_with_numeric_cells(django_capture_on_commit_call
     asn = ScreeningListFactory()
     upload = xlsx_upload([["NIK"], [3275011403950001], ["3275011403950002"], [None]])
     with django_capture_on_commit_callbacks(execute=True):
-        job = imports.import_job_create(kind="screening_list", upload=upload, user=officer(), screening_list=asn)
+        job = imports.import_job_create(
+            kind="screening_list", upload=upload, user=officer(), screening_list=asn
+        )
     job.refresh_from_db()
     assert (job.status, job.valid_rows, job.error_count) == ("validated", 2, 0)
 
@@ -155,16 +183,25 @@ def test_list_import_reads_xlsx_with_numeric_cells(django_capture_on_commit_call
 def test_list_import_without_nik_column_fails_with_a_clear_message(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         job = imports.import_job_create(
-            kind="screening_list", upload=csv_upload("nomor\n1\n"), user=officer(), screening_list=ScreeningListFactory()
+            kind="screening_list",
+            upload=csv_upload("nomor\n1\n"),
+            user=officer(),
+            screening_list=ScreeningListFactory(),
         )
     job.refresh_from_db()
-    assert (job.status, job.failure) == ("failed", "Baris pertama harus berisi nama kolom. Kolom yang tidak ada: nik.")
+    assert (job.status, job.failure) == (
+        "failed",
+        "Baris pertama harus berisi nama kolom. Kolom yang tidak ada: nik.",
+    )
 
 
 def test_import_rejects_other_file_types():
     with pytest.raises(imports.ImportFileError):
         imports.import_job_create(
-            kind="screening_list", upload=csv_upload("x", name="list.pdf"), user=officer(), screening_list=ScreeningListFactory()
+            kind="screening_list",
+            upload=csv_upload("x", name="list.pdf"),
+            user=officer(),
+            screening_list=ScreeningListFactory(),
         )
 
 
@@ -172,7 +209,10 @@ def test_cancel_a_checked_import(django_capture_on_commit_callbacks):
     staff = officer()
     with django_capture_on_commit_callbacks(execute=True):
         job = imports.import_job_create(
-            kind="screening_list", upload=csv_upload("nik\n3275011403950001\n"), user=staff, screening_list=ScreeningListFactory()
+            kind="screening_list",
+            upload=csv_upload("nik\n3275011403950001\n"),
+            user=staff,
+            screening_list=ScreeningListFactory(),
         )
     assert imports.import_job_cancel(job=job, actor=staff) is True
     job.refresh_from_db()
