@@ -149,7 +149,11 @@ def dashboard_steps(request) -> list[Step]:
                 )
                 % {
                     "reason": applicant.exclusion_reason,
-                    "source": str(applicant.exclusion_list) if applicant.exclusion_list_id else "-",
+                    "source": (
+                        f"{applicant.exclusion_list.source}, {applicant.exclusion_list.reference_date:%d-%m-%Y}"
+                        if applicant.exclusion_list_id
+                        else "-"
+                    ),
                 },
             )
         )

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from registration.enums import Education, EmploymentStatus, Gender
 from registration.models import District, Province, Regency
+from registration.nik import NIK_ERRORS, nik_check_against, nik_parse
 from registration.phones import PhoneError, phone_parse
 from registration.services import ProfileInput, RegistrationError
 
@@ -157,8 +158,23 @@ class ProfileForm(forms.Form):
     def clean_full_name(self):
         return " ".join(self.cleaned_data["full_name"].split())
 
+    def clean_nik(self):
+        # The NIK rules that need nothing else, so they show together with the other
+        # errors instead of after a second submit. The service checks them again.
+        if self.locked:  # verified: shown, not changed, not judged again
+            return self.cleaned_data["nik"]
+        info = nik_parse(self.cleaned_data["nik"])
+        if info.errors:
+            raise forms.ValidationError([str(NIK_ERRORS[code]) for code in info.errors])
+        self.nik_info = info
+        return info.nik
+
     def clean(self):
         cleaned = super().clean()
+        info = getattr(self, "nik_info", None)
+        if info is not None and not self.locked:
+            for code in nik_check_against(info, birth_date=cleaned.get("birth_date"), gender=cleaned.get("gender")):
+                self.add_error("gender" if code == "gender_mismatch" else "birth_date", str(NIK_ERRORS[code]))
         regency, district = cleaned.get("regency"), cleaned.get("district")
         province = cleaned.get("province")
         if district and regency and not district.startswith(regency + "."):

@@ -93,7 +93,7 @@ def test_excluded_applicant_sees_the_reason(client):
     found, _response = steps(client)
     assert found["screening"].status == "failed"
     assert found["screening"].detail.startswith(
-        "Anda tidak dapat mengikuti program: Terdaftar sebagai ASN (sumber: ASN aktif (BKN, 01-10-2026))."
+        "Anda tidak dapat mengikuti program: Terdaftar sebagai ASN (sumber: BKN, 01-10-2026)."
     )
 
 

@@ -216,3 +216,12 @@ def test_profile_detail_shows_masked_identifiers(client):
     assert applicant.nik not in html
     assert applicant.kk_number not in html
     assert "memenuhi semua persyaratan pendaftaran" in html
+
+
+def test_nik_errors_show_with_the_other_errors_on_the_first_submit(client):
+    client.force_login(UserFactory())
+    response = client.post(reverse("registration:profile"), {"nik": "3275013201900001", "gender": "F"})
+    html = response.content.decode()
+    assert "Digit ke-7 sampai ke-12 NIK ini bukan tanggal lahir yang valid." in html
+    assert "Tempat lahir: Bidang ini tidak boleh kosong." in html
+    assert not Applicant.objects.exists()
