@@ -173,7 +173,9 @@ class ProfileForm(forms.Form):
         cleaned = super().clean()
         info = getattr(self, "nik_info", None)
         if info is not None and not self.locked:
-            for code in nik_check_against(info, birth_date=cleaned.get("birth_date"), gender=cleaned.get("gender")):
+            for code in nik_check_against(
+                info, birth_date=cleaned.get("birth_date"), gender=cleaned.get("gender")
+            ):
                 self.add_error("gender" if code == "gender_mismatch" else "birth_date", str(NIK_ERRORS[code]))
         regency, district = cleaned.get("regency"), cleaned.get("district")
         province = cleaned.get("province")
