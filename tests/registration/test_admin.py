@@ -210,3 +210,17 @@ def test_civil_record_import_confirm(client):
         "M",
         "1995-03-14",
     )
+
+
+def test_civil_record_import_preview_is_masked_without_the_permission(client):
+    client.force_login(officer())
+    csv = "nik,no_kk,nama,tempat_lahir,tanggal_lahir,jenis_kelamin\n3275011403950001,3275010101100001,Budi,Bekasi,14-03-1995,L\n"
+    upload = SimpleUploadedFile("dukcapil.csv", csv.encode(), content_type="text/csv")
+    response = client.post(
+        reverse("admin:registration_civilrecord_import"),
+        {"import_file": upload, "format": "0", "resource": "0"},
+    )
+    html = response.content.decode()
+    assert response.context["confirm_form"] is not None
+    assert "3275\u2022\u2022\u2022\u2022\u2022\u2022\u2022\u20220001" in html
+    assert "3275011403950001" not in html and "3275010101100001" not in html
