@@ -9,6 +9,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.db.models import Exists, OuterRef
 from django.http import FileResponse, Http404
 from django.template.response import TemplateResponse
@@ -57,6 +58,9 @@ def _history(obj) -> str:
         )
         or "-"
     )
+
+
+URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
 
 
 class ReasonForm(forms.Form):
@@ -125,6 +129,7 @@ class PlatformCredentialInline(admin.TabularInline):
 
 @admin.register(Platform)
 class PlatformAdmin(admin.ModelAdmin):
+    formfield_overrides = URL_FIELDS
     list_display = ["name", "slug", "active", "contact_email", "webhook_url"]
     list_filter = ["active"]
     search_fields = ["name", "slug"]
@@ -215,6 +220,7 @@ class AffiliatedFilter(admin.SimpleListFilter):
 
 @admin.register(Provider)
 class ProviderAdmin(admin.ModelAdmin):
+    formfield_overrides = URL_FIELDS
     list_display = ["legal_name", "brand_name", "nib", "status", "province", "applied_at", "decided_at"]
     list_filter = ["status", AffiliatedFilter, "affiliations__platform"]
     search_fields = ["legal_name", "brand_name", "nib", "contact_email"]
@@ -530,6 +536,7 @@ class TrainingAdmin(ImportExportModelAdmin):
 
 @admin.register(Listing)
 class ListingAdmin(ImportExportModelAdmin):
+    formfield_overrides = URL_FIELDS
     resource_classes = [ListingResource]
     list_display = [
         "training",

@@ -215,6 +215,7 @@ class ProviderApplicationForm(forms.Form):
                 self.stashed[field_name] = stashed
             field.required = kind in REQUIRED_DOCUMENTS and not stashed
             field.error_messages["required"] = _("Upload this document (PDF, JPG or PNG).")
+            field.error_messages["empty"] = _("This file is empty. Choose the file again.")
         province_code = self.data.get("province") if self.is_bound else self.initial.get("province")
         self.fields["district"].choices = district_choices(province_code)
         self.fields["district"].widget.attrs.update(

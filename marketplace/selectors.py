@@ -151,12 +151,16 @@ def _domicile_closeness(domicile: Domicile) -> Case:
         whens.append(When(training__district_id=domicile.district_code, then=Value(Closeness.DISTRICT)))
     if domicile.regency_code:
         whens.append(
-            When(training__district_id__startswith=f"{domicile.regency_code}.", then=Value(Closeness.REGENCY))
+            When(
+                training__district__code__startswith=f"{domicile.regency_code}.",
+                then=Value(Closeness.REGENCY),
+            )
         )
     if domicile.province_code:
         whens.append(
             When(
-                training__district_id__startswith=f"{domicile.province_code}.", then=Value(Closeness.PROVINCE)
+                training__district__code__startswith=f"{domicile.province_code}.",
+                then=Value(Closeness.PROVINCE),
             )
         )
     return Case(*whens, default=Value(Closeness.ELSEWHERE), output_field=IntegerField())
@@ -204,7 +208,7 @@ def catalog_listings(
     if query.province:
         # Region codes nest (32 > 32.75 > 32.75.01): a prefix match needs no join.
         listings = listings.filter(
-            training__mode=TrainingMode.OFFLINE, training__district_id__startswith=f"{query.province}."
+            training__mode=TrainingMode.OFFLINE, training__district__code__startswith=f"{query.province}."
         )
     listings, searched = apply_search(listings, text=query.text, prefix="training__")
     listings = listings.annotate(affiliated=affiliated_expression(), tie=neutral_key(today))

@@ -134,7 +134,7 @@ def test_unknown_endpoint_answers_json(api):
 
 
 def test_wrong_method_answers_405(api):
-    response = api.request("DELETE", PING, idempotency_key="delete-ping-1")
+    response = api.request("DELETE", PING, idempotency_key="delete-ping-1", validate=False)
     assert response.status_code == 405
     assert response.json()["error"]["code"] == "method_not_allowed"
 
