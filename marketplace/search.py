@@ -48,9 +48,11 @@ def apply_search(queryset: QuerySet, *, text: str, prefix: str = "") -> tuple[Qu
         query = SearchQuery(
             " & ".join(f"{term}:*" for term in terms), search_type="raw", config=SEARCH_CONFIG
         )
-        vector = search_vector(prefix)
-        queryset = queryset.annotate(search=vector).filter(search=query)
-        return queryset.annotate(relevance=SearchRank(vector, query)), True
+        queryset = queryset.annotate(search=search_vector(prefix)).filter(search=query)
+        # Rank on the title alone: the matching rows' descriptions would have to be
+        # parsed again for every request; a title match is what makes a result relevant.
+        title_vector = SearchVector(f"{prefix}title", config=SEARCH_CONFIG)
+        return queryset.annotate(relevance=SearchRank(title_vector, query)), True
     condition = Q()
     for term in terms:
         condition &= Q(**{f"{prefix}title__icontains": term}) | Q(**{f"{prefix}description__icontains": term})

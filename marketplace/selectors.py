@@ -7,6 +7,7 @@ import hashlib
 import math
 from dataclasses import dataclass
 
+from django.core.paginator import Page, Paginator
 from django.db.models import (
     BigIntegerField,
     Case,
@@ -258,6 +259,22 @@ def catalog_listings(
         order = ["tie"]
     # The primary key last: a total order even if two shuffle keys collide.
     return CatalogResult(listings=listings.order_by(*order, "pk"), sort=sort, distance_basis=basis)
+
+
+def catalog_page(result: CatalogResult, *, number, per_page: int) -> Page:
+    """One page of the catalog in two steps: the page's ids, then those rows.
+
+    Ordering thousands of rows is cheap when only the ids travel; joining and
+    annotating the wide rows (descriptions, provider, region) is done for the
+    page alone. Three queries: count, ids, rows.
+    """
+    paginator = Paginator(result.listings.values_list("pk", flat=True), per_page)
+    page = paginator.get_page(number)
+    ids = list(page.object_list)
+    rows = {row.pk: row for row in result.listings.filter(pk__in=ids)} if ids else {}
+    # A row hidden between the two queries simply drops out.
+    page.object_list = [rows[pk] for pk in ids if pk in rows]
+    return page
 
 
 def training_for_detail(training_id: int, *, today: datetime.date | None = None) -> Training | None:

@@ -8,7 +8,6 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -25,6 +24,7 @@ from marketplace.selectors import (
     Domicile,
     Sort,
     catalog_listings,
+    catalog_page,
     distance_km,
     training_for_detail,
 )
@@ -55,8 +55,9 @@ def catalog(request: HttpRequest) -> HttpResponse:
     query = form.catalog_query() if form.is_bound else CatalogQuery()
     applicant = applicant_for_user(request.user)
     result = catalog_listings(query=query, domicile=Domicile.of(applicant))
-    paginator = Paginator(result.listings, settings.MARKETPLACE_CATALOG_PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
+    page = catalog_page(
+        result, number=request.GET.get("page"), per_page=settings.MARKETPLACE_CATALOG_PAGE_SIZE
+    )
     for listing in page.object_list:
         listing.distance_km = distance_km(getattr(listing, "distance_sq", None))
     params = request.GET.copy()

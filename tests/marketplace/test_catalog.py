@@ -273,8 +273,8 @@ def test_catalog_query_count_is_constant(
         AffiliationFactory(provider=ListingFactory(training__offline=True).training.provider)
     with django_assert_num_queries(len(one.captured_queries)):
         assert len(result_ids(client.get(CATALOG, {"sort": "distance"}))) == 3
-    # platforms, count, page of listings; signed in adds session, user and applicant.
-    assert len(one.captured_queries) == (6 if signed_in else 3)
+    # platforms, count, page ids, page rows; signed in adds session, user and applicant.
+    assert len(one.captured_queries) == (7 if signed_in else 4)
 
 
 def test_training_detail_lists_offers_cheapest_first_with_disclosure(client):
