@@ -186,7 +186,11 @@ def main() -> None:
             f"\ngunicorn {args.workers} workers, {args.clients} clients, {args.requests} requests per scenario, "
             f"{len(training_ids)} visible trainings"
         )
-        print("load average before: %.2f %.2f %.2f (other processes share this machine)" % os.getloadavg())
+        print(
+            "load average before: {:.2f} {:.2f} {:.2f} (other processes share this machine)".format(
+                *os.getloadavg()
+            )
+        )
         print(f"{'scenario':<40} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}")
         for name, make_path in scenarios(training_ids).items():
             load(port, make_path, total=min(200, args.requests), clients=args.clients)  # warm-up
@@ -196,7 +200,7 @@ def main() -> None:
                 f"{result['p99']:>8.0f} {result['errors']:>7}",
                 flush=True,
             )
-        print("load average after:  %.2f %.2f %.2f" % os.getloadavg())
+        print("load average after:  {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     finally:
         gunicorn.terminate()
         gunicorn.wait(timeout=30)
