@@ -245,6 +245,10 @@ class ProviderAdmin(admin.ModelAdmin):
         # Providers apply through the public form (/lembaga/daftar/).
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        # Decisions and documents stay on record; suspend instead.
+        return False
+
     @admin.display(description=_("province"), ordering="district__regency__province__name")
     def province(self, obj):
         return obj.district.regency.province.name
