@@ -201,9 +201,7 @@ def test_a_failed_request_is_not_remembered(api, platform, monkeypatch):
         raise RuntimeError("database hiccup")
 
     monkeypatch.setattr(services, "listing_update", broken)
-    failed = api.patch(
-        f"{LISTINGS}/{listing.pk}", {"price": 250_000}, idempotency_key="flaky-0001", validate=False
-    )
+    failed = api.patch(f"{LISTINGS}/{listing.pk}", {"price": 250_000}, idempotency_key="flaky-0001")
     assert failed.status_code == 500
     assert failed.json()["error"]["code"] == "internal_error"
     assert not ApiIdempotencyRecord.objects.filter(key="flaky-0001").exists()
