@@ -363,3 +363,12 @@ def test_provider_list_query_count_is_constant(
     ProviderFactory()
     with django_assert_num_queries(len(one.captured_queries)):
         client.get(url)
+
+
+@pytest.mark.parametrize("role", [Role.KYC_REVIEWER, Role.DISNAKER_STAFF])
+def test_staff_without_marketplace_roles_cannot_open_providers(client, role):
+    provider = ProviderFactory(status=ProviderStatus.APPLIED)
+    client.force_login(officer(role))
+    assert client.get(reverse("admin:marketplace_provider_changelist")).status_code == 403
+    assert client.get(reverse("admin:marketplace_provider_change", args=[provider.pk])).status_code == 403
+    assert client.get(reverse("admin:marketplace_platform_changelist")).status_code == 403
