@@ -286,3 +286,13 @@ PROGRAMME_CONTACT_EMAIL = env_str("PROGRAMME_CONTACT_EMAIL", "bantuan@prakerja.t
 # --- Admin / import-export ---------------------------------------------------
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 IMPORT_EXPORT_USE_TRANSACTIONS = True
+
+# --- disbursement ---
+from celery.schedules import crontab  # noqa: E402 - kept inside this app's section
+
+# The nightly ledger check (`manage.py ledger_check` as a beat job) runs at this hour, Asia/Jakarta.
+LEDGER_CHECK_HOUR = env_int("LEDGER_CHECK_HOUR", 2)
+CELERY_BEAT_SCHEDULE["disbursement-ledger-check"] = {
+    "task": "disbursement.ledger_check",
+    "schedule": crontab(minute=17, hour=LEDGER_CHECK_HOUR),
+}
