@@ -14,8 +14,10 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.formats import date_format
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
 from disbursement.forms import MovementReverseForm
@@ -46,6 +48,22 @@ class LedgerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_per_page = 50
 
 
+def _titled(filter_class, title):
+    """A list filter with its own title (two "kind" filters on one page need telling apart)."""
+
+    class Titled(filter_class):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.title = title
+
+    return Titled
+
+
+def _money(amount: int) -> str:
+    """Rupiah that never wrap between the minus sign and the number."""
+    return format_html('<span style="white-space:nowrap">{}</span>', format_rupiah(amount))
+
+
 def _legs(movement: LedgerMovement) -> tuple[LedgerEntry | None, LedgerEntry | None]:
     """(the entry money left, the entry money reached), from prefetched entries."""
     out = into = None
@@ -64,7 +82,7 @@ def _account_link(account: LedgerAccount) -> str:
 
 @admin.register(LedgerAccount)
 class LedgerAccountAdmin(LedgerAdmin):
-    list_display = ["id", "label_display", "kind", "owner", "balance_display", "created_at"]
+    list_display = ["id", "label_display", "balance_display", "kind", "created_at"]
     list_display_links = ["id", "label_display"]
     list_filter = ["kind", "allow_negative"]
     search_fields = ["=owner__email", "=code"]
@@ -74,7 +92,6 @@ class LedgerAccountAdmin(LedgerAdmin):
     ordering = ["-id"]
     fields = [
         "kind",
-        "label_display",
         "owner",
         "code",
         "allow_negative",
@@ -86,11 +103,11 @@ class LedgerAccountAdmin(LedgerAdmin):
 
     @admin.display(description=_("account"))
     def label_display(self, obj):
-        return obj.label if obj.owner_id is None else obj.get_kind_display()
+        return obj.label if obj.owner_id is None else obj.owner.email
 
     @admin.display(description=_("balance"), ordering="balance")
     def balance_display(self, obj):
-        return format_rupiah(obj.balance)
+        return _money(obj.balance)
 
     @admin.display(description=_("latest entries"))
     def recent_entries(self, obj):
@@ -105,9 +122,9 @@ class LedgerAccountAdmin(LedgerAdmin):
                 (
                     reverse("admin:disbursement_ledgermovement_change", args=[entry.movement_id]),
                     entry.movement_id,
-                    entry.movement.created_at.strftime("%Y-%m-%d %H:%M"),
+                    date_format(localtime(entry.movement.created_at), "SHORT_DATETIME_FORMAT"),
                     entry.movement.get_kind_display(),
-                    format_rupiah(entry.amount),
+                    _money(entry.amount),
                     entry.movement.reference,
                 )
                 for entry in entries
@@ -131,12 +148,12 @@ class LedgerEntryInline(ReadOnlyAdminMixin, admin.TabularInline):
 
     @admin.display(description=_("amount"))
     def amount_display(self, obj):
-        return format_rupiah(obj.amount)
+        return _money(obj.amount)
 
 
 @admin.register(LedgerMovement)
 class LedgerMovementAdmin(LedgerAdmin):
-    list_display = ["id", "created_at", "kind", "amount_display", "from_account", "to_account", "reference"]
+    list_display = ["id", "kind", "amount_display", "from_account", "to_account", "created_at", "reference"]
     list_filter = ["kind", "created_at"]
     search_fields = ["=reference", "=idempotency_key"]
     search_help_text = _("Exact reference (e.g. cohorts.wave:5) or idempotency key.")
@@ -162,13 +179,13 @@ class LedgerMovementAdmin(LedgerAdmin):
         return (
             super()
             .get_queryset(request)
-            .select_related("actor", "reverses", "reversed_by")
-            .prefetch_related(Prefetch("entries", queryset=entries))
+            .select_related("actor", "reverses")
+            .prefetch_related(Prefetch("entries", queryset=entries), "reversals")
         )
 
     @admin.display(description=_("amount"), ordering="amount")
     def amount_display(self, obj):
-        return format_rupiah(obj.amount)
+        return _money(obj.amount)
 
     @admin.display(description=_("from"))
     def from_account(self, obj):
@@ -182,7 +199,7 @@ class LedgerMovementAdmin(LedgerAdmin):
 
     @admin.display(description=_("reversed by"))
     def reversed_by_link(self, obj):
-        reversal = getattr(obj, "reversed_by", None)
+        reversal = next(iter(obj.reversals.all()), None)
         if reversal is None:
             return "-"
         url = reverse("admin:disbursement_ledgermovement_change", args=[reversal.pk])
@@ -195,7 +212,7 @@ class LedgerMovementAdmin(LedgerAdmin):
         return (
             self.has_reverse_permission(request)
             and movement.reverses_id is None
-            and getattr(movement, "reversed_by", None) is None
+            and not movement.reversals.all()
         )
 
     def get_urls(self):
@@ -265,8 +282,12 @@ class LedgerMovementAdmin(LedgerAdmin):
 
 @admin.register(LedgerEntry)
 class LedgerEntryAdmin(LedgerAdmin):
-    list_display = ["id", "created", "account_link", "kind", "amount_display", "movement_link", "reference"]
-    list_filter = ["movement__kind", "account__kind", "movement__created_at"]
+    list_display = ["id", "amount_display", "account_link", "kind", "created", "movement_link", "reference"]
+    list_filter = [
+        ("movement__kind", _titled(admin.ChoicesFieldListFilter, _("kind of movement"))),
+        ("account__kind", _titled(admin.ChoicesFieldListFilter, _("kind of account"))),
+        ("movement__created_at", _titled(admin.DateFieldListFilter, _("time"))),
+    ]
     search_fields = ["=account__owner__email", "=movement__reference"]
     search_help_text = _("Exact email address of the account owner, or exact reference.")
     list_select_related = ["movement", "account__owner"]
@@ -289,7 +310,7 @@ class LedgerEntryAdmin(LedgerAdmin):
 
     @admin.display(description=_("amount"))
     def amount_display(self, obj):
-        return format_rupiah(obj.amount)
+        return _money(obj.amount)
 
     @admin.display(description=_("account"))
     def account_link(self, obj):
