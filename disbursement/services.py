@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, QuerySet
@@ -32,6 +33,9 @@ from disbursement.enums import SOURCE_ACCOUNTS, AccountKind, MovementKind, Progr
 from disbursement.models import LedgerAccount, LedgerEntry, LedgerMovement
 from prakerja.audit import audit_log
 from prakerja.money import format_rupiah
+
+if TYPE_CHECKING:
+    from prakerja.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +75,7 @@ class BulkResult:
 # --- Accounts ---------------------------------------------------------------
 
 
-def ledger_account_open(*, owner, kind: str = AccountKind.TRAINING_BALANCE) -> LedgerAccount:
+def ledger_account_open(*, owner: User, kind: str = AccountKind.TRAINING_BALANCE) -> LedgerAccount:
     """The ``kind`` account of ``owner`` (a user), opened with a zero balance if it does not exist."""
     if kind == AccountKind.PROGRAMME:
         raise ValueError("programme accounts are opened with ledger_programme_account_open")
@@ -128,7 +132,7 @@ def ledger_transfer(
     kind: str,
     idempotency_key: str,
     reference: str = "",
-    actor=None,
+    actor: User | None = None,
     memo: str = "",
 ) -> LedgerMovement:
     """Move ``amount`` from ``source`` to ``destination``; refuses to overdraw ``source``."""
@@ -153,7 +157,7 @@ def ledger_credit(
     amount: int,
     idempotency_key: str,
     reference: str = "",
-    actor=None,
+    actor: User | None = None,
     source: LedgerAccount | None = None,
     kind: str = MovementKind.CREDIT,
     memo: str = "",
@@ -178,7 +182,7 @@ def ledger_debit(
     amount: int,
     idempotency_key: str,
     reference: str = "",
-    actor=None,
+    actor: User | None = None,
     destination: LedgerAccount | None = None,
     kind: str = MovementKind.PURCHASE,
     memo: str = "",
@@ -202,7 +206,12 @@ def ledger_debit(
 
 
 def ledger_forfeit(
-    *, account: LedgerAccount, idempotency_key: str, reference: str = "", actor=None, memo: str = ""
+    *,
+    account: LedgerAccount,
+    idempotency_key: str,
+    reference: str = "",
+    actor: User | None = None,
+    memo: str = "",
 ) -> LedgerMovement | None:
     """Move the whole remaining balance of ``account`` to the forfeited-balances account.
 
@@ -226,7 +235,7 @@ def ledger_reverse(
     movement: LedgerMovement,
     idempotency_key: str,
     reference: str = "",
-    actor=None,
+    actor: User | None = None,
     memo: str = "",
     kind: str = MovementKind.REVERSAL,
 ) -> LedgerMovement:
@@ -268,7 +277,7 @@ def ledger_credit_bulk(
     amount: int,
     key_prefix: str,
     reference: str = "",
-    actor=None,
+    actor: User | None = None,
     source: LedgerAccount | None = None,
     kind: str = MovementKind.CREDIT,
 ) -> BulkResult:
@@ -293,7 +302,7 @@ def ledger_credit_bulk(
 
 
 def ledger_forfeit_bulk(
-    *, accounts: QuerySet, key_prefix: str, reference: str = "", actor=None
+    *, accounts: QuerySet, key_prefix: str, reference: str = "", actor: User | None = None
 ) -> BulkResult:
     """Forfeit the whole remaining balance of every personal account in ``accounts``.
 
@@ -381,7 +390,7 @@ def _move(
     kind: str,
     idempotency_key: str,
     reference: str,
-    actor,
+    actor: User | None,
     memo: str,
     reverses: LedgerMovement | None = None,
 ) -> LedgerMovement | None:
@@ -461,7 +470,7 @@ def _bulk_move(
     kind: str,
     key_prefix: str,
     reference: str,
-    actor,
+    actor: User | None,
 ) -> BulkResult:
     """Move money between ``counter`` and each personal account in ``accounts``, set-based.
 

@@ -184,3 +184,29 @@ def test_programme_accounts_are_listed_for_the_demo(finance):
     assert sorted(LedgerAccount.objects.filter(owner__isnull=True).values_list("code", flat=True)) == sorted(
         ProgrammeAccount.values
     )
+
+
+def test_searches_are_exact_matches_on_indexed_columns(finance):
+    account = TrainingBalanceFactory(owner__email="dewi@contoh.id")
+    credit = ledger_credit(
+        account=account, amount=1_000_000, idempotency_key="wave:1:1", reference="cohorts.wave:1"
+    )
+    ledger_debit(account=account, amount=100_000, idempotency_key="buy:7", reference="marketplace.purchase:7")
+    _credited(2)
+
+    def found(model, term):
+        response = finance.get(reverse(f"admin:disbursement_{model}_changelist"), {"q": term})
+        return sorted(obj.pk for obj in response.context["cl"].result_list)
+
+    assert found("ledgeraccount", "DEWI@contoh.id") == [account.pk]
+    assert found("ledgeraccount", "training_budget") == [LedgerAccount.objects.get(code="training_budget").pk]
+    assert found("ledgeraccount", "dewi") == []
+    assert found("ledgermovement", "cohorts.wave:1") == [credit.pk]
+    assert found("ledgermovement", "wave:1:1") == [credit.pk]
+    assert found("ledgermovement", "cohorts.wave") == []
+    assert found("ledgerentry", "dewi@contoh.id") == sorted(
+        LedgerEntry.objects.filter(account=account).values_list("pk", flat=True)
+    )
+    assert found("ledgerentry", "marketplace.purchase:7") == sorted(
+        LedgerEntry.objects.filter(movement__reference="marketplace.purchase:7").values_list("pk", flat=True)
+    )
