@@ -4,7 +4,8 @@
     options: --accounts 800000 --debits 2000 --database prakerja_ledger_bench
 
 It (re)creates its own database (``--database``) on the server of DATABASE_URL,
-migrates it, and prints the time and load average of each step. It asserts
+migrates it, and prints for each step the wall time, the CPU seconds of Python and
+of its PostgreSQL backend (the cost on a shared machine), and the load average. It asserts
 nothing about speed. Results are also written to bench/results/.
 """
 
