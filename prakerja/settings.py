@@ -338,3 +338,13 @@ CELERY_BEAT_SCHEDULE["marketplace-api-cleanup"] = {
     "task": "marketplace.api_records_cleanup",
     "schedule": 3600.0,
 }
+
+# --- disbursement ---
+from celery.schedules import crontab  # noqa: E402 - kept inside this app's section
+
+# The nightly ledger check (`manage.py ledger_check` as a beat job) runs at this hour, Asia/Jakarta.
+LEDGER_CHECK_HOUR = env_int("LEDGER_CHECK_HOUR", 2)
+CELERY_BEAT_SCHEDULE["disbursement-ledger-check"] = {
+    "task": "disbursement.ledger_check",
+    "schedule": crontab(minute=17, hour=LEDGER_CHECK_HOUR),
+}
