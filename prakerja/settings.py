@@ -317,3 +317,34 @@ CELERY_BEAT_SCHEDULE |= {
     "registration-import-sweep": {"task": "registration.import_sweep", "schedule": 300.0},
     "prakerja-otp-purge": {"task": "prakerja.otp_purge", "schedule": 3600.0},
 }
+
+# --- marketplace ---
+# Fernet keys (comma-separated) that encrypt platform API secrets; the first one
+# encrypts, all decrypt. Empty: a key derived from SECRET_KEY (embedded setup only).
+MARKETPLACE_CREDENTIAL_KEYS = env_list("MARKETPLACE_CREDENTIAL_KEYS", [])
+# Old credentials stay valid this long after a rotation.
+MARKETPLACE_CREDENTIAL_GRACE_HOURS = env_int("MARKETPLACE_CREDENTIAL_GRACE_HOURS", 24)
+# Signed API requests older (or further in the future) than this are refused.
+MARKETPLACE_API_MAX_SKEW_SECONDS = env_int("MARKETPLACE_API_MAX_SKEW_SECONDS", 300)
+# How long the first response to an Idempotency-Key is kept for replay.
+MARKETPLACE_API_IDEMPOTENCY_HOURS = env_int("MARKETPLACE_API_IDEMPOTENCY_HOURS", 48)
+# No training or listing may cost more than this (whole rupiah): the training balance.
+MARKETPLACE_PRICE_MAX = env_int("MARKETPLACE_PRICE_MAX", 1_000_000)
+MARKETPLACE_CATALOG_PAGE_SIZE = env_int("MARKETPLACE_CATALOG_PAGE_SIZE", 20)
+MARKETPLACE_DOCUMENT_MAX_BYTES = env_int("MARKETPLACE_DOCUMENT_MAX_BYTES", 5 * 1024 * 1024)
+# Public provider applications accepted per IP address per hour.
+MARKETPLACE_APPLICATIONS_PER_HOUR = env_int("MARKETPLACE_APPLICATIONS_PER_HOUR", 10)
+CELERY_BEAT_SCHEDULE["marketplace-api-cleanup"] = {
+    "task": "marketplace.api_records_cleanup",
+    "schedule": 3600.0,
+}
+
+# --- disbursement ---
+from celery.schedules import crontab  # noqa: E402 - kept inside this app's section
+
+# The nightly ledger check (`manage.py ledger_check` as a beat job) runs at this hour, Asia/Jakarta.
+LEDGER_CHECK_HOUR = env_int("LEDGER_CHECK_HOUR", 2)
+CELERY_BEAT_SCHEDULE["disbursement-ledger-check"] = {
+    "task": "disbursement.ledger_check",
+    "schedule": crontab(minute=17, hour=LEDGER_CHECK_HOUR),
+}

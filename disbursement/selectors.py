@@ -1,0 +1,103 @@
+"""Reads of the ledger: balances from entries, statements, and the consistency check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.db.models import Sum
+
+from disbursement.models import LedgerAccount, LedgerEntry, LedgerMovement
+
+DETAIL_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class BalanceMismatch:
+    account_id: int
+    cached: int  # the balance column
+    derived: int  # the sum of the account's entries
+
+
+@dataclass(frozen=True)
+class LedgerCheckResult:
+    accounts_checked: int
+    balance_mismatch_count: int
+    movements_checked: int
+    unbalanced_movement_count: int
+    entries_sum: int
+    # The first DETAIL_LIMIT of each problem, for the report.
+    balance_mismatches: list[BalanceMismatch] = field(default_factory=list)
+    unbalanced_movement_ids: list[int] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.balance_mismatch_count or self.unbalanced_movement_count or self.entries_sum)
+
+
+def ledger_balance_derived(*, account: LedgerAccount) -> int:
+    """The balance of ``account`` computed from its entries (the cached column must equal it)."""
+    return LedgerEntry.objects.filter(account=account).aggregate(total=Sum("amount"))["total"] or 0
+
+
+def ledger_statement(*, account: LedgerAccount, limit: int = 50):
+    """The newest ``limit`` entries of ``account`` with their movements, newest first."""
+    return LedgerEntry.objects.filter(account=account).select_related("movement").order_by("-id")[:limit]
+
+
+def ledger_check() -> LedgerCheckResult:
+    """Prove the ledger adds up, set-based (one GROUP BY pass over the entries per question).
+
+    - every account's cached balance equals the sum of its entries;
+    - every movement has exactly two entries, -amount and +amount;
+    - all entries together sum to zero.
+    """
+    accounts = LedgerAccount._meta.db_table
+    movements = LedgerMovement._meta.db_table
+    entries = LedgerEntry._meta.db_table
+    per_account = (
+        f"FROM {accounts} a LEFT JOIN (SELECT account_id, SUM(amount) AS total "  # noqa: S608
+        f"FROM {entries} GROUP BY account_id) t ON t.account_id = a.id"
+    )
+    per_movement = (
+        f"FROM {movements} m LEFT JOIN (SELECT movement_id, COUNT(*) AS legs, SUM(amount) AS total, "  # noqa: S608
+        f"MAX(amount) AS high, MIN(amount) AS low FROM {entries} GROUP BY movement_id) t "
+        "ON t.movement_id = m.id"
+    )
+    account_wrong = "a.balance <> COALESCE(t.total, 0)"
+    movement_wrong = (
+        "(t.legs IS NULL OR t.legs <> 2 OR t.total <> 0 OR t.high <> m.amount OR t.low <> -m.amount)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*), COALESCE(SUM(CASE WHEN {account_wrong} THEN 1 ELSE 0 END), 0), "
+            f"COALESCE(SUM(t.total), 0) {per_account}"
+        )
+        accounts_checked, account_errors, entries_sum = (int(value) for value in cursor.fetchone())
+        cursor.execute(
+            f"SELECT COUNT(*), COALESCE(SUM(CASE WHEN {movement_wrong} THEN 1 ELSE 0 END), 0) {per_movement}"
+        )
+        movements_checked, movement_errors = (int(value) for value in cursor.fetchone())
+        # Entries of no movement cannot exist (foreign key), so the per-account sum is the grand total.
+        mismatches: list[BalanceMismatch] = []
+        if account_errors:
+            cursor.execute(
+                f"SELECT a.id, a.balance, COALESCE(t.total, 0) {per_account} "
+                f"WHERE {account_wrong} ORDER BY a.id LIMIT {DETAIL_LIMIT}"
+            )
+            mismatches = [BalanceMismatch(int(a), int(b), int(c)) for a, b, c in cursor.fetchall()]
+        unbalanced: list[int] = []
+        if movement_errors:
+            cursor.execute(
+                f"SELECT m.id {per_movement} WHERE {movement_wrong} ORDER BY m.id LIMIT {DETAIL_LIMIT}"
+            )
+            unbalanced = [int(row[0]) for row in cursor.fetchall()]
+    return LedgerCheckResult(
+        accounts_checked=accounts_checked,
+        balance_mismatch_count=account_errors,
+        movements_checked=movements_checked,
+        unbalanced_movement_count=movement_errors,
+        entries_sum=entries_sum,
+        balance_mismatches=mismatches,
+        unbalanced_movement_ids=unbalanced,
+    )

@@ -1,0 +1,258 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+from import_export.admin import ImportExportModelAdmin
+
+from marketplace import services
+from marketplace.admin._common import URL_FIELDS, audit_history, run_for_each, with_reason
+from marketplace.enums import TrainingStatus
+from marketplace.models import (
+    Listing,
+    Training,
+    TrainingSession,
+)
+from marketplace.resources import ListingResource, TrainingResource
+from marketplace.selectors import affiliated_expression
+from prakerja.audit import audit_log
+from prakerja.money import format_rupiah
+
+# --- Trainings ------------------------------------------------------------------
+
+
+class TrainingSessionInline(admin.TabularInline):
+    model = TrainingSession
+    extra = 0
+
+    def _editable(self, obj) -> bool:
+        return obj is None or obj.status in (TrainingStatus.DRAFT, TrainingStatus.REJECTED)
+
+    def has_add_permission(self, request, obj=None):
+        return self._editable(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._editable(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._editable(obj) and super().has_delete_permission(request, obj)
+
+
+class ListingInline(admin.TabularInline):
+    model = Listing
+    extra = 0
+    can_delete = False
+    fields = ["platform", "sku", "price_display", "is_available", "url"]
+    readonly_fields = fields
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("price"))
+    def price_display(self, obj):
+        return format_rupiah(obj.price)
+
+
+CONTENT_FIELDS = [
+    "provider",
+    "title",
+    "description",
+    "category",
+    "level",
+    "mode",
+    "duration_hours",
+    "price",
+    "address",
+    "district",
+    "latitude",
+    "longitude",
+]
+
+
+@admin.register(Training)
+class TrainingAdmin(ImportExportModelAdmin):
+    resource_classes = [TrainingResource]
+    list_display = [
+        "title",
+        "provider",
+        "category",
+        "level",
+        "mode",
+        "price_display",
+        "status",
+        "rating_average",
+        "rating_count",
+        "decided_at",
+    ]
+    list_filter = ["status", "category", "level", "mode", "provider__status"]
+    search_fields = ["title", "provider__legal_name", "provider__brand_name", "provider__nib"]
+    list_select_related = ["provider"]
+    autocomplete_fields = ["provider", "district"]
+    show_full_result_count = False
+    inlines = [TrainingSessionInline, ListingInline]
+    actions = ["submit", "approve", "reject", "reopen"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "provider",
+                    "title",
+                    "description",
+                    "category",
+                    "level",
+                    "mode",
+                    "duration_hours",
+                    "price",
+                ]
+            },
+        ),
+        (_("In-person venue"), {"fields": ["address", "district", "latitude", "longitude"]}),
+        (
+            _("Review"),
+            {
+                "fields": [
+                    "status",
+                    "status_reason",
+                    "submitted_at",
+                    "decided_at",
+                    "decided_by",
+                    "rating_average",
+                    "rating_count",
+                    "history",
+                ]
+            },
+        ),
+    ]
+    base_readonly = [
+        "status",
+        "status_reason",
+        "submitted_at",
+        "decided_at",
+        "decided_by",
+        "rating_average",
+        "rating_count",
+        "history",
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.status in (TrainingStatus.IN_REVIEW, TrainingStatus.APPROVED):
+            # What was reviewed stays as reviewed; "return to draft" to change it.
+            return [*CONTENT_FIELDS, *self.base_readonly]
+        return self.base_readonly
+
+    @admin.display(description=_("price"), ordering="price")
+    def price_display(self, obj):
+        return format_rupiah(obj.price)
+
+    @admin.display(description=_("history"))
+    def history(self, obj):
+        return audit_history(obj)
+
+    @admin.action(description=_("Submit the selected drafts for review"))
+    def submit(self, request, queryset):
+        run_for_each(
+            self,
+            request,
+            queryset,
+            call=lambda obj: services.training_submit(training_id=obj.pk, actor=request.user),
+            done_message=_("%(count)d training(s) submitted for review."),
+        )
+
+    @admin.action(description=_("Approve the selected trainings"))
+    def approve(self, request, queryset):
+        run_for_each(
+            self,
+            request,
+            queryset,
+            call=lambda obj: services.training_approve(training_id=obj.pk, actor=request.user),
+            done_message=_("%(count)d training(s) approved."),
+        )
+
+    @admin.action(description=_("Reject the selected trainings (with a reason)"))
+    def reject(self, request, queryset):
+        return with_reason(
+            self,
+            request,
+            queryset,
+            title=_("Reject trainings"),
+            call=lambda obj, reason: services.training_reject(
+                training_id=obj.pk, actor=request.user, reason=reason
+            ),
+            done_message=_("%(count)d training(s) rejected."),
+        )
+
+    @admin.action(description=_("Return the selected trainings to draft (leaves the catalog)"))
+    def reopen(self, request, queryset):
+        return with_reason(
+            self,
+            request,
+            queryset,
+            title=_("Return to draft"),
+            call=lambda obj, reason: services.training_reopen(
+                training_id=obj.pk, actor=request.user, reason=reason
+            ),
+            done_message=_("%(count)d training(s) returned to draft."),
+            required=False,
+        )
+
+
+# --- Listings -------------------------------------------------------------------
+
+
+@admin.register(Listing)
+class ListingAdmin(ImportExportModelAdmin):
+    formfield_overrides = URL_FIELDS
+    resource_classes = [ListingResource]
+    list_display = [
+        "training",
+        "platform",
+        "sku",
+        "price_display",
+        "is_available",
+        "affiliated",
+        "updated_at",
+    ]
+    list_filter = ["platform", "is_available", "training__status"]
+    search_fields = ["sku", "training__title", "training__provider__legal_name"]
+    list_select_related = ["training", "platform"]
+    autocomplete_fields = ["training"]
+    show_full_result_count = False
+    readonly_fields = ["created_at", "updated_at", "history"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(affiliated=affiliated_expression())
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None:
+            return ["training", "platform", *self.readonly_fields]
+        return self.readonly_fields
+
+    @admin.display(description=_("affiliated"), boolean=True)
+    def affiliated(self, obj):
+        return obj.affiliated
+
+    @admin.display(description=_("price"), ordering="price")
+    def price_display(self, obj):
+        return format_rupiah(obj.price)
+
+    @admin.display(description=_("history"))
+    def history(self, obj):
+        return audit_history(obj)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            super().save_model(request, obj, form, change)
+            audit_log(
+                actor=request.user,
+                action="marketplace.listing.created",
+                obj=obj,
+                data={"price": obj.price, "platform": obj.platform.slug},
+            )
+            return
+        # Price and availability changes are audited by the service; the rest is plain data.
+        price, available = obj.price, obj.is_available
+        original = Listing.objects.get(pk=obj.pk)
+        obj.price, obj.is_available = original.price, original.is_available
+        super().save_model(request, obj, form, change)
+        services.listing_update(listing_id=obj.pk, actor=request.user, price=price, is_available=available)

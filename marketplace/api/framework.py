@@ -1,0 +1,204 @@
+"""The platform API's request pipeline: authentication, replay protection, idempotency.
+
+Every endpoint is wrapped by ``platform_endpoint``:
+
+1. the signature headers are checked (key id, 5-minute timestamp window, HMAC);
+2. the nonce is recorded; a second use is refused (``nonce_reused``);
+3. a state-changing call needs an ``Idempotency-Key``: the first response is
+   stored in the same transaction as the change, and a retry with the same key
+   and the same request gets that response again (``Idempotent-Replayed: true``);
+4. errors become JSON with stable codes (errors.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import wraps
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone, translation
+from django.views.decorators.csrf import csrf_exempt
+
+from marketplace.api import signing
+from marketplace.api.errors import ApiError, error_response
+from marketplace.credentials import CredentialKeyError, secret_decrypt
+from marketplace.models import ApiIdempotencyRecord, ApiNonce, Platform, PlatformCredential
+
+logger = logging.getLogger(__name__)
+
+NONCE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{8,100}$")
+STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class ApiContext:
+    platform: Platform
+    credential: PlatformCredential
+
+
+def signed_path(request: HttpRequest) -> str:
+    query = request.META.get("QUERY_STRING", "")
+    return f"{request.path}?{query}" if query else request.path
+
+
+def authenticate(request: HttpRequest) -> ApiContext:
+    key_id = request.headers.get(signing.HEADER_KEY_ID, "")
+    timestamp = request.headers.get(signing.HEADER_TIMESTAMP, "")
+    nonce = request.headers.get(signing.HEADER_NONCE, "")
+    given = request.headers.get(signing.HEADER_SIGNATURE, "")
+    if not (key_id and timestamp and nonce and given):
+        raise ApiError("auth_missing")
+    if (
+        not timestamp.isdigit()
+        or abs(time.time() - int(timestamp)) > settings.MARKETPLACE_API_MAX_SKEW_SECONDS
+    ):
+        raise ApiError("timestamp_invalid", details={"server_time": int(time.time())})
+    if not NONCE_PATTERN.match(nonce):
+        raise ApiError("nonce_invalid")
+    now = timezone.now()
+    credential = PlatformCredential.objects.select_related("platform").filter(key_id=key_id).first()
+    if credential is None or not credential.is_valid(now):
+        raise ApiError("key_unknown")
+    try:
+        secret = secret_decrypt(credential.secret_encrypted)
+    except CredentialKeyError:
+        logger.error("platform API: cannot decrypt the secret of key %s", key_id)
+        raise ApiError("key_unknown") from None
+    expected = signing.signature(
+        secret=secret,
+        method=request.method,
+        path=signed_path(request),
+        timestamp=timestamp,
+        nonce=nonce,
+        body=request.body,
+    )
+    if not hmac.compare_digest(expected, given.lower()):
+        raise ApiError("signature_invalid")
+    if not credential.platform.active:
+        raise ApiError("platform_inactive")
+    # Only a correctly signed request may use up a nonce.
+    try:
+        with transaction.atomic():
+            ApiNonce.objects.create(platform=credential.platform, nonce=nonce, created_at=now)
+    except IntegrityError:
+        raise ApiError("nonce_reused") from None
+    if credential.last_used_at is None or credential.last_used_at < now - LAST_USED_RESOLUTION:
+        PlatformCredential.objects.filter(pk=credential.pk).update(last_used_at=now)
+    return ApiContext(platform=credential.platform, credential=credential)
+
+
+def _request_hash(request: HttpRequest) -> str:
+    digest = hashlib.sha256()
+    for part in (request.method.encode(), signed_path(request).encode(), request.body or b""):
+        digest.update(part)
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _replay(record: ApiIdempotencyRecord) -> HttpResponse:
+    response = HttpResponse(
+        bytes(record.response_body), status=record.status_code, content_type="application/json"
+    )
+    response["Idempotent-Replayed"] = "true"
+    return response
+
+
+def run_idempotent(
+    request: HttpRequest, context: ApiContext, handler: Callable[[], HttpResponse]
+) -> HttpResponse:
+    """Run ``handler`` once per Idempotency-Key; later calls with the key get the first response.
+
+    The claim, the handler's writes and the stored response commit together. A
+    concurrent request with the same key waits on the unique index, then
+    replays. A 5xx (or an exception) rolls everything back, so a retry runs again.
+    """
+    key = request.headers.get(signing.HEADER_IDEMPOTENCY_KEY, "")
+    if not key:
+        raise ApiError("idempotency_key_missing")
+    if not IDEMPOTENCY_KEY_PATTERN.match(key):
+        raise ApiError("idempotency_key_invalid")
+    request_hash = _request_hash(request)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                record = ApiIdempotencyRecord.objects.create(
+                    platform=context.platform,
+                    key=key,
+                    request_hash=request_hash,
+                    method=request.method,
+                    path=signed_path(request)[:500],
+                    status_code=0,
+                    response_body=b"",
+                )
+        except IntegrityError:
+            record = ApiIdempotencyRecord.objects.get(platform=context.platform, key=key)
+            if record.request_hash != request_hash:
+                raise ApiError("idempotency_key_reused") from None
+            return _replay(record)
+        try:
+            with transaction.atomic():
+                response = handler()
+        except ApiError as exc:
+            response = exc.response()
+        if response.status_code >= 500:
+            transaction.set_rollback(True)
+            return response
+        ApiIdempotencyRecord.objects.filter(pk=record.pk).update(
+            status_code=response.status_code, response_body=response.content
+        )
+    return response
+
+
+def _language(request: HttpRequest) -> str:
+    accept = request.headers.get("Accept-Language", "").strip().lower()
+    return "en" if accept.startswith("en") else "id"
+
+
+def parse_json_object(request: HttpRequest) -> dict:
+    try:
+        data = json.loads(request.body or b"")
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError("invalid_json") from None
+    if not isinstance(data, dict):
+        raise ApiError("invalid_json")
+    return data
+
+
+def platform_endpoint(*, methods: tuple[str, ...]):
+    """Wrap a view ``view(request, context, **kwargs) -> HttpResponse`` with the API pipeline."""
+
+    def decorator(view):
+        @csrf_exempt
+        @wraps(view)
+        def wrapper(request: HttpRequest, **kwargs) -> HttpResponse:
+            with translation.override(_language(request)):
+                try:
+                    if request.method not in methods:
+                        response = error_response("method_not_allowed")
+                        response["Allow"] = ", ".join(methods)
+                        return response
+                    context = authenticate(request)
+                    if request.method in STATE_CHANGING:
+                        return run_idempotent(request, context, lambda: view(request, context, **kwargs))
+                    return view(request, context, **kwargs)
+                except ApiError as exc:
+                    return exc.response()
+                except Exception:
+                    logger.exception("platform API: unexpected error on %s %s", request.method, request.path)
+                    return error_response("internal_error")
+
+        return wrapper
+
+    return decorator

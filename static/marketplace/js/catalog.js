@@ -1,0 +1,40 @@
+/* Training catalog: submit on sort change; for "nearest", ask the browser for the
+   location first (rounded to about 1 km before it leaves the phone). Everything
+   works without this script through the Search / Apply buttons. */
+(function () {
+  "use strict";
+  var form = document.querySelector("[data-catalog-form]");
+  if (!form) { return; }
+  var sort = form.querySelector("select[name=sort]");
+  var lat = form.querySelector("input[name=lat]");
+  var lng = form.querySelector("input[name=lng]");
+  var submitting = false;
+
+  var submit = function () {
+    if (submitting) { return; }
+    submitting = true;
+    form.setAttribute("aria-busy", "true");
+    form.submit();
+  };
+
+  if (sort) {
+    sort.addEventListener("change", function () {
+      if (sort.value !== "distance") {
+        if (lat) { lat.value = ""; }
+        if (lng) { lng.value = ""; }
+        submit();
+        return;
+      }
+      if (!("geolocation" in navigator) || (lat && lat.value)) { submit(); return; }
+      navigator.geolocation.getCurrentPosition(
+        function (position) {
+          lat.value = position.coords.latitude.toFixed(2);
+          lng.value = position.coords.longitude.toFixed(2);
+          submit();
+        },
+        function () { submit(); },
+        { enableHighAccuracy: false, timeout: 8000, maximumAge: 600000 }
+      );
+    });
+  }
+})();
