@@ -154,16 +154,17 @@ def _photo(name: str) -> Image.Image:
         return image.convert("RGB")
 
 
-def _submit(applicant: Applicant, *, selfie: str, ktp: Image.Image) -> None:
-    """Upload and verify right away, through the same services as the portal (no-op if done)."""
+def _submit(applicant: Applicant, *, selfie: str, portrait: str, blur: float = 0.0) -> None:
+    """Upload and verify right away, through the same services as the portal (nothing if done)."""
     from kyc.services import kyc_photo_prepare, kyc_submission_create, kyc_submission_verify
 
     if KycCase.objects.filter(applicant=applicant).exclude(status="not_started").exists():
         return
+    card = ktp_card(portrait_crop(_photo(portrait)), nik=applicant.nik, name=applicant.full_name, blur=blur)
     submission = kyc_submission_create(
         applicant=applicant,
         selfie_jpeg=kyc_photo_prepare(data=(DATA_DIR / selfie).read_bytes(), image="selfie"),
-        ktp_jpeg=kyc_photo_prepare(data=jpeg(ktp), image="ktp"),
+        ktp_jpeg=kyc_photo_prepare(data=jpeg(card), image="ktp"),
     )
     # The queued task finds it done and does nothing.
     kyc_submission_verify(submission_id=submission.id)
@@ -182,25 +183,11 @@ def demo_load(*, stdout) -> list[DemoLogin]:
     )
 
     # Verified by the system; its selfie becomes a verified face.
-    _submit(
-        andi,
-        selfie="obama_1.jpg",
-        ktp=ktp_card(portrait_crop(_photo("obama_3.jpg")), nik=andi.nik, name=andi.full_name),
-    )
+    _submit(andi, selfie="obama_1.jpg", portrait="obama_3.jpg")
     # The same face again under another NIK: matches its own KTP, flagged as a duplicate.
-    _submit(
-        bagus,
-        selfie="obama_2.jpg",
-        ktp=ktp_card(portrait_crop(_photo("obama_2.jpg")), nik=bagus.nik, name=bagus.full_name),
-    )
-    # A slightly blurred KTP photo: a borderline distance, for a reviewer to judge.
-    _submit(
-        citra,
-        selfie="kit_harington_1.jpg",
-        ktp=ktp_card(
-            portrait_crop(_photo("kit_harington_2.jpg")), nik=citra.nik, name=citra.full_name, blur=2.0
-        ),
-    )
+    _submit(bagus, selfie="obama_2.jpg", portrait="obama_2.jpg")
+    # A slightly blurred KTP photo: a borderline distance (about 0.5), for a reviewer to judge.
+    _submit(citra, selfie="kit_harington_1.jpg", portrait="kit_harington_2.jpg", blur=1.75)
     stdout.write(
         "KYC demo: "
         + ", ".join(f"{a.full_name} {KycCase.objects.get(applicant=a).status}" for a in (andi, bagus, citra))

@@ -211,7 +211,7 @@ def image_prepare(data: bytes, *, config: EngineConfig) -> PreparedImage:
                 raise ImageRejected(Reason.TOO_LARGE, f"{width}x{height} pixels")
             orientation = image.getexif().get(EXIF_ORIENTATION, 1)
             source_format = image.format or ""
-            if source_format == "JPEG":
+            if source_format in ("JPEG", "MPO"):
                 image.draft("RGB", _draft_size(width, height, config.max_side))
             image.load()
             image = ImageOps.exif_transpose(image) or image
@@ -413,25 +413,18 @@ class _Clock:
         self.timings["total_ms"] = round((time.perf_counter() - self.started) * 1000, 1)
 
 
-def _detect_selfie(image: Image.Image, *, config: EngineConfig) -> list[Box]:
+def faces_find(image: Image.Image, *, config: EngineConfig) -> list[Box]:
+    """Faces on a working image, largest first: a fast pass, then a thorough one if it found nothing.
+
+    The fast pass sees faces of at least 80 pixels on a ``detect_side`` copy (about 8% of
+    the long side). When it finds nothing, the whole working image is searched, upsampled
+    once if it is small: that finds the small portrait printed on a KTP, and tells a face
+    that is too far away from no face at all.
+    """
     faces = faces_detect(image, side=config.detect_side)
     if not faces:
-        # A face smaller than the detector's 80-pixel window at detect_side: look
-        # again at the full working size, so "too far away" is told apart from "no face".
-        faces = faces_detect(
-            image, side=config.max_side, upsample=1 if max(image.size) <= config.detect_side else 0
-        )
-    return faces
-
-
-def _detect_ktp(image: Image.Image, *, config: EngineConfig) -> list[Box]:
-    faces = faces_detect(image, side=config.detect_side)
-    if not faces:
-        # The printed portrait is small: look at the full working resolution,
-        # upsampled once when the photo itself is small.
-        faces = faces_detect(
-            image, side=config.max_side, upsample=1 if max(image.size) <= config.detect_side else 0
-        )
+        small = max(image.size) <= config.detect_side
+        faces = faces_detect(image, side=config.max_side, upsample=1 if small else 0)
     return faces
 
 
@@ -473,7 +466,7 @@ def _pair_match(
     clock.lap("quality_ms")
 
     selfie, ktp = prepared[ImageKind.SELFIE].image, prepared[ImageKind.KTP].image
-    selfie_faces = _detect_selfie(selfie, config=config)
+    selfie_faces = faces_find(selfie, config=config)
     result.faces_selfie = len(selfie_faces)
     if not selfie_faces:
         clock.lap("detect_ms")
@@ -484,7 +477,7 @@ def _pair_match(
     if face_width(selfie_faces[0]) < config.min_face_px:
         clock.lap("detect_ms")
         return fail(Reason.TOO_SMALL, ImageKind.SELFIE)
-    ktp_faces = _detect_ktp(ktp, config=config)
+    ktp_faces = faces_find(ktp, config=config)
     result.faces_ktp = len(ktp_faces)
     clock.lap("detect_ms")
     if not ktp_faces:
@@ -501,5 +494,5 @@ def _pair_match(
 def selfie_encode(data: bytes, *, config: EngineConfig) -> np.ndarray | None:
     """The encoding of the single face in a selfie, or None (demo data and tools)."""
     prepared = image_prepare(data, config=config)
-    faces = _detect_selfie(prepared.image, config=config)
+    faces = faces_find(prepared.image, config=config)
     return face_encode(prepared.image, faces[0]) if len(faces) == 1 else None

@@ -261,6 +261,14 @@ def test_stored_copy_has_no_metadata(photo_image, engine_config):
     assert b"PhoneMaker" not in stored
 
 
+def test_multi_picture_jpeg_from_a_phone_is_read(photo_image, engine_config):
+    out = io.BytesIO()
+    first = photo_image("obama", 1)
+    first.save(out, "MPO", save_all=True, append_images=[first.transpose(Image.Transpose.FLIP_LEFT_RIGHT)])
+    prepared = engine.image_prepare(out.getvalue(), config=engine_config)
+    assert (prepared.source_format, prepared.image.mode, prepared.image.size) == ("MPO", "RGB", first.size)
+
+
 def test_large_photo_is_decoded_at_a_reduced_size(engine_config):
     big = Image.new("RGB", (6000, 4000), (120, 130, 140))
     prepared = engine.image_prepare(to_jpeg(big), config=engine_config)

@@ -288,3 +288,29 @@ def test_applicant_cannot_open_the_console(client):
     response = client.get(reverse("admin:kyc_kyccase_change", args=[case.id]))
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_submission_record_page_shows_what_the_system_measured(client, reviewer):
+    case = review_case()
+    KycSubmission = case.latest_submission.__class__
+    KycSubmission.objects.filter(id=case.latest_submission_id).update(
+        timings={"total_ms": 312.5},
+        model_name="dlib_face_recognition_resnet_model_v1",
+        model_version="engine 1",
+    )
+    client.force_login(reviewer)
+    html = client.get(
+        reverse("admin:kyc_kycsubmission_change", args=[case.latest_submission_id])
+    ).content.decode()
+    assert "dlib_face_recognition_resnet_model_v1" in html
+    assert "312.5" in html
+    assert "sistem" in html  # decided by the system
+
+
+def test_cases_are_found_by_exact_nik(client, reviewer):
+    wanted = review_case()
+    review_case()
+    client.force_login(reviewer)
+    html = client.get(reverse("admin:kyc_kyccase_changelist"), {"q": wanted.applicant.nik}).content.decode()
+    assert html.count("/change/") == 1
+    assert wanted.applicant.masked_nik in html
