@@ -44,6 +44,11 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--planted", type=int, default=100)
     parser.add_argument("--brute-force-checks", type=int, default=20)
+    parser.add_argument(
+        "--pg",
+        default="",
+        help="postgres://... : also time a worker's cold load of every encoding from PostgreSQL (temp table)",
+    )
     args = parser.parse_args()
     threshold = settings.KYC_DUPLICATE_THRESHOLD
     rng = np.random.default_rng(2026)
@@ -103,7 +108,48 @@ def main() -> None:
     )
     print(f"identical to brute-force float64 search: {agree}/{len(check_rows)} queries "
           f"(brute force {brute * 1000:.0f} ms/query)")  # fmt: skip
+    if args.pg:
+        cold_load(args.pg, matrix)
     print(f"# done ({load_average()})")
+
+
+def cold_load(url: str, matrix: np.ndarray) -> None:
+    """COPY the encodings into a temporary table, then read them back the way FaceIndex.refresh does."""
+    import io
+
+    import psycopg2
+
+    connection = psycopg2.connect(url)
+    with connection, connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE bench_faces (id bigint PRIMARY KEY, applicant_id bigint, encoding bytea)"
+        )
+        started = time.perf_counter()
+        for start in range(0, len(matrix), 100_000):
+            block = io.StringIO()
+            for offset, row in enumerate(matrix[start : start + 100_000]):
+                block.write(f"{start + offset + 1}\t{start + offset + 1}\t\\\\x{row.tobytes().hex()}\n")
+            block.seek(0)
+            cursor.copy_expert("COPY bench_faces FROM STDIN", block)
+        print(f"PostgreSQL: wrote {len(matrix):,} rows in {time.perf_counter() - started:.1f} s (setup)")
+    index = FaceIndex()
+    started = time.perf_counter()
+    with connection, connection.cursor(name="bench_faces_read") as cursor:
+        cursor.itersize = 20_000
+        cursor.execute("SELECT id, applicant_id, encoding FROM bench_faces WHERE id > 0 ORDER BY id")
+        batch = []
+        for row in cursor:
+            batch.append(row)
+            if len(batch) >= 20_000:
+                index._add_rows(batch)
+                batch = []
+        index._add_rows(batch)
+    print(
+        f"cold load of {len(index):,} encodings from PostgreSQL into a worker: "
+        f"{time.perf_counter() - started:.1f} s (once per worker process; then only new rows); "
+        f"identical to the matrix: {np.array_equal(index._matrix[: len(index)], matrix)}"
+    )
+    connection.close()
 
 
 if __name__ == "__main__":

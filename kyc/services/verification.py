@@ -53,14 +53,15 @@ def _read(name: str) -> bytes:
         return b""
 
 
-def kyc_duplicates_find(*, encoding, applicant_id: int) -> list[FaceMatch]:
+def kyc_duplicates_find(*, encoding, applicant_id: int, allow_reload: bool = True) -> list[FaceMatch]:
     """Verified faces of other applicants closer than KYC_DUPLICATE_THRESHOLD, nearest first.
 
     Searches this process's cached matrix, then confirms each hit against the
     database so a stale cache never invents a duplicate.
     """
     index = face_index()
-    index.refresh(reload_after=settings.KYC_FACE_INDEX_RELOAD_SECONDS)
+    # A full reload (seconds at a million faces) never happens under the duplicate lock.
+    index.refresh(reload_after=settings.KYC_FACE_INDEX_RELOAD_SECONDS if allow_reload else None)
     threshold = settings.KYC_DUPLICATE_THRESHOLD
     hits = index.search(encoding, threshold=threshold, exclude_applicant_id=applicant_id)
     if not hits:
@@ -121,7 +122,9 @@ def _submission_record(
             # Two look-alike uploads verified at the same moment must not both
             # pass: search again under the lock, now seeing every committed face.
             _duplicate_lock()
-            duplicates = kyc_duplicates_find(encoding=result.selfie_encoding, applicant_id=case.applicant_id)
+            duplicates = kyc_duplicates_find(
+                encoding=result.selfie_encoding, applicant_id=case.applicant_id, allow_reload=False
+            )
         verdict = result.verdict
         if duplicates and verdict == Verdict.VERIFIED:
             verdict = Verdict.REVIEW
