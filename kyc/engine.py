@@ -434,10 +434,9 @@ def pair_match(selfie: bytes, ktp: bytes, *, config: EngineConfig) -> MatchResul
     result = MatchResult(verdict=Verdict.REJECTED, model_version=models.version)
     clock = _Clock(result.timings)
     try:
-        outcome = _pair_match(selfie, ktp, config=config, result=result, clock=clock)
+        return _pair_match(selfie, ktp, config=config, result=result, clock=clock)
     finally:
         clock.stop()
-    return outcome
 
 
 def _pair_match(
