@@ -32,6 +32,9 @@ run: install
 	$(PY) manage.py load_demo
 	@echo
 	@echo "Prakerja Portal: http://$(HOST):$(PORT)/   officer console: http://$(HOST):$(PORT)/admin/"
+	@# Periodic jobs: beat runs beside the server; with no REDIS_URL each job runs inside beat.
+	@$(VENV)/bin/celery -A prakerja beat --loglevel WARNING --schedule var/celerybeat-schedule & beat=$$!; \
+	trap 'kill $$beat 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install

@@ -10,11 +10,11 @@ from kyc.enums import CaseStatus
 from kyc.messages import reason_message, reject_message
 from kyc.selectors import kyc_case_for
 from prakerja.dashboard import Step, StepStatus
-from registration.selectors import applicant_for_user
+from registration.selectors import applicant_for_request
 
 
 def dashboard_steps(request) -> list[Step]:
-    applicant = applicant_for_user(request.user)
+    applicant = applicant_for_request(request)
     if applicant is None or request.user.is_staff:
         return []
     title = _("Face verification (KYC)")

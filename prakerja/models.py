@@ -154,3 +154,37 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} #{self.pk}"
+
+
+class OneTimeCode(models.Model):
+    """A 6-digit code sent by SMS for one purpose (see ``prakerja.otp``).
+
+    Only an HMAC of the code is stored. A code is usable until it expires, is
+    used, is replaced by a newer code for the same purpose, or has had too many
+    wrong attempts.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
+    purpose = models.CharField(_("purpose"), max_length=32)
+    phone = models.CharField(_("mobile number"), max_length=20)
+    code_hash = models.CharField(_("code hash"), max_length=64)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
+    attempts = models.PositiveSmallIntegerField(_("wrong attempts"), default=0)
+    used_at = models.DateTimeField(_("used"), null=True, blank=True)
+    replaced_at = models.DateTimeField(_("replaced"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("one-time code")
+        verbose_name_plural = _("one-time codes")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "purpose", "created_at"], name="otp_user_purpose_idx"),
+            models.Index(fields=["phone", "created_at"], name="otp_phone_idx"),
+            models.Index(fields=["user", "created_at"], name="otp_user_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} #{self.pk}"

@@ -16,7 +16,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -26,7 +26,6 @@ from prakerja.sms import SmsError, send_sms
 
 logger = logging.getLogger(__name__)
 
-SWEEP_BATCH = 2000
 TASK_BATCH = 100
 
 
@@ -155,6 +154,7 @@ def notification_send(*, notification_id: int) -> str:
             status=status,
             last_error=f"{exc.__class__.__name__}: {exc}"[:1000],
             next_attempt_at=now + _retry_delay(notification.attempts),
+            sending_started_at=None,
         )
         logger.warning("notification %s attempt %s failed: %s", notification.id, notification.attempts, exc)
         return status
@@ -165,17 +165,27 @@ def notification_send(*, notification_id: int) -> str:
     return NotificationStatus.SENT
 
 
-def notifications_sweep() -> dict[str, int]:
-    """Requeue rows stuck in SENDING and enqueue everything that is due."""
+def notifications_sweep(*, limit: int | None = None) -> dict[str, int]:
+    """Requeue rows stuck in SENDING and dispatch everything that is due.
+
+    A dispatched row is marked with ``sending_started_at`` (a lease) so the
+    next sweep does not dispatch it again while its task is waiting in the
+    queue; after ``NOTIFICATION_STUCK_AFTER_SECONDS`` it is dispatched again.
+    """
     now = timezone.now()
     stuck_before = now - timedelta(seconds=settings.NOTIFICATION_STUCK_AFTER_SECONDS)
     requeued = Notification.objects.filter(
         status=NotificationStatus.SENDING, sending_started_at__lt=stuck_before
-    ).update(status=NotificationStatus.QUEUED, next_attempt_at=now)
+    ).update(status=NotificationStatus.QUEUED, next_attempt_at=now, sending_started_at=None)
     due = list(
         Notification.objects.filter(status=NotificationStatus.QUEUED, next_attempt_at__lte=now)
-        .order_by("next_attempt_at")
-        .values_list("id", flat=True)[:SWEEP_BATCH]
+        .filter(Q(sending_started_at__isnull=True) | Q(sending_started_at__lt=stuck_before))
+        .order_by("next_attempt_at", "id")
+        .values_list("id", flat=True)[: limit or settings.NOTIFICATION_SWEEP_BATCH]
     )
+    for start in range(0, len(due), 5000):
+        Notification.objects.filter(
+            id__in=due[start : start + 5000], status=NotificationStatus.QUEUED
+        ).update(sending_started_at=now)
     _enqueue(due)
     return {"requeued": requeued, "enqueued": len(due)}

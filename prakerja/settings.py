@@ -241,6 +241,8 @@ SMS_HTTP_TIMEOUT = env_float("SMS_HTTP_TIMEOUT", 10.0)
 SMS_SENDER_ID = env_str("SMS_SENDER_ID", "PRAKERJA")
 NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 6)
 NOTIFICATION_STUCK_AFTER_SECONDS = env_int("NOTIFICATION_STUCK_AFTER_SECONDS", 600)
+# How many due messages one sweep (every minute) dispatches to the workers.
+NOTIFICATION_SWEEP_BATCH = env_int("NOTIFICATION_SWEEP_BATCH", 50_000)
 
 # --- Security ---------------------------------------------------------------
 SECURE_HTTPS = env_bool("SECURE_HTTPS", False)
@@ -286,6 +288,35 @@ PROGRAMME_CONTACT_EMAIL = env_str("PROGRAMME_CONTACT_EMAIL", "bantuan@prakerja.t
 # --- Admin / import-export ---------------------------------------------------
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 IMPORT_EXPORT_USE_TRANSACTIONS = True
+
+# --- registration -----------------------------------------------------------
+# Applicant profile, NIK, civil registry, exclusion lists, Disnaker imports,
+# and the shared one-time SMS codes (prakerja/otp.py). See README "Settings".
+REGISTRATION_MAX_APPLICANTS_PER_KK = env_int("REGISTRATION_MAX_APPLICANTS_PER_KK", 2)
+REGISTRATION_CONSENT_VERSION = env_str("REGISTRATION_CONSENT_VERSION", "2026-01")
+OTP_TTL_SECONDS = env_int("OTP_TTL_SECONDS", 300)
+OTP_MAX_ATTEMPTS = env_int("OTP_MAX_ATTEMPTS", 5)
+OTP_RESEND_SECONDS = env_int("OTP_RESEND_SECONDS", 60)
+OTP_PHONE_LIMIT_PER_HOUR = env_int("OTP_PHONE_LIMIT_PER_HOUR", 5)
+OTP_PHONE_LIMIT_PER_DAY = env_int("OTP_PHONE_LIMIT_PER_DAY", 10)
+OTP_USER_LIMIT_PER_HOUR = env_int("OTP_USER_LIMIT_PER_HOUR", 5)
+OTP_USER_LIMIT_PER_DAY = env_int("OTP_USER_LIMIT_PER_DAY", 10)
+CIVIL_REGISTRY_BACKEND = env_str("CIVIL_REGISTRY_BACKEND", "registration.civil_registry.LocalTableBackend")
+CIVIL_REGISTRY_URL = env_str("CIVIL_REGISTRY_URL")
+CIVIL_REGISTRY_USERNAME = env_str("CIVIL_REGISTRY_USERNAME")
+CIVIL_REGISTRY_PASSWORD = env_str("CIVIL_REGISTRY_PASSWORD")
+CIVIL_REGISTRY_TIMEOUT = env_float("CIVIL_REGISTRY_TIMEOUT", 10.0)
+CIVIL_REGISTRY_HTTP_RETRIES = env_int("CIVIL_REGISTRY_HTTP_RETRIES", 2)
+# Celery retries of an unavailable registry: 30 s, 1, 2, 4 ... minutes, capped at 1 hour.
+CIVIL_REGISTRY_TASK_RETRIES = env_int("CIVIL_REGISTRY_TASK_RETRIES", 10)
+CIVIL_REGISTRY_RETRY_BASE_SECONDS = env_int("CIVIL_REGISTRY_RETRY_BASE_SECONDS", 30)
+REGISTRATION_IMPORT_MAX_ROWS = env_int("REGISTRATION_IMPORT_MAX_ROWS", 5_000_000)
+REGISTRATION_OFFLINE_IMPORT_MAX_ROWS = env_int("REGISTRATION_OFFLINE_IMPORT_MAX_ROWS", 5000)
+CELERY_BEAT_SCHEDULE |= {
+    "registration-civil-check-sweep": {"task": "registration.civil_check_sweep", "schedule": 600.0},
+    "registration-import-sweep": {"task": "registration.import_sweep", "schedule": 300.0},
+    "prakerja-otp-purge": {"task": "prakerja.otp_purge", "schedule": 3600.0},
+}
 
 # --- kyc ----------------------------------------------------------------------
 from django.core.exceptions import ImproperlyConfigured  # noqa: E402

@@ -18,3 +18,12 @@ def notifications_sweep_task() -> None:
     result = notifications_sweep()
     if any(result.values()):
         logger.info("notifications sweep: %s", result)
+
+
+@shared_task(name="prakerja.otp_purge", ignore_result=True)
+def otp_purge_task() -> None:
+    from prakerja.otp import otp_purge
+
+    deleted = otp_purge()
+    if deleted:
+        logger.info("one-time codes purged: %s", deleted)

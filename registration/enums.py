@@ -39,3 +39,38 @@ class CivilRegistryStatus(models.TextChoices):
 class Channel(models.TextChoices):
     ONLINE = "online", pgettext_lazy("registration channel", "Online")
     OFFLINE = "offline", pgettext_lazy("registration channel", "Offline (Disnaker)")
+
+
+class ScreeningKind(models.TextChoices):
+    EXCLUSION = "exclusion", pgettext_lazy("screening list", "Exclusion list")
+    PRIORITY = "priority", pgettext_lazy("screening list", "Priority list")
+
+
+class ScreeningCategory(models.TextChoices):
+    """Who is on a list. The exclusion reasons come from the programme rules."""
+
+    CIVIL_SERVANT = "asn", _("Civil servant (ASN)")
+    MILITARY_POLICE = "tni_polri", _("TNI/Polri member")
+    VILLAGE_OFFICIAL = "village", _("Village head or village official")
+    LEGISLATOR = "dprd", _("DPR/DPRD member")
+    STATE_COMPANY_BOARD = "bumn", _("BUMN/BUMD director or commissioner")
+    STUDENT = "student", _("In formal education (Dapodik/EMIS)")
+    AID_RECIPIENT = "aid", _("Recipient of other social aid (DTKS, BSU, BPUM)")
+    PAST_PARTICIPANT = "past_participant", _("Past Prakerja participant")
+    LAID_OFF = "laid_off", _("Laid-off worker (BPJS Ketenagakerjaan/Kemnaker)")
+    OTHER = "other", _("Other")
+
+
+class ImportKind(models.TextChoices):
+    SCREENING_LIST = "screening_list", pgettext_lazy("import", "Exclusion or priority list")
+    OFFLINE_REGISTRATION = "offline", pgettext_lazy("import", "Offline registration (Disnaker)")
+
+
+class ImportStatus(models.TextChoices):
+    UPLOADED = "uploaded", pgettext_lazy("import", "Waiting to be checked")
+    VALIDATING = "validating", pgettext_lazy("import", "Checking the file")
+    VALIDATED = "validated", pgettext_lazy("import", "Checked: waiting for confirmation")
+    IMPORTING = "importing", pgettext_lazy("import", "Importing")
+    DONE = "done", pgettext_lazy("import", "Finished")
+    FAILED = "failed", pgettext_lazy("import", "Failed")
+    CANCELLED = "cancelled", pgettext_lazy("import", "Cancelled")

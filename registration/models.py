@@ -1,12 +1,28 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from prakerja.masking import mask_identifier
-from registration.enums import Channel, CivilRegistryStatus, Education, EmploymentStatus, Gender
+from registration.enums import (
+    Channel,
+    CivilRegistryStatus,
+    Education,
+    EmploymentStatus,
+    Gender,
+    ImportKind,
+    ImportStatus,
+    ScreeningCategory,
+    ScreeningKind,
+)
+
+SIXTEEN_DIGITS_NIK = RegexValidator(r"^\d{16}$", _("A NIK has exactly 16 digits (0-9)."), code="nik")
+SIXTEEN_DIGITS_KK = RegexValidator(
+    r"^\d{16}$", _("A family card (KK) number has exactly 16 digits."), code="kk_number"
+)
 
 
 class Province(models.Model):
@@ -172,11 +188,37 @@ class Applicant(models.Model):
     exclusion_reason = models.CharField(_("exclusion reason"), max_length=200, blank=True)
     is_priority = models.BooleanField(_("priority"), default=False)
     priority_source = models.CharField(_("priority source"), max_length=200, blank=True)
+    exclusion_list = models.ForeignKey(
+        "ScreeningList",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("exclusion list"),
+    )
+    priority_list = models.ForeignKey(
+        "ScreeningList",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("priority list"),
+    )
+    # An offline registrant (placeholder account) took the record over with their own account.
+    claimed_at = models.DateTimeField(_("claimed online"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("applicant")
         verbose_name_plural = _("applicants")
-        constraints = [models.UniqueConstraint(fields=["nik"], name="applicant_unique_nik")]
+        constraints = [
+            models.UniqueConstraint(fields=["nik"], name="applicant_unique_nik"),
+            # One verified mobile number per applicant: it receives codes and payouts news.
+            models.UniqueConstraint(
+                fields=["phone"],
+                condition=models.Q(phone_verified_at__isnull=False),
+                name="applicant_unique_verified_phone",
+            ),
+        ]
         indexes = [
             models.Index(fields=["province", "civil_status"], name="applicant_province_civil_idx"),
         ]
@@ -196,3 +238,202 @@ class Applicant(models.Model):
     @property
     def masked_kk(self) -> str:
         return mask_identifier(self.kk_number)
+
+    @property
+    def identity_locked(self) -> bool:
+        """After the civil registry verified the identity, the applicant cannot change it."""
+        return self.civil_status == CivilRegistryStatus.VERIFIED
+
+    @property
+    def profile_complete(self) -> bool:
+        return self.profile_completed_at is not None
+
+    @property
+    def phone_verified(self) -> bool:
+        return self.phone_verified_at is not None
+
+
+class FamilyCard(models.Model):
+    """One row per family card (KK) number: locked while an applicant joins it.
+
+    The limit of applicants per KK is checked under this row lock, so two
+    family members registering at the same moment cannot both squeeze past it.
+    """
+
+    kk_number = models.CharField(_("family card number (KK)"), max_length=16, primary_key=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("family card")
+        verbose_name_plural = _("family cards")
+
+    def __str__(self) -> str:
+        return mask_identifier(self.kk_number)
+
+
+class CivilRecord(models.Model):
+    """A population record as the civil registry (Dukcapil) holds it.
+
+    The local civil-registry backend answers from this table; officers load it
+    from CSV/XLSX files in the console.
+    """
+
+    nik = models.CharField(_("NIK"), max_length=16, unique=True, validators=[SIXTEEN_DIGITS_NIK])
+    kk_number = models.CharField(_("family card number (KK)"), max_length=16, validators=[SIXTEEN_DIGITS_KK])
+    full_name = models.CharField(_("full name"), max_length=150)
+    birth_place = models.CharField(_("place of birth"), max_length=100, blank=True)
+    birth_date = models.DateField(_("date of birth"))
+    gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("civil registry record")
+        verbose_name_plural = _("civil registry records")
+
+    def __str__(self) -> str:
+        return mask_identifier(self.nik)
+
+    @property
+    def masked_nik(self) -> str:
+        return mask_identifier(self.nik)
+
+
+class ScreeningList(models.Model):
+    """An exclusion or priority list of NIKs from one source, as of one date.
+
+    Re-importing a file replaces the list's entries. Applicants are matched
+    against every active list by ``screening_apply`` (set-based).
+    """
+
+    kind = models.CharField(_("kind"), max_length=10, choices=ScreeningKind.choices)
+    category = models.CharField(_("category"), max_length=20, choices=ScreeningCategory.choices)
+    name = models.CharField(_("name"), max_length=150)
+    source = models.CharField(
+        _("source"), max_length=150, help_text=_("e.g. BKN, Dapodik, BPJS Ketenagakerjaan")
+    )
+    reference_date = models.DateField(_("data as of"))
+    reason = models.CharField(
+        _("reason shown to the applicant"),
+        max_length=200,
+        blank=True,
+        help_text=_("Leave empty to use the category name."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    entry_count = models.PositiveIntegerField(_("NIKs"), default=0)
+    # Entries of the latest complete import; a running import writes batch + 1.
+    current_batch = models.PositiveIntegerField(_("current batch"), default=0, editable=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    last_imported_at = models.DateTimeField(_("last imported"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("exclusion or priority list")
+        verbose_name_plural = _("exclusion and priority lists")
+        ordering = ["kind", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.source}, {self.reference_date:%d-%m-%Y})"
+
+    @property
+    def display_reason(self) -> str:
+        return self.reason or str(self.get_category_display())
+
+
+class ScreeningEntry(models.Model):
+    screening_list = models.ForeignKey(
+        ScreeningList, on_delete=models.CASCADE, related_name="entries", verbose_name=_("list")
+    )
+    batch = models.PositiveIntegerField(_("batch"), default=0)
+    nik = models.CharField(_("NIK"), max_length=16, db_index=True)
+
+    class Meta:
+        verbose_name = _("list entry")
+        verbose_name_plural = _("list entries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["screening_list", "batch", "nik"], name="screening_entry_unique_nik"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return mask_identifier(self.nik)
+
+
+def _import_upload_to(instance, filename: str) -> str:
+    return f"imports/{timezone.now():%Y/%m}/{instance.kind}-{timezone.now():%Y%m%d%H%M%S}-{filename[-60:]}"
+
+
+class ImportJob(models.Model):
+    """A spreadsheet being checked (dry run) and then imported, in Celery.
+
+    UPLOADED -> VALIDATING -> VALIDATED -> IMPORTING -> DONE, or FAILED /
+    CANCELLED. The file is kept in private storage; ``errors`` holds the first
+    row errors for the preview page.
+    """
+
+    kind = models.CharField(_("kind"), max_length=20, choices=ImportKind.choices)
+    status = models.CharField(
+        _("status"), max_length=12, choices=ImportStatus.choices, default=ImportStatus.UPLOADED
+    )
+    file = models.FileField(_("file"), upload_to=_import_upload_to, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=200)
+    created_at = models.DateTimeField(_("uploaded"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")
+    )
+    province = models.ForeignKey(
+        Province,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("province"),
+    )
+    screening_list = models.ForeignKey(
+        ScreeningList,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="imports",
+        verbose_name=_("list"),
+    )
+    consent_confirmed = models.BooleanField(_("paper declarations and consent confirmed"), default=False)
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    valid_rows = models.PositiveIntegerField(_("valid rows"), default=0)
+    processed_rows = models.PositiveIntegerField(_("processed rows"), default=0)
+    created_rows = models.PositiveIntegerField(_("imported rows"), default=0)
+    error_count = models.PositiveIntegerField(_("rows with errors"), default=0)
+    errors = models.JSONField(_("row errors"), default=list, blank=True)
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+    failure = models.TextField(_("failure"), blank=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("last progress"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def progress_percent(self) -> int:
+        total = (
+            self.valid_rows if self.status in (ImportStatus.IMPORTING, ImportStatus.DONE) else self.total_rows
+        )
+        if not total:
+            return 100 if self.status in (ImportStatus.DONE, ImportStatus.VALIDATED) else 0
+        return min(100, int(self.processed_rows * 100 / total))
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in (ImportStatus.UPLOADED, ImportStatus.VALIDATING, ImportStatus.IMPORTING)

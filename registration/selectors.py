@@ -7,4 +7,15 @@ def applicant_for_user(user) -> Applicant | None:
     """The applicant record of a signed-in account, or None (officers, platforms)."""
     if not getattr(user, "is_authenticated", False):
         return None
-    return Applicant.objects.filter(user=user).select_related("province", "regency", "district").first()
+    return (
+        Applicant.objects.filter(user=user)
+        .select_related("province", "regency", "district", "exclusion_list")
+        .first()
+    )
+
+
+def applicant_for_request(request) -> Applicant | None:
+    """``applicant_for_user`` once per request (the dashboard hooks each ask for it)."""
+    if not hasattr(request, "_registration_applicant"):
+        request._registration_applicant = applicant_for_user(request.user)
+    return request._registration_applicant

@@ -50,7 +50,7 @@ def test_signup_verify_and_login_in_chromium(page, live_server):
     page.wait_for_url(re.compile(r"/dasbor/$"))
     assert page.get_by_role("heading", name="Dasbor saya").is_visible()
 
-    page.get_by_text("Menu").click()
+    page.get_by_role("button", name="Menu").click()
     page.get_by_role("button", name="Keluar").click()
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill("rahma@example.id")

@@ -99,3 +99,24 @@ def test_sensitive_body_is_erased_after_sending():
     notifications.notification_send(notification_id=n.pk)
     n.refresh_from_db()
     assert (n.status, n.body) == ("sent", "")
+
+
+def test_a_dispatched_row_is_not_dispatched_again_until_its_lease_expires(settings, monkeypatch):
+    settings.NOTIFICATION_STUCK_AFTER_SECONDS = 60
+    enqueued = []
+    monkeypatch.setattr(notifications, "_enqueue", lambda ids: enqueued.append(list(ids)))
+    n = Notification.objects.create(channel="sms", recipient="+628111", body="x")
+    assert notifications.notifications_sweep() == {"requeued": 0, "enqueued": 1}
+    assert notifications.notifications_sweep() == {"requeued": 0, "enqueued": 0}
+    Notification.objects.filter(pk=n.pk).update(sending_started_at=timezone.now() - timedelta(minutes=5))
+    assert notifications.notifications_sweep() == {"requeued": 0, "enqueued": 1}
+    assert enqueued == [[n.pk], [], [n.pk]]
+
+
+def test_sweep_limit(monkeypatch):
+    monkeypatch.setattr(notifications, "_enqueue", lambda ids: None)
+    Notification.objects.bulk_create(
+        [Notification(channel="sms", recipient="+628111", body=str(i)) for i in range(5)]
+    )
+    assert notifications.notifications_sweep(limit=3)["enqueued"] == 3
+    assert notifications.notifications_sweep(limit=3)["enqueued"] == 2

@@ -6,7 +6,7 @@ pytestmark = pytest.mark.django_db
 
 def test_home_is_indonesian_by_default(client):
     html = client.get(reverse("home")).content.decode()
-    assert '<html lang="id">' in html
+    assert '<html lang="id" class="no-js">' in html
     assert "Daftar sekarang" in html
     assert "Rp1.000.000" in html
 
@@ -15,7 +15,7 @@ def test_language_switch_to_english_and_back(client):
     response = client.post(reverse("set_language"), {"language": "en", "next": "/"})
     assert response.status_code == 302
     html = client.get(reverse("home")).content.decode()
-    assert '<html lang="en">' in html
+    assert '<html lang="en" class="no-js">' in html
     assert "Register now" in html
     client.post(reverse("set_language"), {"language": "id", "next": "/"})
     assert "Daftar sekarang" in client.get(reverse("home")).content.decode()
@@ -37,7 +37,7 @@ def test_language_choice_is_saved_on_the_account(client, django_user_model):
 def test_public_pages_render_in_indonesian(client, name):
     response = client.get(reverse(name))
     assert response.status_code == 200
-    assert '<html lang="id">' in response.content.decode()
+    assert '<html lang="id" class="no-js">' in response.content.decode()
 
 
 def test_not_found_page_is_friendly(client):
@@ -75,4 +75,4 @@ def test_dashboard_shows_the_timeline(client, django_user_model):
 
 def test_browser_language_header_does_not_override_indonesian_default(client):
     html = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
-    assert '<html lang="id">' in html
+    assert '<html lang="id" class="no-js">' in html

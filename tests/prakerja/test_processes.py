@@ -4,6 +4,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -37,14 +38,13 @@ def _production_env(tmp_path) -> dict:
     }
 
 
-def _stop(process: subprocess.Popen) -> str:
+def _stop(process: subprocess.Popen) -> None:
     process.terminate()
     try:
-        output, _ = process.communicate(timeout=20)
+        process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
-        output, _ = process.communicate()
-    return output
+        process.wait()
 
 
 @pytest.mark.worker
@@ -94,9 +94,17 @@ def test_beat_starts_and_schedules(transactional_db, tmp_path):
          "--schedule", str(tmp_path / "beat-schedule"), "--max-interval", "1"],
         cwd=BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
-    time.sleep(5)  # let it run a few scheduler ticks; an exit would mean it failed to start
-    alive = process.poll() is None
-    output = _stop(process)
-    assert alive, output
+    lines: list[str] = []
+    threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True).start()
+    try:
+        wait_until(
+            lambda: "beat: Starting..." in "".join(lines) or process.poll() is not None,
+            message="celery beat to start",
+        )
+        time.sleep(2)  # a few scheduler ticks; an exit would mean it failed
+        assert process.poll() is None, "".join(lines)
+    finally:
+        _stop(process)
+    output = "".join(lines)
     assert "beat: Starting..." in output
     assert "Traceback" not in output

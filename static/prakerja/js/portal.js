@@ -2,6 +2,16 @@
 (function () {
   "use strict";
 
+  // Phone menu: the toggle shows and hides the navigation.
+  var toggle = document.querySelector(".nav-toggle");
+  var nav = document.getElementById("site-nav");
+  if (toggle && nav) {
+    toggle.addEventListener("click", function () {
+      var open = nav.classList.toggle("open");
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
+
   // Move focus to the error summary so screen readers announce it.
   var summary = document.querySelector("[data-error-summary]");
   if (summary) { summary.focus(); }

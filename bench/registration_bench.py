@@ -1,0 +1,231 @@
+"""Benchmark: profile submissions and dashboard views against gunicorn on PostgreSQL.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/prakerja_bench_reg \
+    REDIS_URL=redis://127.0.0.1:6379/3 .venv/bin/python bench/registration_bench.py
+
+Creates (drops first) the database named in DATABASE_URL, migrates it, makes
+signed-in test accounts, starts ``gunicorn --workers 2`` on a free loopback
+port and drives it with 50 concurrent clients (threads). Prints throughput and
+p50/p95 latency; asserts nothing. The load generator runs on the same machine
+as gunicorn and PostgreSQL, so the numbers are a floor, not a capacity plan.
+Every request goes to 127.0.0.1 and the run is bounded in count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def prepare_database(url: str, users: int) -> list[tuple[str, str]]:
+    """Fresh database, migrated, with ``users`` verified accounts; returns (email, session key)."""
+    import dj_database_url
+    import psycopg2
+
+    db = dj_database_url.parse(url)
+    admin = psycopg2.connect(
+        dbname="postgres", user=db["USER"], password=db["PASSWORD"], host=db["HOST"], port=db["PORT"] or 5432
+    )
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{db["NAME"]}"')
+        cursor.execute(f'CREATE DATABASE "{db["NAME"]}"')
+    admin.close()
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=BASE_DIR, check=True)
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prakerja.settings")
+    import django
+
+    django.setup()
+    from allauth.account.models import EmailAddress
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.auth.hashers import make_password
+    from django.utils.module_loading import import_string
+
+    from prakerja.models import User
+
+    password = make_password(None)  # unusable: the benchmark signs in through sessions
+    User.objects.bulk_create(
+        [User(email=f"bench{n}@example.id", password=password) for n in range(users)], batch_size=1000
+    )
+    accounts = list(User.objects.order_by("id"))
+    EmailAddress.objects.bulk_create(
+        [EmailAddress(user=u, email=u.email, verified=True, primary=True) for u in accounts], batch_size=1000
+    )
+    store_class = import_string(settings.SESSION_ENGINE + ".SessionStore")
+    sessions = []
+    for user in accounts:
+        store = store_class()
+        store[SESSION_KEY] = str(user.pk)
+        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        store.create()
+        sessions.append((user.email, store.session_key))
+    return sessions
+
+
+def profile_body(n: int) -> dict:
+    """A valid profile for client number ``n``: unique NIK, two people per family card."""
+    import datetime
+
+    birth = datetime.date(1980, 1, 1) + datetime.timedelta(days=n % 7000)
+    day = birth.day + (40 if n % 2 else 0)
+    nik = f"327501{day:02d}{birth:%m%y}{1000 + n % 9000:04d}"
+    return {
+        "nik": nik,
+        "kk_number": f"3275010101{n // 2:06d}",
+        "full_name": f"Peserta Uji {chr(65 + n % 26)}{chr(65 + (n // 26) % 26)}",
+        "birth_place": "Bekasi",
+        "birth_date": birth.isoformat(),
+        "gender": "F" if n % 2 else "M",
+        "address": "Jl. Merdeka No. 1, RT 01/RW 02",
+        "province": "32",
+        "regency": "32.75",
+        "district": "32.75.01",
+        "education": "sma",
+        "employment_status": "laid_off",
+        "not_civil_servant": "on",
+        "not_military_police": "on",
+        "not_village_official": "on",
+        "not_legislator": "on",
+        "not_state_company_board": "on",
+        "not_student": "on",
+        "consent": "on",
+    }
+
+
+def run_clients(clients: int, work, label: str) -> None:
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(clients + 1)
+
+    def client(index: int) -> None:
+        session = requests.Session()
+        barrier.wait()
+        for request in work(index, session):
+            start = time.perf_counter()
+            try:
+                response = request()
+                ok = response.status_code in (200, 302)
+                detail = f"HTTP {response.status_code}"
+            except requests.RequestException as exc:
+                ok, detail = False, exc.__class__.__name__
+            elapsed = time.perf_counter() - start
+            with lock:
+                latencies.append(elapsed)
+                if not ok:
+                    errors.append(detail)
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - began
+    latencies.sort()
+    p95 = latencies[int(len(latencies) * 0.95) - 1]
+    print(
+        f"{label:<22} {len(latencies):>5} requests  {len(latencies) / wall:7.1f} req/s  "
+        f"p50 {statistics.median(latencies) * 1000:6.0f} ms  p95 {p95 * 1000:6.0f} ms  errors {len(errors)}"
+        + (f" ({sorted(set(errors))})" if errors else "")
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--profiles-per-client", type=int, default=6)
+    parser.add_argument("--dashboards-per-client", type=int, default=40)
+    args = parser.parse_args()
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        sys.exit("set DATABASE_URL to a PostgreSQL database this benchmark may drop and recreate")
+    users = args.clients * args.profiles_per_client
+    # One secret key for the sessions made here and the gunicorn that reads them.
+    os.environ.setdefault("SECRET_KEY", "bench-only-" + "k" * 50)
+    print(f"preparing {users} accounts ...")
+    sessions = prepare_database(url, users)
+
+    port = free_port()
+    env = {**os.environ, "DEBUG": "0", "ALLOWED_HOSTS": "127.0.0.1"}
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=BASE_DIR, env=env, check=True
+    )
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "prakerja.wsgi", "--bind", f"127.0.0.1:{port}",
+         "--workers", "2", "--log-level", "warning"],
+        cwd=BASE_DIR, env=env,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if requests.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:
+                time.sleep(0.3)
+        print(
+            f"gunicorn --workers 2 on {base}, {args.clients} concurrent clients, database {url.rsplit('/', 1)[-1]}"
+        )
+
+        def profile_work(index, session):
+            for k in range(args.profiles_per_client):
+                n = index * args.profiles_per_client + k
+                email, key = sessions[n]
+                session.cookies.clear()
+                session.cookies.set("sessionid", key, domain="127.0.0.1")
+                page = session.get(f"{base}/profil/", timeout=60)
+                token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+                body = {**profile_body(n), "csrfmiddlewaretoken": token}
+                yield lambda body=body: session.post(
+                    f"{base}/profil/",
+                    data=body,
+                    timeout=60,
+                    allow_redirects=False,
+                    headers={"Referer": f"{base}/profil/"},
+                )
+
+        def dashboard_work(index, session):
+            session.cookies.set("sessionid", sessions[index][1], domain="127.0.0.1")
+            for _ in range(args.dashboards_per_client):
+                yield lambda: session.get(f"{base}/dasbor/", timeout=60)
+
+        run_clients(args.clients, profile_work, "profile submissions")
+        run_clients(args.clients, dashboard_work, "dashboard views")
+        from registration.models import Applicant
+
+        print(f"applicants saved: {Applicant.objects.count()} of {users}")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        if os.environ.get("REDIS_URL"):
+            from prakerja.celery import app
+
+            app.control.purge()  # the civil checks queued by the run: no worker consumes them here
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,641 @@
+"""Registration rules: profile, phone, civil registry, lists, eligibility, offline registration.
+
+Every function here is the only way its state changes. Views, admin actions,
+imports and tasks call them.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import re
+import uuid
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from prakerja import otp
+from prakerja.audit import audit_log
+from prakerja.masking import mask_identifier
+from prakerja.notifications import notify_user
+from registration import civil_registry
+from registration.enums import Channel, CivilRegistryStatus, Gender, ScreeningKind
+from registration.models import Applicant, District, FamilyCard, ScreeningEntry, ScreeningList
+from registration.nik import MAX_AGE, MIN_AGE, NIK_ERRORS, age_on, nik_check_against, nik_clean, nik_parse
+
+logger = logging.getLogger(__name__)
+
+PHONE_PURPOSE = "phone_verify"
+CLAIM_PURPOSE = "claim"
+# Accounts made for people registered at a Disnaker office who have no email.
+# ``.invalid`` is reserved: nothing is ever delivered there.
+OFFLINE_EMAIL_DOMAIN = "offline.prakerja.invalid"
+IDENTITY_FIELDS = ("nik", "kk_number", "full_name", "birth_date", "gender")
+NAME_RE = re.compile(r"^[^\W\d_]+(?:[ .,'\-]+[^\W\d_]+)*\.?$")
+
+PROFILE_ERRORS = {
+    "kk_length": _("A family card (KK) number has exactly 16 digits."),
+    "kk_not_digits": _("A family card (KK) number contains digits only (0-9)."),
+    "kk_same_as_nik": _(
+        "This is your NIK. The family card number is a different 16-digit number printed at the top "
+        "of your Kartu Keluarga."
+    ),
+    "kk_unknown_district": _(
+        "The first 6 digits of this family card number are not a district code in Indonesia. "
+        "Check for a typing mistake."
+    ),
+    "kk_full": _(
+        "The maximum number of applicants from one family card (%(limit)d) is already registered. "
+        "Only %(limit)d family members may register."
+    ),
+    "nik_taken": _(
+        "This NIK is already registered to another account. If it is yours and you did not register it, "
+        "contact the call centre: someone may be using your identity."
+    ),
+    "identity_locked": _(
+        "This data was verified by the civil registry and can no longer be changed here. "
+        "Contact the call centre if it is wrong."
+    ),
+    "name_invalid": _("Write your name with letters as on your KTP, without digits or symbols."),
+    "district_not_in_province": _("Choose a district in your own province."),
+    "phone_taken": _("This mobile number is already verified by another applicant. Use your own number."),
+}
+
+
+class RegistrationError(Exception):
+    """One or more rule failures, by form field: ``{"nik": [("nik_taken", message)]}``."""
+
+    def __init__(self, errors: dict[str, list[tuple[str, str]]]):
+        super().__init__("; ".join(code for items in errors.values() for code, _msg in items))
+        self.errors = errors
+
+    @property
+    def codes(self) -> list[str]:
+        return [code for items in self.errors.values() for code, _msg in items]
+
+
+def _error(field_name: str, code: str, **params) -> RegistrationError:
+    message = PROFILE_ERRORS.get(code) or NIK_ERRORS[code]
+    return RegistrationError({field_name: [(code, str(message) % params if params else str(message))]})
+
+
+@dataclass(frozen=True)
+class ProfileInput:
+    nik: str
+    kk_number: str
+    full_name: str
+    birth_place: str
+    birth_date: datetime.date
+    gender: str
+    address: str
+    district_code: str
+    education: str
+    employment_status: str
+    # The applicant ticked the declarations and the UU PDP consent (the form requires both).
+    declarations: bool = True
+    consent: bool = True
+
+
+@dataclass
+class ProfileCheck:
+    """The result of ``profile_validate``: cleaned values and errors by field."""
+
+    nik: str = ""
+    kk_number: str = ""
+    full_name: str = ""
+    district: District | None = None
+    errors: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+
+    def add(self, field_name: str, code: str, message) -> None:
+        self.errors.setdefault(field_name, []).append((code, str(message)))
+
+
+def clean_name(value: str) -> str:
+    return " ".join((value or "").split())
+
+
+def profile_validate(*, data: ProfileInput, today: datetime.date | None = None) -> ProfileCheck:
+    """Every rule on a profile that needs no lock: NIK, KK, name, district. Reads only."""
+    today = today or timezone.localdate()
+    check = ProfileCheck(nik=nik_clean(data.nik), kk_number=nik_clean(data.kk_number))
+    info = nik_parse(check.nik, today=today)
+    for code in info.errors:
+        check.add("nik", code, NIK_ERRORS[code])
+    for code in nik_check_against(info, birth_date=data.birth_date, gender=data.gender):
+        check.add("gender" if code == "gender_mismatch" else "birth_date", code, NIK_ERRORS[code])
+    if data.birth_date and info.birth_date is None:
+        # The NIK cannot tell the age: check the typed date so the age rule still speaks.
+        age = age_on(data.birth_date, today)
+        if age < MIN_AGE:
+            check.add("birth_date", "too_young", NIK_ERRORS["too_young"])
+        elif age > MAX_AGE:
+            check.add("birth_date", "too_old", NIK_ERRORS["too_old"])
+
+    kk = check.kk_number
+    if not kk.isdigit():
+        check.add("kk_number", "kk_not_digits", PROFILE_ERRORS["kk_not_digits"])
+    elif len(kk) != 16:
+        check.add("kk_number", "kk_length", PROFILE_ERRORS["kk_length"])
+    elif kk == check.nik:
+        check.add("kk_number", "kk_same_as_nik", PROFILE_ERRORS["kk_same_as_nik"])
+    elif not District.objects.filter(code=District.code_from_nik(kk)).exists():
+        check.add("kk_number", "kk_unknown_district", PROFILE_ERRORS["kk_unknown_district"])
+
+    check.full_name = clean_name(data.full_name)
+    if len(check.full_name) < 2 or not NAME_RE.match(check.full_name):
+        check.add("full_name", "name_invalid", PROFILE_ERRORS["name_invalid"])
+
+    check.district = (
+        District.objects.select_related("regency__province").filter(code=data.district_code).first()
+    )
+    if check.district is None:
+        check.add("district", "required", _("Choose your district (kecamatan)."))
+    return check
+
+
+def _lock_family_card(kk_number: str, *, applicant_id: int | None) -> None:
+    """Lock the KK row and refuse a member beyond the limit. Call inside a transaction."""
+    FamilyCard.objects.bulk_create([FamilyCard(kk_number=kk_number)], ignore_conflicts=True)
+    FamilyCard.objects.select_for_update().get(kk_number=kk_number)
+    limit = settings.REGISTRATION_MAX_APPLICANTS_PER_KK
+    members = Applicant.objects.filter(kk_number=kk_number)
+    if applicant_id:
+        members = members.exclude(pk=applicant_id)
+    if members.count() >= limit:
+        raise _error("kk_number", "kk_full", limit=limit)
+
+
+def _profile_save(
+    *,
+    user,
+    data: ProfileInput,
+    actor,
+    channel: str,
+    phone: str = "",
+    today: datetime.date | None = None,
+) -> Applicant:
+    check = profile_validate(data=data, today=today)
+    if check.errors:
+        raise RegistrationError(check.errors)
+    now = timezone.now()
+    values = {
+        "nik": check.nik,
+        "kk_number": check.kk_number,
+        "full_name": check.full_name,
+        "birth_place": clean_name(data.birth_place),
+        "birth_date": data.birth_date,
+        "gender": data.gender,
+        "address": data.address.strip(),
+        "district": check.district,
+        "regency": check.district.regency,
+        "province": check.district.regency.province,
+        "education": data.education,
+        "employment_status": data.employment_status,
+    }
+    if Applicant.objects.filter(nik=check.nik).exclude(user=user).exists():
+        raise _error("nik", "nik_taken")
+    with transaction.atomic():
+        applicant = Applicant.objects.select_for_update().filter(user=user).first()
+        if applicant is None:
+            applicant = Applicant(user=user, channel=channel, registered_by=actor if actor != user else None)
+        created = applicant.profile_completed_at is None
+        changed = [name for name, value in values.items() if getattr(applicant, name) != value]
+        if applicant.identity_locked:
+            locked = [name for name in IDENTITY_FIELDS if name in changed]
+            if locked:
+                raise RegistrationError(
+                    {name: [("identity_locked", str(PROFILE_ERRORS["identity_locked"]))] for name in locked}
+                )
+        if created or "kk_number" in changed:
+            _lock_family_card(check.kk_number, applicant_id=applicant.pk)
+        for name, value in values.items():
+            setattr(applicant, name, value)
+        consent_version = settings.REGISTRATION_CONSENT_VERSION
+        if data.declarations and (
+            applicant.declarations_version != consent_version or not applicant.declarations_at
+        ):
+            applicant.declarations_version, applicant.declarations_at = consent_version, now
+        if data.consent and (applicant.consent_version != consent_version or not applicant.consent_at):
+            applicant.consent_version, applicant.consent_at = consent_version, now
+        if applicant.profile_completed_at is None:
+            applicant.profile_completed_at = now
+        if phone and not applicant.phone_verified_at:
+            applicant.phone = phone
+        recheck = created or any(name in changed for name in ("nik", "kk_number", "full_name", "birth_date"))
+        if recheck or applicant.civil_status == CivilRegistryStatus.NOT_CHECKED:
+            applicant.civil_status = CivilRegistryStatus.PENDING
+            applicant.civil_mismatch_fields = []
+            applicant.civil_checked_at = None
+        try:
+            with transaction.atomic():
+                applicant.save()
+        except IntegrityError as exc:
+            if Applicant.objects.filter(nik=check.nik).exclude(user=user).exists() or "nik" in str(exc):
+                raise _error("nik", "nik_taken") from exc
+            raise
+        screening_apply(applicant_ids=[applicant.pk])
+        audit_log(
+            actor=actor,
+            action="registration.profile_created" if created else "registration.profile_updated",
+            obj=applicant,
+            data={"channel": applicant.channel, "changed": sorted(changed), "nik": applicant.masked_nik},
+        )
+        if applicant.civil_status == CivilRegistryStatus.PENDING:
+            applicant_id = applicant.pk
+            transaction.on_commit(lambda: _enqueue_civil_check(applicant_id))
+    return applicant
+
+
+def _enqueue_civil_check(applicant_id: int) -> None:
+    from registration.tasks import civil_check_task
+
+    civil_check_task.delay(applicant_id)
+
+
+def applicant_profile_save(*, user, data: ProfileInput, today: datetime.date | None = None) -> Applicant:
+    """Create or update the signed-in applicant's profile; queue the civil-registry check.
+
+    Raises ``RegistrationError`` with messages by field. The NIK, KK, name,
+    birth date and gender cannot change once the civil registry verified them.
+    """
+    return _profile_save(user=user, data=data, actor=user, channel=Channel.ONLINE, today=today)
+
+
+def applicant_for_update(*, user) -> Applicant:
+    """The applicant row of ``user``, created empty if missing. Call inside a transaction."""
+    applicant = Applicant.objects.select_for_update().filter(user=user).first()
+    if applicant is None:
+        applicant = Applicant.objects.create(user=user)
+    return applicant
+
+
+# --- Phone --------------------------------------------------------------------
+
+
+def applicant_phone_code_send(*, user, phone: str) -> otp.OtpSent:
+    """Send a verification code to ``phone`` (E.164, already parsed). Raises OtpError / RegistrationError."""
+    taken = Applicant.objects.filter(phone=phone, phone_verified_at__isnull=False).exclude(user=user).exists()
+    if taken:
+        raise _error("phone", "phone_taken")
+    return otp.otp_send(user=user, phone=phone, purpose=PHONE_PURPOSE, language=user.language or "id")
+
+
+def applicant_phone_verify(*, user, code: str) -> Applicant:
+    """Check the code; the number it was sent to becomes the applicant's verified number."""
+    verified = otp.otp_verify(user=user, purpose=PHONE_PURPOSE, code=code)
+    try:
+        with transaction.atomic():
+            applicant = applicant_for_update(user=user)
+            Applicant.objects.filter(pk=applicant.pk).update(
+                phone=verified.phone, phone_verified_at=timezone.now(), updated_at=timezone.now()
+            )
+    except IntegrityError as exc:
+        raise _error("phone", "phone_taken") from exc
+    applicant.refresh_from_db()
+    return applicant
+
+
+# --- Civil registry ----------------------------------------------------------
+
+
+class CivilRegistryUnavailable(Exception):
+    """The registry could not answer; the check is retried later."""
+
+
+def applicant_civil_check(*, applicant_id: int) -> str:
+    """Ask the civil registry about one applicant and record the answer.
+
+    Only a PENDING or UNAVAILABLE check runs, and the answer is written only if
+    the checked data is still the applicant's data (compare-and-swap), so a
+    check that raced with a profile edit changes nothing. Raises
+    ``CivilRegistryUnavailable`` after recording UNAVAILABLE, for the task to retry.
+    """
+    applicant = Applicant.objects.filter(pk=applicant_id).first()
+    if applicant is None:
+        logger.info("civil check: applicant %s is gone", applicant_id)
+        return "gone"
+    waiting = (CivilRegistryStatus.PENDING, CivilRegistryStatus.UNAVAILABLE)
+    if applicant.civil_status not in waiting or not applicant.nik or not applicant.birth_date:
+        return "skipped"
+    result = civil_registry.verify(
+        applicant.nik, applicant.kk_number, applicant.full_name, applicant.birth_date
+    )
+    now = timezone.now()
+    with transaction.atomic():
+        updated = Applicant.objects.filter(
+            pk=applicant.pk,
+            civil_status__in=waiting,
+            nik=applicant.nik,
+            kk_number=applicant.kk_number,
+            full_name=applicant.full_name,
+            birth_date=applicant.birth_date,
+        ).update(
+            civil_status=result.status,
+            civil_checked_at=now,
+            civil_mismatch_fields=result.mismatch_fields,
+            updated_at=now,
+        )
+        if not updated:
+            return "stale"
+        if result.status != CivilRegistryStatus.UNAVAILABLE:
+            audit_log(
+                actor=None,
+                action="registration.civil_check",
+                obj=applicant,
+                data={"result": result.status, "fields": result.mismatch_fields},
+            )
+        if result.status in (CivilRegistryStatus.MISMATCH, CivilRegistryStatus.NOT_FOUND):
+            notify_user(
+                user=applicant.user,
+                template="registration_civil_failed",
+                context={"status": result.status, "masked_nik": applicant.masked_nik},
+                channels=("email",),
+                idempotency_key=f"civil-failed:{applicant.pk}:{now.timestamp():.0f}",
+            )
+    if result.status == CivilRegistryStatus.UNAVAILABLE:
+        logger.warning("civil check for applicant %s: registry unavailable (%s)", applicant.pk, result.detail)
+        raise CivilRegistryUnavailable(result.detail)
+    return result.status
+
+
+def applicants_civil_recheck(*, applicant_ids: list[int], actor) -> int:
+    """Officer action: check these applicants again (except already verified ones)."""
+    with transaction.atomic():
+        ids = list(
+            Applicant.objects.filter(pk__in=applicant_ids, nik__isnull=False)
+            .exclude(civil_status=CivilRegistryStatus.VERIFIED)
+            .values_list("pk", flat=True)
+        )
+        Applicant.objects.filter(pk__in=ids).update(
+            civil_status=CivilRegistryStatus.PENDING, civil_mismatch_fields=[], updated_at=timezone.now()
+        )
+        for applicant in Applicant.objects.filter(pk__in=ids):
+            audit_log(actor=actor, action="registration.civil_recheck", obj=applicant)
+        transaction.on_commit(lambda: [_enqueue_civil_check(pk) for pk in ids])
+    return len(ids)
+
+
+def civil_check_sweep(*, limit: int = 1000) -> int:
+    """Queue checks that are waiting too long (a lost task, or retries used up)."""
+    now = timezone.now()
+    stale = Applicant.objects.filter(
+        Q(civil_status=CivilRegistryStatus.PENDING, updated_at__lt=now - datetime.timedelta(minutes=10))
+        | Q(
+            civil_status=CivilRegistryStatus.UNAVAILABLE,
+            civil_checked_at__lt=now - datetime.timedelta(minutes=30),
+        )
+    ).values_list("pk", flat=True)[:limit]
+    ids = list(stale)
+    for pk in ids:
+        _enqueue_civil_check(pk)
+    return len(ids)
+
+
+# --- Exclusion and priority lists ---------------------------------------------
+
+
+def _matching_entries(kind: str):
+    return ScreeningEntry.objects.filter(
+        nik=OuterRef("nik"),
+        screening_list__kind=kind,
+        screening_list__is_active=True,
+        batch=F("screening_list__current_batch"),
+    ).order_by("screening_list__reference_date", "screening_list_id")
+
+
+def screening_apply(*, applicant_ids: list[int] | None = None) -> dict[str, int]:
+    """Re-apply every active exclusion and priority list to applicants, set-based.
+
+    Four UPDATE statements over all applicants (or the given ids): mark the
+    newly listed (or those whose matching list changed), clear those no longer
+    listed. Returns how many rows each statement changed.
+    """
+    applicants = Applicant.objects.filter(nik__isnull=False)
+    if applicant_ids is not None:
+        applicants = applicants.filter(pk__in=applicant_ids)
+    now = timezone.now()
+    counts = {}
+    for kind, flag, list_field, text_field in (
+        (ScreeningKind.EXCLUSION, "is_excluded", "exclusion_list", "exclusion_reason"),
+        (ScreeningKind.PRIORITY, "is_priority", "priority_list", "priority_source"),
+    ):
+        entries = _matching_entries(kind)
+        first_list = Subquery(entries.values("screening_list_id")[:1])
+        if kind == ScreeningKind.EXCLUSION:
+            text = Subquery(entries.values("screening_list__reason")[:1])
+        else:
+            text = Subquery(entries.values("screening_list__source")[:1])
+        with transaction.atomic():
+            counts[f"{kind}_set"] = (
+                applicants.filter(Exists(entries))
+                .exclude(**{flag: True, f"{list_field}_id": first_list})
+                .update(**{flag: True, f"{list_field}_id": first_list, text_field: text, "updated_at": now})
+            )
+            counts[f"{kind}_cleared"] = (
+                applicants.filter(**{flag: True})
+                .exclude(Exists(entries))
+                .update(**{flag: False, f"{list_field}_id": None, text_field: "", "updated_at": now})
+            )
+    return counts
+
+
+def screening_apply_all(*, actor=None) -> dict[str, int]:
+    """Re-apply the lists to ALL applicants; waves call this before drawing. Audited."""
+    counts = screening_apply()
+    audit_log(actor=actor, action="registration.screening_apply", data=counts)
+    return counts
+
+
+def screening_list_activate(*, screening_list: ScreeningList, active: bool, actor) -> dict[str, int]:
+    with transaction.atomic():
+        ScreeningList.objects.filter(pk=screening_list.pk).update(is_active=active)
+        audit_log(
+            actor=actor,
+            action="registration.screening_list_activated"
+            if active
+            else "registration.screening_list_deactivated",
+            obj=screening_list,
+        )
+    return screening_apply()
+
+
+# --- Eligibility -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EligibilityReason:
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    eligible: bool
+    reasons: list[EligibilityReason]
+
+    @property
+    def codes(self) -> list[str]:
+        return [reason.code for reason in self.reasons]
+
+
+CIVIL_REASONS = {
+    CivilRegistryStatus.NOT_CHECKED: ("civil_not_checked", _("Your NIK has not been checked yet.")),
+    CivilRegistryStatus.PENDING: (
+        "civil_pending",
+        _("Your NIK is still being checked with the civil registry."),
+    ),
+    CivilRegistryStatus.UNAVAILABLE: (
+        "civil_pending",
+        _("Your NIK is still being checked: the civil registry is busy and we retry automatically."),
+    ),
+    CivilRegistryStatus.MISMATCH: (
+        "civil_mismatch",
+        _("Your data does not match the civil registry (Dukcapil). Correct it in your profile."),
+    ),
+    CivilRegistryStatus.NOT_FOUND: (
+        "civil_not_found",
+        _("The civil registry (Dukcapil) does not know your NIK. Check the number in your profile."),
+    ),
+}
+
+
+def applicant_eligibility(*, applicant: Applicant | None, today: datetime.date | None = None) -> Eligibility:
+    """Registration-level rules for joining a wave, each failed one with a code and message.
+
+    Codes: ``no_profile``, ``profile_incomplete``, ``phone_unverified``,
+    ``civil_not_checked``, ``civil_pending``, ``civil_mismatch``,
+    ``civil_not_found``, ``excluded``, ``too_young``, ``too_old``. The waves
+    app adds its own (KYC, participant, blacklist) on top.
+    """
+    if applicant is None:
+        return Eligibility(False, [EligibilityReason("no_profile", str(_("Complete your profile first.")))])
+    today = today or timezone.localdate()
+    reasons = []
+    if not applicant.profile_completed_at or not applicant.nik:
+        reasons.append(EligibilityReason("profile_incomplete", str(_("Your profile is not complete."))))
+    if not applicant.phone_verified_at:
+        reasons.append(EligibilityReason("phone_unverified", str(_("Your mobile number is not verified."))))
+    if applicant.nik and applicant.civil_status != CivilRegistryStatus.VERIFIED:
+        code, message = CIVIL_REASONS[applicant.civil_status]
+        reasons.append(EligibilityReason(code, str(message)))
+    if applicant.is_excluded:
+        reasons.append(
+            EligibilityReason(
+                "excluded",
+                str(_("You are not eligible: %(reason)s.")) % {"reason": applicant.exclusion_reason},
+            )
+        )
+    if applicant.birth_date:
+        age = age_on(applicant.birth_date, today)
+        if age < MIN_AGE:
+            reasons.append(EligibilityReason("too_young", str(NIK_ERRORS["too_young"])))
+        elif age > MAX_AGE:
+            reasons.append(EligibilityReason("too_old", str(NIK_ERRORS["too_old"])))
+    return Eligibility(not reasons, reasons)
+
+
+# --- Offline registration (Disnaker) ------------------------------------------------
+
+
+def offline_placeholder_email() -> str:
+    return f"offline-{uuid.uuid4().hex}@{OFFLINE_EMAIL_DOMAIN}"
+
+
+def is_placeholder_account(user) -> bool:
+    return user.email.endswith("@" + OFFLINE_EMAIL_DOMAIN)
+
+
+def applicant_register_offline(
+    *, staff_user, data: ProfileInput, phone: str, today: datetime.date | None = None
+) -> Applicant:
+    """Disnaker staff register a person in their own province.
+
+    The person gets a placeholder account (``offline-…@offline.prakerja.invalid``,
+    no usable password). They later sign up online with their own email and
+    take the record over with their NIK and an SMS code to the number given
+    here (``applicant_claim_*``). The staff member confirms the person signed
+    the paper declarations and consent.
+    """
+    staff = getattr(staff_user, "disnaker", None)
+    if staff is None:
+        raise PermissionError("only Disnaker staff register offline")
+    district = District.objects.select_related("regency").filter(code=data.district_code).first()
+    if district is not None and district.regency.province_id != staff.province_id:
+        raise _error("district", "district_not_in_province")
+    if Applicant.objects.filter(phone=phone, phone_verified_at__isnull=False).exists():
+        raise _error("phone", "phone_taken")
+    with transaction.atomic():
+        user = get_user_model().objects.create_user(email=offline_placeholder_email(), password=None)
+        user.first_name = clean_name(data.full_name)[:150]
+        user.save(update_fields=["first_name"])
+        applicant = _profile_save(
+            user=user, data=data, actor=staff_user, channel=Channel.OFFLINE, phone=phone, today=today
+        )
+        notify_user(
+            user=user,
+            template="registration_offline_registered",
+            context={"office": staff.office_name or str(staff.province)},
+            phone=phone,
+            channels=("sms",),
+        )
+    return applicant
+
+
+def _claimable(nik: str):
+    return Applicant.objects.filter(
+        nik=nik,
+        channel=Channel.OFFLINE,
+        claimed_at__isnull=True,
+        user__email__endswith="@" + OFFLINE_EMAIL_DOMAIN,
+    )
+
+
+CLAIM_NO_MATCH = _(
+    "We found no registration from a Disnaker office with this NIK and mobile number. Check both, "
+    "or ask the office which number they recorded."
+)
+
+
+def applicant_claim_start(*, user, nik: str, phone: str) -> otp.OtpSent:
+    """Step 1 of taking over an offline registration: a code to the number the office recorded."""
+    nik = nik_clean(nik)
+    if Applicant.objects.filter(user=user, nik__isnull=False).exists():
+        raise RegistrationError({"nik": [("has_profile", str(_("Your account already has a profile.")))]})
+    if not _claimable(nik).filter(phone=phone).exists():
+        raise RegistrationError({"nik": [("no_match", str(CLAIM_NO_MATCH))]})
+    return otp.otp_send(user=user, phone=phone, purpose=CLAIM_PURPOSE, language=user.language or "id")
+
+
+def applicant_claim_confirm(*, user, nik: str, code: str) -> Applicant:
+    """Step 2: with the right code the offline record moves to ``user``; its number is verified."""
+    nik = nik_clean(nik)
+    verified = otp.otp_verify(user=user, purpose=CLAIM_PURPOSE, code=code)
+    now = timezone.now()
+    with transaction.atomic():
+        applicant = _claimable(nik).select_for_update().filter(phone=verified.phone).first()
+        if applicant is None:
+            raise RegistrationError({"nik": [("no_match", str(CLAIM_NO_MATCH))]})
+        placeholder = applicant.user
+        # An empty applicant row the new account may have (phone step first) makes way.
+        Applicant.objects.filter(user=user, nik__isnull=True).delete()
+        Applicant.objects.filter(pk=applicant.pk).update(
+            user=user, claimed_at=now, phone_verified_at=now, updated_at=now
+        )
+        get_user_model().objects.filter(pk=placeholder.pk).update(is_active=False)
+        audit_log(
+            actor=user,
+            action="registration.offline_claimed",
+            obj=applicant,
+            data={"placeholder_user": placeholder.pk, "nik": mask_identifier(nik)},
+        )
+    applicant.refresh_from_db()
+    return applicant
+
+
+def gender_label(value: str) -> str:
+    return str(Gender(value).label) if value in Gender.values else ""
