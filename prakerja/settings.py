@@ -348,3 +348,35 @@ CELERY_BEAT_SCHEDULE["disbursement-ledger-check"] = {
     "task": "disbursement.ledger_check",
     "schedule": crontab(minute=17, hour=LEDGER_CHECK_HOUR),
 }
+
+# --- kyc ----------------------------------------------------------------------
+from django.core.exceptions import ImproperlyConfigured  # noqa: E402
+
+# Selfie vs KTP face check (kyc/engine.py). Distances are between dlib ResNet
+# face encodings. Defaults were chosen on the shared photos (README "KYC"):
+# the same person scored 0.34-0.47 (selfie against a KTP-like card), different
+# people 0.69 and more. dlib's usual 0.6 confuses East and South-East Asian
+# faces, so only <= 0.45 verifies by itself and 0.45-0.55 goes to a reviewer.
+KYC_MATCH_THRESHOLD = env_float("KYC_MATCH_THRESHOLD", 0.45)
+KYC_REVIEW_THRESHOLD = env_float("KYC_REVIEW_THRESHOLD", 0.55)
+KYC_DUPLICATE_THRESHOLD = env_float("KYC_DUPLICATE_THRESHOLD", 0.40)
+KYC_MAX_ATTEMPTS = env_int("KYC_MAX_ATTEMPTS", 3)
+KYC_MAX_UPLOAD_BYTES = env_int("KYC_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
+KYC_MAX_IMAGE_PIXELS = env_int("KYC_MAX_IMAGE_PIXELS", 50_000_000)
+KYC_IMAGE_MAX_SIDE = env_int("KYC_IMAGE_MAX_SIDE", 2048)
+KYC_DETECT_MAX_SIDE = env_int("KYC_DETECT_MAX_SIDE", 1024)
+KYC_MIN_IMAGE_SIDE = env_int("KYC_MIN_IMAGE_SIDE", 320)
+KYC_MIN_FACE_PX = env_int("KYC_MIN_FACE_PX", 80)
+KYC_MIN_BRIGHTNESS = env_float("KYC_MIN_BRIGHTNESS", 30.0)
+KYC_MIN_SHARPNESS = env_float("KYC_MIN_SHARPNESS", 10.0)
+KYC_PHOTO_RETENTION_DAYS = env_int("KYC_PHOTO_RETENTION_DAYS", 90)
+KYC_STUCK_AFTER_SECONDS = env_int("KYC_STUCK_AFTER_SECONDS", 900)
+KYC_FACE_INDEX_RELOAD_SECONDS = env_int("KYC_FACE_INDEX_RELOAD_SECONDS", 3600)
+if not 0 < KYC_DUPLICATE_THRESHOLD <= KYC_MATCH_THRESHOLD <= KYC_REVIEW_THRESHOLD:
+    raise ImproperlyConfigured(
+        "KYC thresholds must satisfy 0 < KYC_DUPLICATE_THRESHOLD <= KYC_MATCH_THRESHOLD <= KYC_REVIEW_THRESHOLD"
+    )
+if KYC_MAX_ATTEMPTS < 1:
+    raise ImproperlyConfigured("KYC_MAX_ATTEMPTS must be at least 1")
+CELERY_BEAT_SCHEDULE["kyc-sweep"] = {"task": "kyc.sweep", "schedule": 300.0}
+CELERY_BEAT_SCHEDULE["kyc-photos-purge"] = {"task": "kyc.photos_purge", "schedule": 3600.0}

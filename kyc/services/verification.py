@@ -1,0 +1,231 @@
+"""Verification in the worker: the face check, duplicate faces, recording the result, the sweeper.
+
+The CPU work (kyc/engine.py) runs outside any transaction; the result is
+recorded in one, with a compare-and-swap on the submission's status.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+import numpy as np
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from kyc import engine
+from kyc.enums import ReviewReason, SubmissionStatus, Verdict
+from kyc.face_index import FaceMatch, face_index
+from kyc.models import (
+    DuplicateCandidate,
+    KycCase,
+    KycSubmission,
+    VerifiedFace,
+    encoding_from_bytes,
+    encoding_to_bytes,
+)
+from kyc.services.common import (
+    MAX_PROCESSING_ATTEMPTS,
+    _case_to_retry,
+    _case_to_review,
+    _case_to_verified,
+    _duplicate_lock,
+    _notify,
+    _verified_face_store,
+)
+from prakerja.audit import audit_log
+
+logger = logging.getLogger(__name__)
+
+
+def _read(name: str) -> bytes:
+    if not name:
+        return b""
+    try:
+        with default_storage.open(name, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        logger.warning("kyc: a photo file is missing from private storage")
+        return b""
+
+
+def kyc_duplicates_find(*, encoding, applicant_id: int, allow_reload: bool = True) -> list[FaceMatch]:
+    """Verified faces of other applicants closer than KYC_DUPLICATE_THRESHOLD, nearest first.
+
+    Searches this process's cached matrix, then confirms each hit against the
+    database so a stale cache never invents a duplicate.
+    """
+    index = face_index()
+    # A full reload (seconds at a million faces) never happens under the duplicate lock.
+    index.refresh(reload_after=settings.KYC_FACE_INDEX_RELOAD_SECONDS if allow_reload else None)
+    threshold = settings.KYC_DUPLICATE_THRESHOLD
+    hits = index.search(encoding, threshold=threshold, exclude_applicant_id=applicant_id)
+    if not hits:
+        return []
+    query = np.asarray(encoding, dtype=np.float64)
+    rows = VerifiedFace.objects.filter(id__in=[hit.face_id for hit in hits]).exclude(
+        applicant_id=applicant_id
+    )
+    confirmed = []
+    for face_id, other_id, raw in rows.values_list("id", "applicant_id", "encoding"):
+        distance = float(np.linalg.norm(encoding_from_bytes(raw).astype(np.float64) - query))
+        if distance <= threshold:
+            confirmed.append(FaceMatch(face_id, other_id, distance))
+    return sorted(confirmed, key=lambda match: match.distance)
+
+
+@dataclass(frozen=True)
+class VerifyOutcome:
+    submission_id: int
+    case_status: str
+    verdict: str
+    reason: str
+
+
+def kyc_submission_verify(
+    *, submission_id: int, config: engine.EngineConfig | None = None
+) -> VerifyOutcome | None:
+    """Run the face check of one submission and record the result. Safe to run twice.
+
+    Returns None when the submission is gone or another worker has it.
+    """
+    now = timezone.now()
+    claimed = KycSubmission.objects.filter(id=submission_id, status=SubmissionStatus.QUEUED).update(
+        status=SubmissionStatus.PROCESSING, started_at=now, processing_attempts=F("processing_attempts") + 1
+    )
+    if not claimed:
+        return None
+    submission = KycSubmission.objects.select_related("case").get(id=submission_id)
+    config = config or engine.EngineConfig.from_settings()
+    result = engine.pair_match(_read(submission.selfie.name), _read(submission.ktp.name), config=config)
+    duplicates: list[FaceMatch] = []
+    if result.selfie_encoding is not None:
+        started = timezone.now()
+        duplicates = kyc_duplicates_find(
+            encoding=result.selfie_encoding, applicant_id=submission.case.applicant_id
+        )
+        result.timings["duplicates_ms"] = round((timezone.now() - started).total_seconds() * 1000, 1)
+    return _submission_record(submission, result, duplicates)
+
+
+def _submission_record(
+    submission: KycSubmission, result: engine.MatchResult, duplicates: list[FaceMatch]
+) -> VerifyOutcome | None:
+    now = timezone.now()
+    with transaction.atomic():
+        case = KycCase.objects.select_for_update().get(id=submission.case_id)
+        if result.verdict == Verdict.VERIFIED:
+            # Two look-alike uploads verified at the same moment must not both
+            # pass: search again under the lock, now seeing every committed face.
+            _duplicate_lock()
+            duplicates = kyc_duplicates_find(
+                encoding=result.selfie_encoding, applicant_id=case.applicant_id, allow_reload=False
+            )
+        verdict = result.verdict
+        if duplicates and verdict == Verdict.VERIFIED:
+            verdict = Verdict.REVIEW
+        fields = {
+            "status": SubmissionStatus.DONE,
+            "system_verdict": verdict,
+            "verdict": verdict,
+            "reason": result.reason or "",
+            "failed_image": result.failed_image or "",
+            "distance": result.distance,
+            "faces_selfie": result.faces_selfie,
+            "faces_ktp": result.faces_ktp,
+            "duplicate_distance": duplicates[0].distance if duplicates else None,
+            "selfie_quality": result.selfie_quality,
+            "ktp_quality": result.ktp_quality,
+            "timings": result.timings,
+            "model_name": result.model_name,
+            "model_version": result.model_version,
+            "selfie_encoding": (
+                encoding_to_bytes(result.selfie_encoding) if result.selfie_encoding is not None else None
+            ),
+            "decided_at": now,
+            "decided_by": None,
+        }
+        if not KycSubmission.objects.filter(id=submission.id, status=SubmissionStatus.PROCESSING).update(
+            **fields
+        ):
+            return None  # another run of this task recorded it first
+        for name, value in fields.items():
+            setattr(submission, name, value)
+        DuplicateCandidate.objects.bulk_create(
+            [
+                DuplicateCandidate(
+                    submission=submission,
+                    other_applicant_id=match.applicant_id,
+                    other_face_id=match.face_id,
+                    distance=match.distance,
+                )
+                for match in duplicates
+            ]
+        )
+        KycCase.objects.filter(id=case.id).update(attempts_used=F("attempts_used") + 1)
+        case.refresh_from_db(fields=["attempts_used", "extra_attempts"])
+        if verdict == Verdict.VERIFIED:
+            _case_to_verified(case, by=None)
+            _verified_face_store(case=case, submission=submission)
+        elif verdict == Verdict.REVIEW:
+            _case_to_review(case, reason=ReviewReason.DUPLICATE if duplicates else ReviewReason.BORDERLINE)
+        elif case.attempts_left <= 0:
+            _case_to_review(case, reason=ReviewReason.ATTEMPTS_EXHAUSTED)
+        else:
+            _case_to_retry(case)
+        _notify(case, key=f"kyc:{submission.id}:{case.status}")
+    logger.info(
+        "kyc submission %s: %s %s distance=%s in %sms",
+        submission.id,
+        verdict,
+        result.reason or "",
+        None if result.distance is None else round(result.distance, 3),
+        result.timings.get("total_ms"),
+    )
+    return VerifyOutcome(submission.id, case.status, verdict, result.reason or "")
+
+
+def kyc_sweep(*, now=None) -> dict[str, int]:
+    """Put submissions a dead worker left behind back in the queue; give up after a few tries."""
+    from kyc.tasks import kyc_submission_verify_task
+
+    now = now or timezone.now()
+    stuck_before = now - timedelta(seconds=settings.KYC_STUCK_AFTER_SECONDS)
+    stuck = KycSubmission.objects.filter(status=SubmissionStatus.PROCESSING, started_at__lt=stuck_before)
+    gave_up = 0
+    for submission in stuck.filter(processing_attempts__gte=MAX_PROCESSING_ATTEMPTS).select_related("case"):
+        gave_up += _submission_give_up(submission)
+    requeued = stuck.filter(processing_attempts__lt=MAX_PROCESSING_ATTEMPTS).update(
+        status=SubmissionStatus.QUEUED
+    )
+    due = list(
+        KycSubmission.objects.filter(status=SubmissionStatus.QUEUED)
+        .filter(Q(started_at__isnull=True, created_at__lt=stuck_before) | Q(started_at__isnull=False))
+        .values_list("id", flat=True)[:1000]
+    )
+    for submission_id in due:
+        kyc_submission_verify_task.delay(submission_id)
+    return {"requeued": requeued, "enqueued": len(due), "gave_up": gave_up}
+
+
+def _submission_give_up(submission: KycSubmission) -> int:
+    with transaction.atomic():
+        case = KycCase.objects.select_for_update().get(id=submission.case_id)
+        updated = KycSubmission.objects.filter(id=submission.id, status=SubmissionStatus.PROCESSING).update(
+            status=SubmissionStatus.DONE,
+            system_verdict=Verdict.REVIEW,
+            verdict=Verdict.REVIEW,
+            decided_at=timezone.now(),
+        )
+        if not updated:
+            return 0
+        _case_to_review(case, reason=ReviewReason.ENGINE_ERROR)
+        audit_log(actor=None, action="kyc.submission_failed", obj=case, data={"submission": submission.id})
+    logger.error(
+        "kyc submission %s failed %s times; sent to manual review", submission.id, MAX_PROCESSING_ATTEMPTS
+    )
+    return 1
