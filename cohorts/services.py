@@ -173,6 +173,7 @@ def selection_run_request(*, wave: Wave, kind: str, seed: str = "", actor=None) 
     """Queue a dry run, the selection or the announcement of ``wave`` as a background job."""
     from cohorts.tasks import selection_run_task
 
+    wave.refresh_from_db()
     if kind in (RunKind.DRY_RUN, RunKind.SELECTION):
         if wave.status not in (WaveStatus.CLOSED, WaveStatus.SELECTING):
             raise CohortError(_("Close the wave before running its selection."))

@@ -43,8 +43,14 @@ def pool(wave, *, district_code: str, count: int, priority: int = 0, **kwargs):
     from cohorts.models import Application
 
     applicants = []
-    for i in range(count):
-        applicant = verified_applicant(district_code=district_code, is_priority=i < priority, **kwargs)
+    for _i in range(count):
+        applicant = verified_applicant(district_code=district_code, **kwargs)
+        applicants.append(applicant)
+    if priority:
+        put_on_list(applicants[:priority], kind="priority", category="laid_off")
+        for applicant in applicants[:priority]:
+            applicant.refresh_from_db()
+    for applicant in applicants:
         Application.objects.create(
             wave=wave,
             applicant=applicant,
@@ -52,5 +58,27 @@ def pool(wave, *, district_code: str, count: int, priority: int = 0, **kwargs):
             kk_number=applicant.kk_number,
             is_priority=applicant.is_priority,
         )
-        applicants.append(applicant)
     return applicants
+
+
+def put_on_list(applicants, *, kind: str, category: str = "other", reason: str = "Daftar uji"):
+    """Put applicants on an active screening list and apply the lists, as officers would."""
+    import datetime as dt
+
+    from registration.models import ScreeningEntry, ScreeningList
+    from registration.services import screening_apply
+
+    screening_list = ScreeningList.objects.create(
+        kind=kind,
+        category=category,
+        name=f"{kind} {category}",
+        source="Uji",
+        reason=reason,
+        reference_date=dt.date(2026, 1, 1),
+        current_batch=1,
+    )
+    ScreeningEntry.objects.bulk_create(
+        [ScreeningEntry(screening_list=screening_list, batch=1, nik=a.nik) for a in applicants]
+    )
+    screening_apply()
+    return screening_list

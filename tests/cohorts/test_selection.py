@@ -5,7 +5,7 @@ import pytest
 from cohorts import selection, services
 from cohorts.enums import ApplicationStatus, RunKind, RunStatus, WaveStatus
 from cohorts.models import Application, Blacklist, Participant, ProvinceQuota, SelectionRun
-from tests.cohorts.factories import WaveFactory, pool, programme
+from tests.cohorts.factories import WaveFactory, pool, programme, put_on_list
 
 pytestmark = pytest.mark.django_db
 
@@ -102,9 +102,8 @@ def test_excluded_blacklisted_unverified_and_participants_are_never_selected(wav
 
     apps = list(Application.objects.filter(wave=wave).select_related("applicant").order_by("id"))
     excluded, blacklisted, unverified, nik_pending = (a.applicant for a in apps[:4])
-    excluded.is_excluded = True
-    excluded.exclusion_reason = "ASN"
-    excluded.save()
+    # Put on an exclusion list after joining: the selection re-applies the lists first.
+    put_on_list([excluded], kind="exclusion", category="asn", reason="ASN")
     Blacklist.objects.create(applicant=blacklisted, reason="dicabut")
     KycCase.objects.filter(applicant=unverified).update(status="review")
     nik_pending.civil_status = "mismatch"
