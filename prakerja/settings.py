@@ -277,6 +277,9 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "celery": {"level": LOG_LEVEL},
+        # Embedded setup: tasks run in-process; a line per task is noise there.
+        "celery.app.trace": {"level": LOG_LEVEL if REDIS_URL else "WARNING"},
+        "kombu.connection": {"level": LOG_LEVEL if REDIS_URL else "ERROR"},
     },
 }
 

@@ -17,7 +17,7 @@ SEMARANG = "33.74.01"  # Semarang Tengah, Kota Semarang, Jawa Tengah (33)
 @pytest.fixture
 def wave():
     programme()
-    wave = WaveFactory(status=WaveStatus.CLOSED, total_quota=9)
+    wave = WaveFactory(status=WaveStatus.CLOSED, total_quota=100)
     ProvinceQuota.objects.create(wave=wave, province_id="31", quota=3)
     ProvinceQuota.objects.create(wave=wave, province_id="32", quota=4)
     pool(wave, district_code=JAKARTA, count=8)
@@ -44,9 +44,9 @@ def _selected_by_province(wave):
 def test_quotas_are_respected_exactly(wave):
     _commit(wave)
     by_province = _selected_by_province(wave)
-    # Jakarta and Jawa Barat are capped by their quotas; Jawa Tengah (no quota row) takes the rest of the total.
-    assert by_province == {"31": 3, "32": 4, "33": 2}
-    assert Application.objects.filter(wave=wave, status=ApplicationStatus.NOT_SELECTED).count() == 24 - 9
+    # Jakarta and Jawa Barat are capped by their quotas; Jawa Tengah has no quota row: only the total limits it.
+    assert by_province == {"31": 3, "32": 4, "33": 8}
+    assert Application.objects.filter(wave=wave, status=ApplicationStatus.NOT_SELECTED).count() == 24 - 15
     assert wave.status == WaveStatus.SELECTING
     assert wave.selection_seed == "benih-1"
     assert len(wave.selection_fingerprint) == 64
@@ -58,6 +58,8 @@ def test_priority_applicants_are_selected_first(wave):
     assert [a.status for a in priority] == [ApplicationStatus.SELECTED] * 2
     # The two priority applicants also lead the overall draw.
     assert sorted(priority.values_list("draw_rank", flat=True)) == [1, 2]
+    # Within Jawa Barat the two priority applicants took two of its four places.
+    assert _selected_by_province(wave)["32"] == 4
 
 
 def test_total_quota_cuts_across_provinces_when_quotas_exceed_it(wave):
@@ -74,16 +76,18 @@ def test_total_quota_cuts_across_provinces_when_quotas_exceed_it(wave):
 def test_same_seed_same_selection_and_dry_run_writes_nothing(wave):
     first = selection.selection_selected_ids(wave=wave, seed="s-42")
     second = selection.selection_selected_ids(wave=wave, seed="s-42")
-    other = selection.selection_selected_ids(wave=wave, seed="s-43")
+    others = [selection.selection_selected_ids(wave=wave, seed=f"s-{n}") for n in range(43, 48)]
     assert first == second
-    assert len(first) == 9
-    assert first != other  # 8 of Jawa Tengah's places differ with another seed (probability of a tie ~1e-3)
+    assert len(first) == 15
+    # Other seeds draw other people in the capped provinces (each has a ~1/840 chance of the same draw).
+    assert any(other != first for other in others)
 
     dry = selection.selection_compute(wave=wave, seed="s-42")
     assert Application.objects.filter(wave=wave, status=ApplicationStatus.PENDING).count() == 24
-    assert (dry.pool, dry.selected) == (24, 9)
+    assert (dry.pool, dry.selected) == (24, 15)
     assert dry.provinces["32"] == {"quota": 4, "pool": 8, "pool_priority": 2, "selected": 4, "selected_priority": 2}
-    assert dry.priority == {"pool_priority": 2, "pool_regular": 22, "selected_priority": 2, "selected_regular": 7}
+    assert dry.provinces["33"] == {"quota": None, "pool": 8, "pool_priority": 0, "selected": 8, "selected_priority": 0}
+    assert dry.priority == {"pool_priority": 2, "pool_regular": 22, "selected_priority": 2, "selected_regular": 13}
 
     _commit(wave, seed="s-42")
     committed = sorted(Application.objects.filter(wave=wave, status=ApplicationStatus.SELECTED).values_list("id", flat=True))
@@ -93,7 +97,7 @@ def test_same_seed_same_selection_and_dry_run_writes_nothing(wave):
         "seed": "s-42",
         "fingerprint_matches": True,
         "selection_matches": True,
-        "selected": 9,
+        "selected": 15,
     }
 
 
