@@ -24,7 +24,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prakerja.settings")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--applications", type=int, default=2_000_000)
     parser.add_argument("--select", type=int, default=800_000)
     parser.add_argument("--priority-share", type=float, default=0.05, help="share of priority applicants")
@@ -110,7 +112,11 @@ def _ensure_database(url: str) -> None:
 
     cfg = dj_database_url.parse(url)
     conn = psycopg2.connect(
-        dbname="postgres", user=cfg["USER"], password=cfg["PASSWORD"] or None, host=cfg["HOST"], port=cfg["PORT"] or 5432
+        dbname="postgres",
+        user=cfg["USER"],
+        password=cfg["PASSWORD"] or None,
+        host=cfg["HOST"],
+        port=cfg["PORT"] or 5432,
     )
     conn.autocommit = True
     with conn.cursor() as cur:
@@ -141,7 +147,16 @@ def _generate(connection, n: int, priority_share: float, select: int) -> None:
             "TRUNCATE {} CASCADE".format(
                 ", ".join(
                     m._meta.db_table
-                    for m in (Notification, Participant, SelectionRun, Application, ProvinceQuota, Wave, KycCase, Applicant)
+                    for m in (
+                        Notification,
+                        Participant,
+                        SelectionRun,
+                        Application,
+                        ProvinceQuota,
+                        Wave,
+                        KycCase,
+                        Applicant,
+                    )
                 )
             )
         )

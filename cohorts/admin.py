@@ -32,9 +32,12 @@ class ProgrammeAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         obj.pk = 1
         super().save_model(request, obj, form, change)
-        audit_log(actor=request.user, action="cohorts.programme_changed", obj=obj, data=form.cleaned_data | {
-            "end_date": obj.end_date.isoformat()
-        })
+        audit_log(
+            actor=request.user,
+            action="cohorts.programme_changed",
+            obj=obj,
+            data=form.cleaned_data | {"end_date": obj.end_date.isoformat()},
+        )
 
 
 class ProvinceQuotaInline(admin.TabularInline):
@@ -44,7 +47,9 @@ class ProvinceQuotaInline(admin.TabularInline):
 
 
 class ProvinceQuotaResource(resources.ModelResource):
-    wave = fields.Field(attribute="wave", column_name="wave", widget=widgets.ForeignKeyWidget(Wave, field="number"))
+    wave = fields.Field(
+        attribute="wave", column_name="wave", widget=widgets.ForeignKeyWidget(Wave, field="number")
+    )
     province = fields.Field(
         attribute="province", column_name="province", widget=widgets.ForeignKeyWidget(Province, field="code")
     )
@@ -79,21 +84,47 @@ class SelectionRunInline(admin.TabularInline):
 
     @admin.display(description=_("details"))
     def link(self, obj):
-        return format_html('<a href="{}">{}</a>', reverse("admin:cohorts_selectionrun_progress", args=[obj.pk]), _("open"))
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:cohorts_selectionrun_progress", args=[obj.pk]), _("open")
+        )
 
 
 @admin.register(Wave)
 class WaveAdmin(admin.ModelAdmin):
-    list_display = ["number", "name", "status", "opens_at", "closes_at", "total_quota", "selected_at", "announced_at"]
+    list_display = [
+        "number",
+        "name",
+        "status",
+        "opens_at",
+        "closes_at",
+        "total_quota",
+        "selected_at",
+        "announced_at",
+    ]
     list_filter = ["status"]
-    readonly_fields = ["status", "selection_seed", "selection_fingerprint", "selected_at", "announced_at", "created_at"]
+    readonly_fields = [
+        "status",
+        "selection_seed",
+        "selection_fingerprint",
+        "selected_at",
+        "announced_at",
+        "created_at",
+    ]
     fieldsets = (
         (None, {"fields": ("number", "name", "status")}),
         (_("Registration"), {"fields": ("opens_at", "closes_at")}),
         (_("Rules"), {"fields": ("total_quota", "max_per_kk", "purchase_days")}),
         (
             _("Selection record"),
-            {"fields": ("selection_seed", "selection_fingerprint", "selected_at", "announced_at", "created_at")},
+            {
+                "fields": (
+                    "selection_seed",
+                    "selection_fingerprint",
+                    "selected_at",
+                    "announced_at",
+                    "created_at",
+                )
+            },
         ),
     )
     inlines = [ProvinceQuotaInline, SelectionRunInline]
@@ -105,7 +136,11 @@ class WaveAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         return [
-            path("<int:pk>/selection/", self.admin_site.admin_view(self.selection_view), name="cohorts_wave_selection"),
+            path(
+                "<int:pk>/selection/",
+                self.admin_site.admin_view(self.selection_view),
+                name="cohorts_wave_selection",
+            ),
             *super().get_urls(),
         ]
 
@@ -145,16 +180,26 @@ class WaveAdmin(admin.ModelAdmin):
         verification = None
         if request.method == "POST":
             action = request.POST.get("action")
-            kinds = {"dry_run": RunKind.DRY_RUN, "select": RunKind.SELECTION, "announce": RunKind.ANNOUNCEMENT}
+            kinds = {
+                "dry_run": RunKind.DRY_RUN,
+                "select": RunKind.SELECTION,
+                "announce": RunKind.ANNOUNCEMENT,
+            }
             if action == "verify":
                 verification = selection.selection_verify(wave=wave)
-                audit_log(actor=request.user, action="cohorts.selection_verified", obj=wave, data=verification)
+                audit_log(
+                    actor=request.user, action="cohorts.selection_verified", obj=wave, data=verification
+                )
             elif action in kinds:
                 kind = kinds[action]
-                if (kind == RunKind.ANNOUNCEMENT and not can_announce) or (kind != RunKind.ANNOUNCEMENT and not can_select):
+                if (kind == RunKind.ANNOUNCEMENT and not can_announce) or (
+                    kind != RunKind.ANNOUNCEMENT and not can_select
+                ):
                     raise PermissionDenied
                 if kind == RunKind.SELECTION and not request.POST.get("confirm"):
-                    self.message_user(request, _("Tick the confirmation box to commit the selection."), messages.ERROR)
+                    self.message_user(
+                        request, _("Tick the confirmation box to commit the selection."), messages.ERROR
+                    )
                 else:
                     try:
                         run = services.selection_run_request(
@@ -170,7 +215,9 @@ class WaveAdmin(admin.ModelAdmin):
             "wave": wave,
             "opts": self.model._meta,
             "runs": wave.runs.select_related("created_by")[:10],
-            "can_select": can_select and wave.status in (WaveStatus.CLOSED, WaveStatus.SELECTING) and not wave.selected_at,
+            "can_select": can_select
+            and wave.status in (WaveStatus.CLOSED, WaveStatus.SELECTING)
+            and not wave.selected_at,
             "can_announce": can_announce and bool(wave.selected_at) and not wave.announced_at,
             "verification": verification,
             "quota_count": wave.province_quotas.count(),
@@ -203,12 +250,20 @@ class SelectionRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         run = get_object_or_404(SelectionRun.objects.select_related("wave"), pk=pk)
         if request.GET.get("format") == "json":
             return JsonResponse(
-                {"status": run.status, "progress": run.progress, "stage": run.stage, "done": run.status in (RunStatus.DONE, RunStatus.FAILED)}
+                {
+                    "status": run.status,
+                    "progress": run.progress,
+                    "stage": run.stage,
+                    "done": run.status in (RunStatus.DONE, RunStatus.FAILED),
+                }
             )
         provinces = []
         if run.result.get("provinces"):
             names = dict(Province.objects.values_list("code", "name"))
-            provinces = [{"code": code, "name": names.get(code, code), **row} for code, row in run.result["provinces"].items()]
+            provinces = [
+                {"code": code, "name": names.get(code, code), **row}
+                for code, row in run.result["provinces"].items()
+            ]
         context = {
             **self.admin_site.each_context(request),
             "title": _("%(kind)s of wave %(wave)s") % {"kind": run.get_kind_display(), "wave": run.wave},
@@ -240,7 +295,15 @@ class ApplicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(Participant)
 class ParticipantAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["masked_card_number", "applicant", "wave", "status", "balance", "purchase_deadline", "first_purchase_at"]
+    list_display = [
+        "masked_card_number",
+        "applicant",
+        "wave",
+        "status",
+        "balance",
+        "purchase_deadline",
+        "first_purchase_at",
+    ]
     list_filter = ["wave", "status"]
     list_select_related = ["applicant", "applicant__user", "wave", "balance_account"]
     search_fields = ["=card_number", "=applicant__nik", "applicant__user__email"]

@@ -10,20 +10,27 @@ from cohorts import services
 from cohorts.enums import ParticipantStatus
 from cohorts.selectors import application_public_status, latest_application, participant_for_user
 from prakerja.dashboard import Panel, Step, StepStatus
-from registration.selectors import applicant_for_user
+from registration.selectors import applicant_for_request
 
 
 def _wave_step(request, applicant, participant) -> Step:
     title = _("Join a wave")
     join_url = reverse("cohorts:join")
     if participant:
-        return Step("wave", title, StepStatus.DONE, _("Selected in %(wave)s") % {"wave": participant.wave.name})
+        return Step(
+            "wave", title, StepStatus.DONE, _("Selected in %(wave)s") % {"wave": participant.wave.name}
+        )
     application = latest_application(applicant) if applicant else None
     wave = services.wave_current()
     if application:
         public = application_public_status(application)
         if public == "waiting":
-            return Step("wave", title, StepStatus.WAITING, _("Waiting for the wave to close") + f" · {application.wave.name}")
+            return Step(
+                "wave",
+                title,
+                StepStatus.WAITING,
+                _("Waiting for the wave to close") + f" · {application.wave.name}",
+            )
         if public == "in_selection":
             return Step("wave", title, StepStatus.WAITING, _("In selection") + f" · {application.wave.name}")
         retry = wave is not None and wave.pk != application.wave_id
@@ -33,7 +40,9 @@ def _wave_step(request, applicant, participant) -> Step:
                 "reason": _reason_text(application.ineligible_reason),
             }
         else:
-            detail = _("Not selected in %(wave)s. You can join the next wave.") % {"wave": application.wave.name}
+            detail = _("Not selected in %(wave)s. You can join the next wave.") % {
+                "wave": application.wave.name
+            }
         return Step(
             "wave",
             title,
@@ -57,7 +66,9 @@ def _wave_step(request, applicant, participant) -> Step:
         )
     codes = {reason.code for reason in check.reasons}
     if codes == {"no_open_wave"}:
-        return Step("wave", title, StepStatus.LOCKED, _("No wave is open right now. We will tell you when one opens."))
+        return Step(
+            "wave", title, StepStatus.LOCKED, _("No wave is open right now. We will tell you when one opens.")
+        )
     if "blacklisted" in codes or "participant" in codes:
         return Step("wave", title, StepStatus.FAILED, check.reasons[0].message)
     return Step("wave", title, StepStatus.LOCKED, _("Complete the steps above first."))
@@ -75,7 +86,7 @@ def _reason_text(code: str) -> str:
 
 
 def dashboard_steps(request) -> list[Step]:
-    applicant = applicant_for_user(request.user)
+    applicant = applicant_for_request(request)
     participant = participant_for_user(request.user)
     steps = [_wave_step(request, applicant, participant)]
     card_title = _("Prakerja card and training balance")
@@ -86,7 +97,14 @@ def dashboard_steps(request) -> list[Step]:
     elif participant.status == ParticipantStatus.ENDED:
         steps.append(Step("card", card_title, StepStatus.DONE, _("The programme has ended.")))
     else:
-        steps.append(Step("card", card_title, StepStatus.DONE, _("Card %(number)s") % {"number": participant.formatted_card_number}))
+        steps.append(
+            Step(
+                "card",
+                card_title,
+                StepStatus.DONE,
+                _("Card %(number)s") % {"number": participant.formatted_card_number},
+            )
+        )
     return steps
 
 

@@ -40,7 +40,20 @@ PROVINCES = [
     ("35", "35.78.01", 30),  # Jawa Timur, Kota Surabaya
     ("73", "73.71.01", 15),  # Sulawesi Selatan, Kota Makassar
 ]
-FIRST_NAMES = ["Agus", "Budi", "Citra", "Dewi", "Eka", "Fajar", "Gita", "Hadi", "Indah", "Joko", "Kartika", "Lestari"]
+FIRST_NAMES = [
+    "Agus",
+    "Budi",
+    "Citra",
+    "Dewi",
+    "Eka",
+    "Fajar",
+    "Gita",
+    "Hadi",
+    "Indah",
+    "Joko",
+    "Kartika",
+    "Lestari",
+]
 LAST_NAMES = ["Saputra", "Wulandari", "Hidayat", "Pratama", "Siregar", "Nasution", "Simanjuntak", "Rahmawati"]
 
 
@@ -52,7 +65,9 @@ def _nik(district: str, birth: datetime.date, gender: str, serial: int) -> str:
 def _pool(count: int, *, start_serial: int) -> list[Applicant]:
     """Verified applicants (NIK and KYC), created in bulk: no passwords to hash, a few queries."""
     User = get_user_model()
-    districts = {code: District.objects.select_related("regency").get(code=code) for _p, code, _q in PROVINCES}
+    districts = {
+        code: District.objects.select_related("regency").get(code=code) for _p, code, _q in PROVINCES
+    }
     now = timezone.now()
     users, applicants = [], []
     for i in range(count):
@@ -95,7 +110,9 @@ def _pool(count: int, *, start_serial: int) -> list[Applicant]:
     for applicant in applicants:
         applicant.user = users[applicant.user.email]
     Applicant.objects.bulk_create(applicants)
-    applicants = list(Applicant.objects.filter(user__email__endswith=f"@{DOMAIN}", nik__in=[a.nik for a in applicants]))
+    applicants = list(
+        Applicant.objects.filter(user__email__endswith=f"@{DOMAIN}", nik__in=[a.nik for a in applicants])
+    )
     KycCase.objects.bulk_create(
         [KycCase(applicant=a, status=CaseStatus.VERIFIED, decided_at=now) for a in applicants]
     )
@@ -105,7 +122,13 @@ def _pool(count: int, *, start_serial: int) -> list[Applicant]:
 def _join(wave: Wave, applicants: list[Applicant]) -> None:
     Application.objects.bulk_create(
         [
-            Application(wave=wave, applicant=a, province_id=a.province_id, kk_number=a.kk_number, is_priority=a.is_priority)
+            Application(
+                wave=wave,
+                applicant=a,
+                province_id=a.province_id,
+                kk_number=a.kk_number,
+                is_priority=a.is_priority,
+            )
             for a in applicants
         ],
         ignore_conflicts=True,
@@ -133,7 +156,9 @@ def demo_load(*, stdout) -> list[DemoLogin]:
         star.user.save(update_fields=["email", "password"])
         from allauth.account.models import EmailAddress
 
-        EmailAddress.objects.get_or_create(user=star.user, email=PARTICIPANT_EMAIL, defaults={"verified": True, "primary": True})
+        EmailAddress.objects.get_or_create(
+            user=star.user, email=PARTICIPANT_EMAIL, defaults={"verified": True, "primary": True}
+        )
         Applicant.objects.filter(pk=star.pk).update(full_name="Kartika Lestari")
         # The demo login is on a priority list (laid-off workers), so the draw selects it first.
         priority_list = ScreeningList.objects.create(
@@ -163,7 +188,10 @@ def demo_load(*, stdout) -> list[DemoLogin]:
             status=WaveStatus.CLOSED,
         )
         ProvinceQuota.objects.bulk_create(
-            [ProvinceQuota(wave=wave2, province_id=province, quota=quota) for province, _d, quota in PROVINCES]
+            [
+                ProvinceQuota(wave=wave2, province_id=province, quota=quota)
+                for province, _d, quota in PROVINCES
+            ]
         )
         _join(wave2, _pool(POOL_SIZE, start_serial=2101))
         stdout.write(f"Cohorts demo: wave 2 closed with {POOL_SIZE} applicants, ready for selection.")

@@ -45,7 +45,9 @@ class Wave(models.Model):
     purchase_days = models.PositiveSmallIntegerField(
         _("days to buy the first training"), default=30, validators=[MinValueValidator(1)]
     )
-    status = models.CharField(_("status"), max_length=12, choices=WaveStatus.choices, default=WaveStatus.DRAFT)
+    status = models.CharField(
+        _("status"), max_length=12, choices=WaveStatus.choices, default=WaveStatus.DRAFT
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     # Written by the committed selection; reproducible from these.
@@ -63,7 +65,9 @@ class Wave(models.Model):
             ("announce_wave", _("Can announce a wave's results")),
         ]
         constraints = [
-            models.CheckConstraint(condition=models.Q(closes_at__gt=models.F("opens_at")), name="wave_closes_after_opens"),
+            models.CheckConstraint(
+                condition=models.Q(closes_at__gt=models.F("opens_at")), name="wave_closes_after_opens"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -76,8 +80,12 @@ class Wave(models.Model):
 
 
 class ProvinceQuota(models.Model):
-    wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="province_quotas", verbose_name=_("wave"))
-    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="+", verbose_name=_("province"))
+    wave = models.ForeignKey(
+        Wave, on_delete=models.CASCADE, related_name="province_quotas", verbose_name=_("wave")
+    )
+    province = models.ForeignKey(
+        Province, on_delete=models.PROTECT, related_name="+", verbose_name=_("province")
+    )
     quota = models.PositiveIntegerField(_("quota"))
 
     class Meta:
@@ -92,13 +100,17 @@ class ProvinceQuota(models.Model):
 class Application(models.Model):
     """An applicant's place in a wave's pool ("Gabung Gelombang")."""
 
-    wave = models.ForeignKey(Wave, on_delete=models.PROTECT, related_name="applications", verbose_name=_("wave"))
+    wave = models.ForeignKey(
+        Wave, on_delete=models.PROTECT, related_name="applications", verbose_name=_("wave")
+    )
     applicant = models.ForeignKey(
         Applicant, on_delete=models.PROTECT, related_name="wave_applications", verbose_name=_("applicant")
     )
     created_at = models.DateTimeField(_("joined"), default=timezone.now)
     # Snapshots used by the selection, so a re-run on the same pool is identical.
-    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="+", verbose_name=_("province"))
+    province = models.ForeignKey(
+        Province, on_delete=models.PROTECT, related_name="+", verbose_name=_("province")
+    )
     kk_number = models.CharField(_("family card number (KK)"), max_length=16, blank=True)
     is_priority = models.BooleanField(_("priority"), default=False)
     status = models.CharField(
@@ -110,7 +122,9 @@ class Application(models.Model):
     class Meta:
         verbose_name = _("wave application")
         verbose_name_plural = _("wave applications")
-        constraints = [models.UniqueConstraint(fields=["wave", "applicant"], name="application_once_per_wave")]
+        constraints = [
+            models.UniqueConstraint(fields=["wave", "applicant"], name="application_once_per_wave")
+        ]
         indexes = [models.Index(fields=["wave", "status", "province"], name="application_pool_idx")]
 
     def __str__(self) -> str:
@@ -130,7 +144,12 @@ class SelectionRun(models.Model):
     result = models.JSONField(_("result"), default=dict, blank=True)
     error = models.TextField(_("error"), blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("by")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
     )
     created_at = models.DateTimeField(_("requested"), default=timezone.now)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
@@ -151,13 +170,18 @@ class Participant(models.Model):
     applicant = models.OneToOneField(
         Applicant, on_delete=models.PROTECT, related_name="participant", verbose_name=_("applicant")
     )
-    wave = models.ForeignKey(Wave, on_delete=models.PROTECT, related_name="participants", verbose_name=_("wave"))
+    wave = models.ForeignKey(
+        Wave, on_delete=models.PROTECT, related_name="participants", verbose_name=_("wave")
+    )
     card_number = models.CharField(_("card number"), max_length=16, unique=True)
     status = models.CharField(
         _("status"), max_length=10, choices=ParticipantStatus.choices, default=ParticipantStatus.ACTIVE
     )
     balance_account = models.OneToOneField(
-        LedgerAccount, on_delete=models.PROTECT, related_name="participant", verbose_name=_("training balance account")
+        LedgerAccount,
+        on_delete=models.PROTECT,
+        related_name="participant",
+        verbose_name=_("training balance account"),
     )
     created_at = models.DateTimeField(_("became a participant"), default=timezone.now)
     purchase_deadline = models.DateTimeField(_("buy the first training before"))
@@ -198,10 +222,17 @@ class Blacklist(models.Model):
         Applicant, on_delete=models.PROTECT, related_name="blacklisting", verbose_name=_("applicant")
     )
     reason = models.CharField(_("reason"), max_length=200)
-    wave = models.ForeignKey(Wave, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("wave"))
+    wave = models.ForeignKey(
+        Wave, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("wave")
+    )
     created_at = models.DateTimeField(_("since"), default=timezone.now)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("by")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
     )
 
     class Meta:

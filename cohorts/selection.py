@@ -1,3 +1,4 @@
+# ruff: noqa: S608 - identifiers come from model metadata; every value is a bound parameter
 """The selection of a wave, in set-based SQL.
 
 The draw, for a wave and a seed:
@@ -81,7 +82,9 @@ def _base_params(wave: Wave, seed: str) -> dict:
 def _ineligible_case() -> str:
     """A CASE expression giving the first reason an application is ineligible, or NULL."""
     tables = _tables()
-    whens = " ".join(f"WHEN {condition.format(**tables)} THEN '{code}'" for code, condition in INELIGIBLE_CONDITIONS)
+    whens = " ".join(
+        f"WHEN {condition.format(**tables)} THEN '{code}'" for code, condition in INELIGIBLE_CONDITIONS
+    )
     return f"CASE {whens} ELSE NULL END"
 
 
@@ -206,9 +209,9 @@ def _fingerprint(wave: Wave, pool_sql: str, params: dict) -> tuple[int, str]:
     (count, pool_hash) = _fetch(_fingerprint_sql(pool_sql), params)[0]
     quotas = ",".join(
         f"{code}:{quota}"
-        for code, quota in ProvinceQuota.objects.filter(wave=wave).order_by("province_id").values_list(
-            "province_id", "quota"
-        )
+        for code, quota in ProvinceQuota.objects.filter(wave=wave)
+        .order_by("province_id")
+        .values_list("province_id", "quota")
     )
     raw = f"{pool_hash}|{wave.total_quota}|{wave.max_per_kk}|{quotas}"
     return count, hashlib.sha256(raw.encode()).hexdigest()
@@ -288,7 +291,9 @@ def selection_compute(*, wave: Wave, seed: str) -> SelectionResult:
 def selection_selected_ids(*, wave: Wave, seed: str) -> list[int]:
     """Application ids the draw would select now (for tests and audits)."""
     params = _base_params(wave, seed)
-    rows = _fetch(f"WITH ranked AS ({_ranking_sql(_live_pool_sql())}) SELECT id FROM ranked ORDER BY id", params)
+    rows = _fetch(
+        f"WITH ranked AS ({_ranking_sql(_live_pool_sql())}) SELECT id FROM ranked ORDER BY id", params
+    )
     return [r[0] for r in rows]
 
 

@@ -15,7 +15,12 @@ def participant_for_user(user) -> Participant | None:
 
 
 def latest_application(applicant) -> Application | None:
-    return Application.objects.filter(applicant=applicant).select_related("wave").order_by("-wave__number").first()
+    return (
+        Application.objects.filter(applicant=applicant)
+        .select_related("wave")
+        .order_by("-wave__number")
+        .first()
+    )
 
 
 def application_public_status(application: Application) -> str:

@@ -80,7 +80,9 @@ def wave_open(*, wave: Wave, actor=None) -> Wave:
     other = Wave.objects.filter(status=WaveStatus.OPEN).exclude(pk=wave.pk).first()
     if other:
         raise CohortError(_("Wave %(wave)s is still open. Close it first.") % {"wave": other})
-    return _transition(wave, expected=(WaveStatus.DRAFT,), new=WaveStatus.OPEN, actor=actor, action="cohorts.wave_open")
+    return _transition(
+        wave, expected=(WaveStatus.DRAFT,), new=WaveStatus.OPEN, actor=actor, action="cohorts.wave_open"
+    )
 
 
 def wave_close(*, wave: Wave, actor=None) -> Wave:
@@ -119,7 +121,11 @@ class JoinCheck:
 def wave_current() -> Wave | None:
     """The wave applicants can join now, if any."""
     now = timezone.now()
-    return Wave.objects.filter(status=WaveStatus.OPEN, opens_at__lte=now, closes_at__gt=now).order_by("number").first()
+    return (
+        Wave.objects.filter(status=WaveStatus.OPEN, opens_at__lte=now, closes_at__gt=now)
+        .order_by("number")
+        .first()
+    )
 
 
 def wave_join_check(*, applicant: Applicant, wave: Wave | None) -> JoinCheck:
@@ -128,13 +134,18 @@ def wave_join_check(*, applicant: Applicant, wave: Wave | None) -> JoinCheck:
 
     reasons = [Reason(r.code, str(r.message)) for r in applicant_eligibility(applicant=applicant).reasons]
     if not kyc_is_verified(applicant):
-        reasons.append(Reason("kyc_not_verified", _("Your identity (selfie and KTP) has not been verified yet.")))
+        reasons.append(
+            Reason("kyc_not_verified", _("Your identity (selfie and KTP) has not been verified yet."))
+        )
     if Participant.objects.filter(applicant=applicant).exists():
         reasons.append(Reason("participant", _("You are already a Prakerja participant.")))
     blacklisting = Blacklist.objects.filter(applicant=applicant).first()
     if blacklisting:
         reasons.append(
-            Reason("blacklisted", _("You can no longer join a wave: %(reason)s") % {"reason": blacklisting.reason})
+            Reason(
+                "blacklisted",
+                _("You can no longer join a wave: %(reason)s") % {"reason": blacklisting.reason},
+            )
         )
     if wave is None or not wave.is_accepting:
         reasons.append(Reason("no_open_wave", _("No wave is open for registration right now.")))
@@ -190,7 +201,9 @@ def selection_run_request(*, wave: Wave, kind: str, seed: str = "", actor=None) 
         raise CohortError(_("Another job on this wave is still running."))
     with transaction.atomic():
         run = SelectionRun.objects.create(wave=wave, kind=kind, seed=seed, created_by=actor)
-        audit_log(actor=actor, action=f"cohorts.{kind}_requested", obj=wave, data={"run": run.pk, "seed": seed})
+        audit_log(
+            actor=actor, action=f"cohorts.{kind}_requested", obj=wave, data={"run": run.pk, "seed": seed}
+        )
         transaction.on_commit(lambda: selection_run_task.delay(run.pk))
     return run
 
@@ -225,7 +238,9 @@ def selection_run_execute(*, run_id: int) -> SelectionRun | None:
     except Exception as exc:
         logger.exception("selection run %s failed", run_id)
         SelectionRun.objects.filter(pk=run_id).update(
-            status=RunStatus.FAILED, error=f"{exc.__class__.__name__}: {exc}"[:2000], finished_at=timezone.now()
+            status=RunStatus.FAILED,
+            error=f"{exc.__class__.__name__}: {exc}"[:2000],
+            finished_at=timezone.now(),
         )
         if run.kind == RunKind.SELECTION:
             Wave.objects.filter(pk=run.wave_id, status=WaveStatus.SELECTING, selected_at__isnull=True).update(
@@ -261,7 +276,12 @@ def _selection_commit(*, run: SelectionRun, progress) -> selection.SelectionResu
             actor=run.created_by,
             action="cohorts.selection_committed",
             obj=wave,
-            data={"run": run.pk, "seed": run.seed, "fingerprint": result.fingerprint, "selected": result.selected},
+            data={
+                "run": run.pk,
+                "seed": run.seed,
+                "fingerprint": result.fingerprint,
+                "selected": result.selected,
+            },
         )
     return result
 
@@ -419,7 +439,9 @@ def participant_for_purchase(*, participant_id: int) -> Participant:
     ``participant_record_purchase``. Holding the row lock makes a purchase and
     the deadline revocation mutually exclusive.
     """
-    participant = Participant.objects.select_for_update().select_related("balance_account").get(pk=participant_id)
+    participant = (
+        Participant.objects.select_for_update().select_related("balance_account").get(pk=participant_id)
+    )
     if participant.status != ParticipantStatus.ACTIVE:
         raise CohortError(_("This Prakerja card is no longer active."))
     if participant.first_purchase_at is None and participant.purchase_deadline <= timezone.now():
@@ -464,14 +486,22 @@ def participants_revoke_expired(*, now: datetime.datetime | None = None) -> dict
     with translation.override(settings.LANGUAGE_CODE):
         blacklist_reason = str(_("Participation revoked: no training bought within the time allowed"))
     existing = Blacklist.objects.filter(applicant_id=OuterRef("applicant_id"))
-    to_blacklist = revoked_qs.annotate(listed=Exists(existing)).filter(listed=False).values_list("applicant_id", "wave_id")
+    to_blacklist = (
+        revoked_qs.annotate(listed=Exists(existing))
+        .filter(listed=False)
+        .values_list("applicant_id", "wave_id")
+    )
     Blacklist.objects.bulk_create(
         [Blacklist(applicant_id=a, wave_id=w, reason=blacklist_reason) for a, w in to_blacklist],
         ignore_conflicts=True,
         batch_size=BULK_BATCH,
     )
     if revoked:
-        audit_log(actor=None, action="cohorts.participants_revoked", data={"revoked": revoked, "forfeited": forfeit.total_amount})
+        audit_log(
+            actor=None,
+            action="cohorts.participants_revoked",
+            data={"revoked": revoked, "forfeited": forfeit.total_amount},
+        )
     return {"revoked": revoked, "forfeited_accounts": forfeit.moved, "forfeited_amount": forfeit.total_amount}
 
 

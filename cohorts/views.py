@@ -14,7 +14,7 @@ from registration.selectors import applicant_for_user
 @login_required
 @require_http_methods(["GET", "POST"])
 def wave_join(request):
-    """"Gabung Gelombang": the open wave, whether the applicant may join, and the button."""
+    """ "Gabung Gelombang": the open wave, whether the applicant may join, and the button."""
     applicant = applicant_for_user(request.user)
     if applicant is None:
         messages.info(request, _("Complete your profile first."))
@@ -26,7 +26,10 @@ def wave_join(request):
         except services.CohortError as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(request, _("You have joined %(wave)s. We will announce the result after it closes.") % {"wave": wave})
+            messages.success(
+                request,
+                _("You have joined %(wave)s. We will announce the result after it closes.") % {"wave": wave},
+            )
             return redirect("dashboard")
     check = services.wave_join_check(applicant=applicant, wave=wave)
     return render(

@@ -8,148 +8,442 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('disbursement', '0002_postgres_trigger_and_tuning'),
-        ('registration', '0004_civil_records_lists_imports'),
+        ("disbursement", "0002_postgres_trigger_and_tuning"),
+        ("registration", "0004_civil_records_lists_imports"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Programme',
+            name="Programme",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('balance_amount', models.BigIntegerField(default=1000000, validators=[django.core.validators.MinValueValidator(1)], verbose_name='training balance (Rp)')),
-                ('end_date', models.DateField(help_text='Leftover training balances are forfeited after this day.', verbose_name='programme end date')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "balance_amount",
+                    models.BigIntegerField(
+                        default=1000000,
+                        validators=[django.core.validators.MinValueValidator(1)],
+                        verbose_name="training balance (Rp)",
+                    ),
+                ),
+                (
+                    "end_date",
+                    models.DateField(
+                        help_text="Leftover training balances are forfeited after this day.",
+                        verbose_name="programme end date",
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
             ],
             options={
-                'verbose_name': 'programme settings',
-                'verbose_name_plural': 'programme settings',
+                "verbose_name": "programme settings",
+                "verbose_name_plural": "programme settings",
             },
         ),
         migrations.CreateModel(
-            name='Wave',
+            name="Wave",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField(unique=True, verbose_name='wave number')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('opens_at', models.DateTimeField(verbose_name='registration opens')),
-                ('closes_at', models.DateTimeField(verbose_name='registration closes')),
-                ('total_quota', models.PositiveIntegerField(validators=[django.core.validators.MinValueValidator(1)], verbose_name='total quota')),
-                ('max_per_kk', models.PositiveSmallIntegerField(default=2, validators=[django.core.validators.MinValueValidator(1)], verbose_name='maximum participants per family card (KK)')),
-                ('purchase_days', models.PositiveSmallIntegerField(default=30, validators=[django.core.validators.MinValueValidator(1)], verbose_name='days to buy the first training')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('open', 'Open for registration'), ('closed', 'Closed'), ('selecting', 'Selection in progress'), ('announced', 'Announced')], default='draft', max_length=12, verbose_name='status')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created')),
-                ('selection_seed', models.CharField(blank=True, max_length=64, verbose_name='selection seed')),
-                ('selection_fingerprint', models.CharField(blank=True, max_length=64, verbose_name='selection input fingerprint')),
-                ('selected_at', models.DateTimeField(blank=True, null=True, verbose_name='selection committed')),
-                ('announced_at', models.DateTimeField(blank=True, null=True, verbose_name='announced')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveIntegerField(unique=True, verbose_name="wave number")),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("opens_at", models.DateTimeField(verbose_name="registration opens")),
+                ("closes_at", models.DateTimeField(verbose_name="registration closes")),
+                (
+                    "total_quota",
+                    models.PositiveIntegerField(
+                        validators=[django.core.validators.MinValueValidator(1)], verbose_name="total quota"
+                    ),
+                ),
+                (
+                    "max_per_kk",
+                    models.PositiveSmallIntegerField(
+                        default=2,
+                        validators=[django.core.validators.MinValueValidator(1)],
+                        verbose_name="maximum participants per family card (KK)",
+                    ),
+                ),
+                (
+                    "purchase_days",
+                    models.PositiveSmallIntegerField(
+                        default=30,
+                        validators=[django.core.validators.MinValueValidator(1)],
+                        verbose_name="days to buy the first training",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("open", "Open for registration"),
+                            ("closed", "Closed"),
+                            ("selecting", "Selection in progress"),
+                            ("announced", "Announced"),
+                        ],
+                        default="draft",
+                        max_length=12,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="created"),
+                ),
+                (
+                    "selection_seed",
+                    models.CharField(blank=True, max_length=64, verbose_name="selection seed"),
+                ),
+                (
+                    "selection_fingerprint",
+                    models.CharField(blank=True, max_length=64, verbose_name="selection input fingerprint"),
+                ),
+                (
+                    "selected_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="selection committed"),
+                ),
+                ("announced_at", models.DateTimeField(blank=True, null=True, verbose_name="announced")),
             ],
             options={
-                'verbose_name': 'wave',
-                'verbose_name_plural': 'waves',
-                'ordering': ['-number'],
-                'permissions': [('run_selection', 'Can run and commit the selection of a wave'), ('announce_wave', "Can announce a wave's results")],
-                'constraints': [models.CheckConstraint(condition=models.Q(('closes_at__gt', models.F('opens_at'))), name='wave_closes_after_opens')],
+                "verbose_name": "wave",
+                "verbose_name_plural": "waves",
+                "ordering": ["-number"],
+                "permissions": [
+                    ("run_selection", "Can run and commit the selection of a wave"),
+                    ("announce_wave", "Can announce a wave's results"),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("closes_at__gt", models.F("opens_at"))),
+                        name="wave_closes_after_opens",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='SelectionRun',
+            name="SelectionRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('dry_run', 'Selection dry run'), ('selection', 'Selection'), ('announcement', 'Announcement')], max_length=14, verbose_name='kind')),
-                ('seed', models.CharField(blank=True, max_length=64, verbose_name='seed')),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed')], default='queued', max_length=10, verbose_name='status')),
-                ('progress', models.PositiveSmallIntegerField(default=0, verbose_name='progress (%)')),
-                ('stage', models.CharField(blank=True, max_length=200, verbose_name='stage')),
-                ('fingerprint', models.CharField(blank=True, max_length=64, verbose_name='input fingerprint')),
-                ('result', models.JSONField(blank=True, default=dict, verbose_name='result')),
-                ('error', models.TextField(blank=True, verbose_name='error')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='requested')),
-                ('started_at', models.DateTimeField(blank=True, null=True, verbose_name='started')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='finished')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='by')),
-                ('wave', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='runs', to='cohorts.wave', verbose_name='wave')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("dry_run", "Selection dry run"),
+                            ("selection", "Selection"),
+                            ("announcement", "Announcement"),
+                        ],
+                        max_length=14,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("seed", models.CharField(blank=True, max_length=64, verbose_name="seed")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("progress", models.PositiveSmallIntegerField(default=0, verbose_name="progress (%)")),
+                ("stage", models.CharField(blank=True, max_length=200, verbose_name="stage")),
+                (
+                    "fingerprint",
+                    models.CharField(blank=True, max_length=64, verbose_name="input fingerprint"),
+                ),
+                ("result", models.JSONField(blank=True, default=dict, verbose_name="result")),
+                ("error", models.TextField(blank=True, verbose_name="error")),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="requested"),
+                ),
+                ("started_at", models.DateTimeField(blank=True, null=True, verbose_name="started")),
+                ("finished_at", models.DateTimeField(blank=True, null=True, verbose_name="finished")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="by",
+                    ),
+                ),
+                (
+                    "wave",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="runs",
+                        to="cohorts.wave",
+                        verbose_name="wave",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'selection run',
-                'verbose_name_plural': 'selection runs',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "selection run",
+                "verbose_name_plural": "selection runs",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Blacklist',
+            name="Blacklist",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.CharField(max_length=200, verbose_name='reason')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='since')),
-                ('applicant', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='blacklisting', to='registration.applicant', verbose_name='applicant')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='by')),
-                ('wave', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='cohorts.wave', verbose_name='wave')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("reason", models.CharField(max_length=200, verbose_name="reason")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="since")),
+                (
+                    "applicant",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="blacklisting",
+                        to="registration.applicant",
+                        verbose_name="applicant",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="by",
+                    ),
+                ),
+                (
+                    "wave",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="cohorts.wave",
+                        verbose_name="wave",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'blacklist entry',
-                'verbose_name_plural': 'blacklist',
+                "verbose_name": "blacklist entry",
+                "verbose_name_plural": "blacklist",
             },
         ),
         migrations.CreateModel(
-            name='ProvinceQuota',
+            name="ProvinceQuota",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('quota', models.PositiveIntegerField(verbose_name='quota')),
-                ('province', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='registration.province', verbose_name='province')),
-                ('wave', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='province_quotas', to='cohorts.wave', verbose_name='wave')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("quota", models.PositiveIntegerField(verbose_name="quota")),
+                (
+                    "province",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="registration.province",
+                        verbose_name="province",
+                    ),
+                ),
+                (
+                    "wave",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="province_quotas",
+                        to="cohorts.wave",
+                        verbose_name="wave",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'province quota',
-                'verbose_name_plural': 'province quotas',
-                'constraints': [models.UniqueConstraint(fields=('wave', 'province'), name='province_quota_unique')],
+                "verbose_name": "province quota",
+                "verbose_name_plural": "province quotas",
+                "constraints": [
+                    models.UniqueConstraint(fields=("wave", "province"), name="province_quota_unique")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Participant',
+            name="Participant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('card_number', models.CharField(max_length=16, unique=True, verbose_name='card number')),
-                ('status', models.CharField(choices=[('active', 'Active'), ('revoked', 'Revoked'), ('ended', 'Programme ended')], default='active', max_length=10, verbose_name='status')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='became a participant')),
-                ('purchase_deadline', models.DateTimeField(verbose_name='buy the first training before')),
-                ('first_purchase_at', models.DateTimeField(blank=True, null=True, verbose_name='first training bought')),
-                ('revoked_at', models.DateTimeField(blank=True, null=True, verbose_name='revoked')),
-                ('revoke_reason', models.CharField(blank=True, max_length=200, verbose_name='reason revoked')),
-                ('applicant', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='participant', to='registration.applicant', verbose_name='applicant')),
-                ('balance_account', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='participant', to='disbursement.ledgeraccount', verbose_name='training balance account')),
-                ('wave', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='participants', to='cohorts.wave', verbose_name='wave')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("card_number", models.CharField(max_length=16, unique=True, verbose_name="card number")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("active", "Active"), ("revoked", "Revoked"), ("ended", "Programme ended")],
+                        default="active",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="became a participant"
+                    ),
+                ),
+                ("purchase_deadline", models.DateTimeField(verbose_name="buy the first training before")),
+                (
+                    "first_purchase_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="first training bought"),
+                ),
+                ("revoked_at", models.DateTimeField(blank=True, null=True, verbose_name="revoked")),
+                (
+                    "revoke_reason",
+                    models.CharField(blank=True, max_length=200, verbose_name="reason revoked"),
+                ),
+                (
+                    "applicant",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="participant",
+                        to="registration.applicant",
+                        verbose_name="applicant",
+                    ),
+                ),
+                (
+                    "balance_account",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="participant",
+                        to="disbursement.ledgeraccount",
+                        verbose_name="training balance account",
+                    ),
+                ),
+                (
+                    "wave",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="participants",
+                        to="cohorts.wave",
+                        verbose_name="wave",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'participant',
-                'verbose_name_plural': 'participants',
-                'indexes': [models.Index(condition=models.Q(('first_purchase_at__isnull', True), ('status', 'active')), fields=['purchase_deadline'], name='participant_deadline_idx')],
+                "verbose_name": "participant",
+                "verbose_name_plural": "participants",
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("first_purchase_at__isnull", True), ("status", "active")),
+                        fields=["purchase_deadline"],
+                        name="participant_deadline_idx",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Application',
+            name="Application",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='joined')),
-                ('kk_number', models.CharField(blank=True, max_length=16, verbose_name='family card number (KK)')),
-                ('is_priority', models.BooleanField(default=False, verbose_name='priority')),
-                ('status', models.CharField(choices=[('pending', 'Pending selection'), ('selected', 'Selected'), ('not_selected', 'Not selected'), ('ineligible', 'No longer eligible')], default='pending', max_length=14, verbose_name='status')),
-                ('ineligible_reason', models.CharField(blank=True, max_length=200, verbose_name='reason not eligible')),
-                ('draw_rank', models.PositiveIntegerField(blank=True, null=True, verbose_name='rank in the draw')),
-                ('applicant', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='wave_applications', to='registration.applicant', verbose_name='applicant')),
-                ('province', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='registration.province', verbose_name='province')),
-                ('wave', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='applications', to='cohorts.wave', verbose_name='wave')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="joined"),
+                ),
+                (
+                    "kk_number",
+                    models.CharField(blank=True, max_length=16, verbose_name="family card number (KK)"),
+                ),
+                ("is_priority", models.BooleanField(default=False, verbose_name="priority")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending selection"),
+                            ("selected", "Selected"),
+                            ("not_selected", "Not selected"),
+                            ("ineligible", "No longer eligible"),
+                        ],
+                        default="pending",
+                        max_length=14,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "ineligible_reason",
+                    models.CharField(blank=True, max_length=200, verbose_name="reason not eligible"),
+                ),
+                (
+                    "draw_rank",
+                    models.PositiveIntegerField(blank=True, null=True, verbose_name="rank in the draw"),
+                ),
+                (
+                    "applicant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="wave_applications",
+                        to="registration.applicant",
+                        verbose_name="applicant",
+                    ),
+                ),
+                (
+                    "province",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="registration.province",
+                        verbose_name="province",
+                    ),
+                ),
+                (
+                    "wave",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="applications",
+                        to="cohorts.wave",
+                        verbose_name="wave",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'wave application',
-                'verbose_name_plural': 'wave applications',
-                'indexes': [models.Index(fields=['wave', 'status', 'province'], name='application_pool_idx')],
-                'constraints': [models.UniqueConstraint(fields=('wave', 'applicant'), name='application_once_per_wave')],
+                "verbose_name": "wave application",
+                "verbose_name_plural": "wave applications",
+                "indexes": [models.Index(fields=["wave", "status", "province"], name="application_pool_idx")],
+                "constraints": [
+                    models.UniqueConstraint(fields=("wave", "applicant"), name="application_once_per_wave")
+                ],
             },
         ),
     ]

@@ -30,7 +30,9 @@ def closed_wave():
     return wave
 
 
-def test_officer_runs_dry_run_then_commit_then_announce(client, closed_wave, django_capture_on_commit_callbacks):
+def test_officer_runs_dry_run_then_commit_then_announce(
+    client, closed_wave, django_capture_on_commit_callbacks
+):
     client.force_login(officer())
     url = reverse("admin:cohorts_wave_selection", args=[closed_wave.pk])
     assert "Uji coba" in client.get(url).content.decode()
@@ -101,13 +103,20 @@ def test_province_quotas_import_from_csv(client, closed_wave):
 
 def test_cohorts_select_command_prints_json(closed_wave):
     out = io.StringIO()
-    call_command("cohorts_select", "--wave", str(closed_wave.number), "--dry-run", "--seed", "teh", stdout=out)
+    call_command(
+        "cohorts_select", "--wave", str(closed_wave.number), "--dry-run", "--seed", "teh", stdout=out
+    )
     result = json.loads(out.getvalue())
     assert result["dry_run"] is True
     assert result["seed"] == "teh"
     assert (result["pool"], result["selected"]) == (3, 2)
     assert result["provinces"]["32"]["selected"] == 2
-    assert result["priority"] == {"pool_priority": 0, "pool_regular": 3, "selected_priority": 0, "selected_regular": 2}
+    assert result["priority"] == {
+        "pool_priority": 0,
+        "pool_regular": 3,
+        "selected_priority": 0,
+        "selected_regular": 2,
+    }
     assert SelectionRun.objects.get().status == RunStatus.DONE
     closed_wave.refresh_from_db()
     assert closed_wave.selected_at is None

@@ -55,7 +55,11 @@ def test_announcement_creates_participants_with_cards_and_balances(announced):
         assert p.card_number.startswith(f"52{wave.number:03d}")
         assert p.balance_account.balance == 1_000_000
         assert p.status == ParticipantStatus.ACTIVE
-        assert timezone.now() + datetime.timedelta(days=29) < p.purchase_deadline <= timezone.now() + datetime.timedelta(days=30)
+        assert (
+            timezone.now() + datetime.timedelta(days=29)
+            < p.purchase_deadline
+            <= timezone.now() + datetime.timedelta(days=30)
+        )
     assert len({p.card_number for p in participants}) == 4
     budget = LedgerAccount.objects.get(code=ProgrammeAccount.TRAINING_BUDGET)
     assert budget.balance == -4_000_000

@@ -37,7 +37,9 @@ def _commit(wave, seed="benih-1"):
 
 def _selected_by_province(wave):
     return Counter(
-        Application.objects.filter(wave=wave, status=ApplicationStatus.SELECTED).values_list("province_id", flat=True)
+        Application.objects.filter(wave=wave, status=ApplicationStatus.SELECTED).values_list(
+            "province_id", flat=True
+        )
     )
 
 
@@ -70,7 +72,10 @@ def test_total_quota_cuts_across_provinces_when_quotas_exceed_it(wave):
     assert sum(by_province.values()) == 5
     assert by_province["31"] <= 3 and by_province["32"] <= 4
     # Priority first across the whole wave, too.
-    assert Application.objects.filter(wave=wave, is_priority=True, status=ApplicationStatus.SELECTED).count() == 2
+    assert (
+        Application.objects.filter(wave=wave, is_priority=True, status=ApplicationStatus.SELECTED).count()
+        == 2
+    )
 
 
 def test_same_seed_same_selection_and_dry_run_writes_nothing(wave):
@@ -85,12 +90,31 @@ def test_same_seed_same_selection_and_dry_run_writes_nothing(wave):
     dry = selection.selection_compute(wave=wave, seed="s-42")
     assert Application.objects.filter(wave=wave, status=ApplicationStatus.PENDING).count() == 24
     assert (dry.pool, dry.selected) == (24, 15)
-    assert dry.provinces["32"] == {"quota": 4, "pool": 8, "pool_priority": 2, "selected": 4, "selected_priority": 2}
-    assert dry.provinces["33"] == {"quota": None, "pool": 8, "pool_priority": 0, "selected": 8, "selected_priority": 0}
-    assert dry.priority == {"pool_priority": 2, "pool_regular": 22, "selected_priority": 2, "selected_regular": 13}
+    assert dry.provinces["32"] == {
+        "quota": 4,
+        "pool": 8,
+        "pool_priority": 2,
+        "selected": 4,
+        "selected_priority": 2,
+    }
+    assert dry.provinces["33"] == {
+        "quota": None,
+        "pool": 8,
+        "pool_priority": 0,
+        "selected": 8,
+        "selected_priority": 0,
+    }
+    assert dry.priority == {
+        "pool_priority": 2,
+        "pool_regular": 22,
+        "selected_priority": 2,
+        "selected_regular": 13,
+    }
 
     _commit(wave, seed="s-42")
-    committed = sorted(Application.objects.filter(wave=wave, status=ApplicationStatus.SELECTED).values_list("id", flat=True))
+    committed = sorted(
+        Application.objects.filter(wave=wave, status=ApplicationStatus.SELECTED).values_list("id", flat=True)
+    )
     assert committed == first
     assert wave.selection_fingerprint == dry.fingerprint
     assert selection.selection_verify(wave=wave) == {
@@ -145,7 +169,9 @@ def test_family_card_limit(wave):
     wave.save()
     ProvinceQuota.objects.filter(wave=wave).delete()
     _commit(wave)
-    statuses = Counter(Application.objects.filter(pk__in=[a.pk for a in apps]).values_list("status", flat=True))
+    statuses = Counter(
+        Application.objects.filter(pk__in=[a.pk for a in apps]).values_list("status", flat=True)
+    )
     assert statuses == {ApplicationStatus.SELECTED: 2, ApplicationStatus.NOT_SELECTED: 1}
 
 
@@ -160,11 +186,17 @@ def test_one_participant_per_nik_across_waves(wave):
     later = WaveFactory(status=WaveStatus.CLOSED, total_quota=50)
     # Even if someone slipped into the next wave's pool, the draw refuses them.
     App.objects.create(
-        wave=later, applicant=selected_applicant, province_id=selected_applicant.province_id, kk_number=selected_applicant.kk_number
+        wave=later,
+        applicant=selected_applicant,
+        province_id=selected_applicant.province_id,
+        kk_number=selected_applicant.kk_number,
     )
     _commit(later, seed="y")
     application = App.objects.get(wave=later, applicant=selected_applicant)
-    assert (application.status, application.ineligible_reason) == (ApplicationStatus.INELIGIBLE, "participant")
+    assert (application.status, application.ineligible_reason) == (
+        ApplicationStatus.INELIGIBLE,
+        "participant",
+    )
     assert Participant.objects.filter(applicant=selected_applicant).count() == 1
 
 
