@@ -1,3 +1,9 @@
+from django.urls import path
+
+from cohorts import views
+
 app_name = "cohorts"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("gelombang/", views.wave_join, name="join"),
+]

@@ -277,6 +277,9 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "celery": {"level": LOG_LEVEL},
+        # Embedded setup: tasks run in-process; a line per task is noise there.
+        "celery.app.trace": {"level": LOG_LEVEL if REDIS_URL else "WARNING"},
+        "kombu.connection": {"level": LOG_LEVEL if REDIS_URL else "ERROR"},
     },
 }
 
@@ -380,3 +383,13 @@ if KYC_MAX_ATTEMPTS < 1:
     raise ImproperlyConfigured("KYC_MAX_ATTEMPTS must be at least 1")
 CELERY_BEAT_SCHEDULE["kyc-sweep"] = {"task": "kyc.sweep", "schedule": 300.0}
 CELERY_BEAT_SCHEDULE["kyc-photos-purge"] = {"task": "kyc.photos_purge", "schedule": 3600.0}
+
+# --- cohorts ---
+# Waves close on time; participants who bought no training in time are revoked;
+# leftover balances are forfeited after the programme end date (Programme in admin).
+CELERY_BEAT_SCHEDULE["cohorts-waves-close"] = {"task": "cohorts.waves_close_due", "schedule": 300.0}
+CELERY_BEAT_SCHEDULE["cohorts-deadline"] = {"task": "cohorts.participants_revoke_expired", "schedule": 3600.0}
+CELERY_BEAT_SCHEDULE["cohorts-programme-end"] = {
+    "task": "cohorts.programme_end_forfeit",
+    "schedule": crontab(minute=40, hour=0),
+}

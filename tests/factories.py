@@ -45,7 +45,7 @@ class ApplicantFactory(factory.django.DjangoModelFactory):
         model = Applicant
 
     class Params:
-        district_code = "32.75.01"  # Bekasi Barat, Kota Bekasi, Jawa Barat
+        district_code = "32.75.01"  # Bekasi Timur, Kota Bekasi, Jawa Barat
 
     user = factory.SubFactory(UserFactory)
     gender = Gender.MALE

@@ -1,0 +1,243 @@
+"""Benchmark: select 800,000 of 2,000,000 applications across 38 provinces, then announce.
+
+PostgreSQL only. Prints the time of each step and the total; asserts nothing.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/prakerja_bench \
+        .venv/bin/python bench/cohorts_selection.py [--applications 2000000] [--select 800000]
+
+The database named in DATABASE_URL is emptied and rebuilt (it is created if missing).
+Generated applicants are synthetic (bulk SQL, not valid NIKs): the selection does
+not look at NIK structure, only at the eligibility flags, province, KK and priority.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prakerja.settings")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--applications", type=int, default=2_000_000)
+    parser.add_argument("--select", type=int, default=800_000)
+    parser.add_argument("--priority-share", type=float, default=0.05, help="share of priority applicants")
+    parser.add_argument("--keep", action="store_true", help="reuse the generated pool if it exists")
+    args = parser.parse_args()
+
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        sys.exit("Set DATABASE_URL to a PostgreSQL database (it will be emptied).")
+    _ensure_database(url)
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    timings: dict[str, float] = {}
+
+    def step(name):
+        class Timer:
+            def __enter__(self):
+                self.start = time.perf_counter()
+                print(f"-> {name} ...", flush=True)
+
+            def __exit__(self, *exc):
+                timings[name] = time.perf_counter() - self.start
+                print(f"   {name}: {timings[name]:.1f} s", flush=True)
+
+        return Timer()
+
+    print(f"load average before: {os.getloadavg()}")
+    with step("migrate"):
+        call_command("migrate", verbosity=0)
+
+    from cohorts.enums import RunKind, WaveStatus
+    from cohorts.models import Application, Wave
+    from cohorts.services import programme_get, selection_run_execute, selection_run_request
+
+    existing = Application.objects.count()
+    if not (args.keep and existing == args.applications):
+        with step(f"generate {args.applications:,} applicants and applications"):
+            _generate(connection, args.applications, args.priority_share, args.select)
+    wave = Wave.objects.get(number=1)
+    programme_get()
+
+    with step("dry run (counts per province and priority group)"):
+        run = selection_run_request(wave=wave, kind=RunKind.DRY_RUN, seed="bench-seed")
+        selection_run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    print(f"   pool {run.result['pool']:,}, would select {run.result['selected']:,}")
+
+    with step("selection (eligibility, snapshot, draw, commit)"):
+        run = selection_run_request(wave=wave, kind=RunKind.SELECTION, seed="bench-seed")
+        selection_run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == "done", run.error
+    print(f"   selected {run.result['selected']:,} of {run.result['pool']:,}")
+
+    with step("announcement (card numbers, ledger accounts and credits, notifications)"):
+        run = selection_run_request(wave=wave, kind=RunKind.ANNOUNCEMENT)
+        selection_run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == "done", run.error
+    print(f"   {run.result}")
+
+    with step("ledger_check"):
+        call_command("ledger_check")
+    wave.refresh_from_db()
+    assert wave.status == WaveStatus.ANNOUNCED
+    print()
+    print(f"load average after: {os.getloadavg()}")
+    total = sum(v for k, v in timings.items() if k not in ("migrate",) and not k.startswith("generate"))
+    print("Summary (seconds):")
+    for name, seconds in timings.items():
+        print(f"  {seconds:8.1f}  {name}")
+    print(f"  {total:8.1f}  total of dry run + selection + announcement + ledger_check")
+
+
+def _ensure_database(url: str) -> None:
+    import dj_database_url
+    import psycopg2
+
+    cfg = dj_database_url.parse(url)
+    conn = psycopg2.connect(
+        dbname="postgres",
+        user=cfg["USER"],
+        password=cfg["PASSWORD"] or None,
+        host=cfg["HOST"],
+        port=cfg["PORT"] or 5432,
+    )
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [cfg["NAME"]])
+        if not cur.fetchone():
+            cur.execute(f'CREATE DATABASE "{cfg["NAME"]}"')
+    conn.close()
+
+
+def _generate(connection, n: int, priority_share: float, select: int) -> None:
+    """Users, applicants (verified NIK and KYC), one open-then-closed wave with 38 province quotas."""
+    from cohorts.models import Application, Participant, ProvinceQuota, SelectionRun, Wave
+    from disbursement.models import LedgerAccount
+    from kyc.models import KycCase
+    from prakerja.models import Notification, User
+    from registration.models import Applicant, District
+
+    tables = {
+        "user": User._meta.db_table,
+        "applicant": Applicant._meta.db_table,
+        "kyc": KycCase._meta.db_table,
+        "application": Application._meta.db_table,
+        "district": District._meta.db_table,
+    }
+    with connection.cursor() as cur:
+        # Start from an empty pool (cascade through everything that refers to it).
+        cur.execute(
+            "TRUNCATE {} CASCADE".format(
+                ", ".join(
+                    m._meta.db_table
+                    for m in (
+                        Notification,
+                        Participant,
+                        SelectionRun,
+                        Application,
+                        ProvinceQuota,
+                        Wave,
+                        KycCase,
+                        Applicant,
+                    )
+                )
+            )
+        )
+        cur.execute(f"DELETE FROM {LedgerAccount._meta.db_table} WHERE owner_id IS NOT NULL")
+        cur.execute(f"DELETE FROM {tables['user']} WHERE email LIKE 'bench%%'")
+        cur.execute("SET synchronous_commit = off")
+        cur.execute(
+            f"""
+            INSERT INTO {tables["user"]} (password, last_login, is_superuser, first_name, last_name, is_staff,
+                is_active, date_joined, email, language)
+            SELECT '!', NULL, false, '', '', false, true, now(), 'bench' || i || '@bench.prakerja.test',
+                   CASE WHEN mod(i, 10) = 0 THEN 'en' ELSE 'id' END
+            FROM generate_series(1, %s) AS i
+            """,
+            [n],
+        )
+        cur.execute(
+            f"""
+            WITH d AS (
+                SELECT code, regency_id, ROW_NUMBER() OVER (ORDER BY code) - 1 AS k, COUNT(*) OVER () AS total
+                FROM {tables["district"]}
+            ),
+            u AS (
+                SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS i FROM {tables["user"]} WHERE email LIKE 'bench%%'
+            )
+            INSERT INTO {tables["applicant"]} (user_id, created_at, updated_at, channel, nik, kk_number, full_name,
+                birth_place, birth_date, gender, address, province_id, regency_id, district_id, education,
+                employment_status, declarations_version, consent_version, phone, civil_status, civil_mismatch_fields,
+                is_excluded, exclusion_reason, is_priority, priority_source, profile_completed_at, phone_verified_at,
+                civil_checked_at, declarations_at, consent_at)
+            SELECT u.id, now(), now(), 'online', LPAD(u.i::text, 16, '0'), LPAD((u.i / 2)::text, 16, '9'),
+                   'Peserta ' || u.i, 'Kota', DATE '1990-01-01', CASE WHEN mod(u.i, 2) = 0 THEN 'F' ELSE 'M' END, '-',
+                   LEFT(d.code, 2), d.regency_id, d.code, 'sma', 'laid_off', '2026-01', '2026-01',
+                   '+62812' || LPAD(u.i::text, 8, '0'), 'verified', '[]'::jsonb,
+                   (mod(u.i, 97) = 0), CASE WHEN mod(u.i, 97) = 0 THEN 'ASN' ELSE '' END,
+                   mod(u.i, 1000) < %s, '', now(), now(), now(), now(), now()
+            FROM u JOIN d ON d.k = mod(u.i, d.total)
+            """,
+            [int(priority_share * 1000)],
+        )
+        cur.execute(
+            f"""INSERT INTO {tables["kyc"]} (applicant_id, status, status_changed_at, attempts_used, extra_attempts,
+                    review_reason, decided_at)
+                SELECT id, CASE WHEN mod(id, 50) = 0 THEN 'review' ELSE 'verified' END, now(), 1, 0, '', now()
+                FROM {tables["applicant"]}"""
+        )
+    wave = Wave.objects.create(
+        number=1,
+        name="Gelombang 1",
+        opens_at="2026-01-01T00:00:00+07:00",
+        closes_at="2026-01-08T00:00:00+07:00",
+        total_quota=select,
+        status=WaveStatus_closed(),
+    )
+    with connection.cursor() as cur:
+        # Quotas proportional to each province's pool, adding up to a little more than the total,
+        # so both the province cuts and the total cut do work.
+        cur.execute(
+            f"""
+            INSERT INTO {ProvinceQuota._meta.db_table} (wave_id, province_id, quota)
+            SELECT %s, province_id, CEIL(COUNT(*) * %s::numeric / %s * 1.02)
+            FROM {tables["applicant"]} GROUP BY province_id
+            """,
+            [wave.pk, select, n],
+        )
+        cur.execute(
+            f"""INSERT INTO {tables["application"]} (wave_id, applicant_id, created_at, province_id, kk_number,
+                    is_priority, status, ineligible_reason, draw_rank)
+                SELECT %s, id, now(), province_id, kk_number, is_priority, 'pending', '', NULL
+                FROM {tables["applicant"]}""",
+            [wave.pk],
+        )
+        cur.execute("ANALYZE")
+    print(f"   {Application.objects.count():,} applications, {ProvinceQuota.objects.count()} province quotas")
+
+
+def WaveStatus_closed():  # noqa: N802 - tiny helper kept next to its only use
+    from cohorts.enums import WaveStatus
+
+    return WaveStatus.CLOSED
+
+
+if __name__ == "__main__":
+    main()

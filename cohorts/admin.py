@@ -1,0 +1,337 @@
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from import_export import fields, resources, widgets
+from import_export.admin import ImportExportModelAdmin
+
+from cohorts import selection, services
+from cohorts.enums import RunKind, RunStatus, WaveStatus
+from cohorts.models import Application, Blacklist, Participant, Programme, ProvinceQuota, SelectionRun, Wave
+from prakerja.admin import ReadOnlyAdminMixin
+from prakerja.audit import audit_log
+from registration.models import Province
+
+
+@admin.register(Programme)
+class ProgrammeAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "balance_amount", "end_date", "updated_at"]
+
+    def has_add_permission(self, request):
+        return not Programme.objects.exists() and super().has_add_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        obj.pk = 1
+        super().save_model(request, obj, form, change)
+        audit_log(
+            actor=request.user,
+            action="cohorts.programme_changed",
+            obj=obj,
+            data=form.cleaned_data | {"end_date": obj.end_date.isoformat()},
+        )
+
+
+class ProvinceQuotaInline(admin.TabularInline):
+    model = ProvinceQuota
+    extra = 0
+    autocomplete_fields = ["province"]
+
+
+class ProvinceQuotaResource(resources.ModelResource):
+    wave = fields.Field(
+        attribute="wave", column_name="wave", widget=widgets.ForeignKeyWidget(Wave, field="number")
+    )
+    province = fields.Field(
+        attribute="province", column_name="province", widget=widgets.ForeignKeyWidget(Province, field="code")
+    )
+
+    class Meta:
+        model = ProvinceQuota
+        fields = ["wave", "province", "quota"]
+        import_id_fields = ["wave", "province"]
+        skip_unchanged = True
+        report_skipped = True
+
+
+@admin.register(ProvinceQuota)
+class ProvinceQuotaAdmin(ImportExportModelAdmin):
+    resource_classes = [ProvinceQuotaResource]
+    list_display = ["wave", "province", "quota"]
+    list_filter = ["wave"]
+    list_select_related = ["wave", "province"]
+    search_fields = ["province__name"]
+
+
+class SelectionRunInline(admin.TabularInline):
+    model = SelectionRun
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "kind", "status", "progress", "seed", "created_by", "link"]
+    readonly_fields = fields
+    ordering = ["-created_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("details"))
+    def link(self, obj):
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:cohorts_selectionrun_progress", args=[obj.pk]), _("open")
+        )
+
+
+@admin.register(Wave)
+class WaveAdmin(admin.ModelAdmin):
+    list_display = [
+        "number",
+        "name",
+        "status",
+        "opens_at",
+        "closes_at",
+        "total_quota",
+        "selected_at",
+        "announced_at",
+    ]
+    list_filter = ["status"]
+    readonly_fields = [
+        "status",
+        "selection_seed",
+        "selection_fingerprint",
+        "selected_at",
+        "announced_at",
+        "created_at",
+    ]
+    fieldsets = (
+        (None, {"fields": ("number", "name", "status")}),
+        (_("Registration"), {"fields": ("opens_at", "closes_at")}),
+        (_("Rules"), {"fields": ("total_quota", "max_per_kk", "purchase_days")}),
+        (
+            _("Selection record"),
+            {
+                "fields": (
+                    "selection_seed",
+                    "selection_fingerprint",
+                    "selected_at",
+                    "announced_at",
+                    "created_at",
+                )
+            },
+        ),
+    )
+    inlines = [ProvinceQuotaInline, SelectionRunInline]
+    actions = ["open_waves", "close_waves"]
+    change_form_template = "admin/cohorts/wave/change_form.html"
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj else [ProvinceQuotaInline]
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/selection/",
+                self.admin_site.admin_view(self.selection_view),
+                name="cohorts_wave_selection",
+            ),
+            *super().get_urls(),
+        ]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        audit_log(
+            actor=request.user,
+            action="cohorts.wave_changed" if change else "cohorts.wave_created",
+            obj=obj,
+            data={"fields": sorted(form.changed_data)},
+        )
+
+    @admin.action(description=_("Open the selected waves for registration"), permissions=["change"])
+    def open_waves(self, request, queryset):
+        for wave in queryset:
+            try:
+                services.wave_open(wave=wave, actor=request.user)
+                self.message_user(request, _("Wave %(wave)s is open.") % {"wave": wave}, messages.SUCCESS)
+            except services.CohortError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+
+    @admin.action(description=_("Close registration for the selected waves"), permissions=["change"])
+    def close_waves(self, request, queryset):
+        for wave in queryset:
+            try:
+                services.wave_close(wave=wave, actor=request.user)
+                self.message_user(request, _("Wave %(wave)s is closed.") % {"wave": wave}, messages.SUCCESS)
+            except services.CohortError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+
+    def selection_view(self, request, pk):
+        wave = get_object_or_404(Wave, pk=pk)
+        can_select = request.user.has_perm("cohorts.run_selection")
+        can_announce = request.user.has_perm("cohorts.announce_wave")
+        if not (can_select or can_announce or request.user.has_perm("cohorts.view_wave")):
+            raise PermissionDenied
+        verification = None
+        if request.method == "POST":
+            action = request.POST.get("action")
+            kinds = {
+                "dry_run": RunKind.DRY_RUN,
+                "select": RunKind.SELECTION,
+                "announce": RunKind.ANNOUNCEMENT,
+            }
+            if action == "verify":
+                verification = selection.selection_verify(wave=wave)
+                audit_log(
+                    actor=request.user, action="cohorts.selection_verified", obj=wave, data=verification
+                )
+            elif action in kinds:
+                kind = kinds[action]
+                if (kind == RunKind.ANNOUNCEMENT and not can_announce) or (
+                    kind != RunKind.ANNOUNCEMENT and not can_select
+                ):
+                    raise PermissionDenied
+                if kind == RunKind.SELECTION and not request.POST.get("confirm"):
+                    self.message_user(
+                        request, _("Tick the confirmation box to commit the selection."), messages.ERROR
+                    )
+                else:
+                    try:
+                        run = services.selection_run_request(
+                            wave=wave, kind=kind, seed=request.POST.get("seed", ""), actor=request.user
+                        )
+                    except services.CohortError as exc:
+                        self.message_user(request, str(exc), messages.ERROR)
+                    else:
+                        return redirect("admin:cohorts_selectionrun_progress", run.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Selection of wave %(wave)s") % {"wave": wave},
+            "wave": wave,
+            "opts": self.model._meta,
+            "runs": wave.runs.select_related("created_by")[:10],
+            "can_select": can_select
+            and wave.status in (WaveStatus.CLOSED, WaveStatus.SELECTING)
+            and not wave.selected_at,
+            "can_announce": can_announce and bool(wave.selected_at) and not wave.announced_at,
+            "verification": verification,
+            "quota_count": wave.province_quotas.count(),
+        }
+        return TemplateResponse(request, "admin/cohorts/wave/selection.html", context)
+
+
+@admin.register(SelectionRun)
+class SelectionRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["created_at", "wave", "kind", "status", "progress", "created_by"]
+    list_filter = ["kind", "status", "wave"]
+    list_select_related = ["wave", "created_by"]
+    fields = ["wave", "kind", "status", "progress", "stage", "seed", "fingerprint", "result", "error", "created_by",
+              "created_at", "started_at", "finished_at"]  # fmt: skip
+    readonly_fields = fields
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/progress/",
+                self.admin_site.admin_view(self.progress_view),
+                name="cohorts_selectionrun_progress",
+            ),
+            *super().get_urls(),
+        ]
+
+    def progress_view(self, request, pk):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        run = get_object_or_404(SelectionRun.objects.select_related("wave"), pk=pk)
+        if request.GET.get("format") == "json":
+            return JsonResponse(
+                {
+                    "status": run.status,
+                    "progress": run.progress,
+                    "stage": run.stage,
+                    "done": run.status in (RunStatus.DONE, RunStatus.FAILED),
+                }
+            )
+        provinces = []
+        if run.result.get("provinces"):
+            names = dict(Province.objects.values_list("code", "name"))
+            provinces = [
+                {"code": code, "name": names.get(code, code), **row}
+                for code, row in run.result["provinces"].items()
+            ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("%(kind)s of wave %(wave)s") % {"kind": run.get_kind_display(), "wave": run.wave},
+            "run": run,
+            "opts": self.model._meta,
+            "provinces": provinces,
+            "running": run.status in (RunStatus.QUEUED, RunStatus.RUNNING),
+        }
+        return TemplateResponse(request, "admin/cohorts/selectionrun/progress.html", context)
+
+
+@admin.register(Application)
+class ApplicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["applicant", "wave", "province", "is_priority", "status", "draw_rank", "created_at"]
+    list_filter = ["wave", "status", "is_priority", "province"]
+    list_select_related = ["applicant", "applicant__user", "wave", "province"]
+    search_fields = ["=applicant__nik", "applicant__user__email"]
+    show_full_result_count = False
+    fields = ["applicant", "wave", "province", "kk_number_masked", "is_priority", "status", "ineligible_reason",
+              "draw_rank", "created_at"]  # fmt: skip
+    readonly_fields = fields
+
+    @admin.display(description=_("family card number (KK)"))
+    def kk_number_masked(self, obj):
+        from prakerja.masking import mask_identifier
+
+        return mask_identifier(obj.kk_number)
+
+
+@admin.register(Participant)
+class ParticipantAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "masked_card_number",
+        "applicant",
+        "wave",
+        "status",
+        "balance",
+        "purchase_deadline",
+        "first_purchase_at",
+    ]
+    list_filter = ["wave", "status"]
+    list_select_related = ["applicant", "applicant__user", "wave", "balance_account"]
+    search_fields = ["=card_number", "=applicant__nik", "applicant__user__email"]
+    show_full_result_count = False
+    fields = ["masked_card_number", "applicant", "wave", "status", "balance", "purchase_deadline", "first_purchase_at",
+              "revoked_at", "revoke_reason", "created_at"]  # fmt: skip
+    readonly_fields = fields
+
+    @admin.display(description=_("training balance"))
+    def balance(self, obj):
+        from prakerja.money import format_rupiah
+
+        return format_rupiah(obj.balance_account.balance)
+
+
+@admin.register(Blacklist)
+class BlacklistAdmin(admin.ModelAdmin):
+    list_display = ["applicant", "reason", "wave", "created_at", "created_by"]
+    list_filter = ["wave"]
+    list_select_related = ["applicant", "applicant__user", "wave", "created_by"]
+    search_fields = ["=applicant__nik", "applicant__user__email"]
+    autocomplete_fields = ["applicant"]
+    fields = ["applicant", "reason"]
+    show_full_result_count = False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        entry = services.blacklist_add(applicant=obj.applicant, reason=obj.reason, actor=request.user)
+        obj.pk = entry.pk

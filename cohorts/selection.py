@@ -1,0 +1,376 @@
+# ruff: noqa: S608 - identifiers come from model metadata; every value is a bound parameter
+"""The selection of a wave, in set-based SQL.
+
+The draw, for a wave and a seed:
+
+1. The pool is the wave's applications that are still eligible: NIK verified
+   by the civil registry, KYC verified, not on an exclusion list, not already a
+   participant, not blacklisted.
+2. Each application gets a draw key, ``md5(seed || ':' || applicant_id)``: a
+   uniform pseudo-random order that depends only on the seed and the person.
+3. Within a family card (KK), at most ``max_per_kk`` people may be
+   participants (counting participants from earlier waves); within a province,
+   at most the province's quota (provinces without a quota row are limited
+   only by the total); over everything, at most the total quota. At each of
+   these cuts, priority applicants come first, then the draw key, then the
+   applicant id (which cannot tie).
+
+The same wave, pool and seed always give the same selection. The committed
+selection records the seed and a fingerprint of its inputs, and
+``selection_verify`` recomputes it from them.
+
+The statements are plain SQL that PostgreSQL and SQLite (3.33+) both run;
+``MD5`` on SQLite is the function Django registers on every connection.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.db import connection
+
+from cohorts.enums import ApplicationStatus
+from cohorts.models import Application, Blacklist, Participant, ProvinceQuota, Wave
+from registration.enums import CivilRegistryStatus
+from registration.models import Applicant
+
+KYC_VERIFIED = "verified"
+
+# Why an application left the pool, in precedence order: (code, SQL condition on
+# ap = registration_applicant, a = cohorts_application).
+INELIGIBLE_CONDITIONS: list[tuple[str, str]] = [
+    ("participant", "EXISTS (SELECT 1 FROM {participant} pa WHERE pa.applicant_id = a.applicant_id)"),
+    ("blacklisted", "EXISTS (SELECT 1 FROM {blacklist} bl WHERE bl.applicant_id = a.applicant_id)"),
+    ("excluded", "ap.is_excluded"),
+    ("nik_not_verified", "ap.civil_status <> %(civil_verified)s"),
+    (
+        "kyc_not_verified",
+        "NOT EXISTS (SELECT 1 FROM {kyc_case} kc WHERE kc.applicant_id = a.applicant_id "
+        "AND kc.status = %(kyc_verified)s)",
+    ),
+]
+
+
+def _tables() -> dict[str, str]:
+    return {
+        "application": Application._meta.db_table,
+        "applicant": Applicant._meta.db_table,
+        "participant": Participant._meta.db_table,
+        "blacklist": Blacklist._meta.db_table,
+        "quota": ProvinceQuota._meta.db_table,
+        "kyc_case": apps.get_model("kyc", "KycCase")._meta.db_table,
+    }
+
+
+def _base_params(wave: Wave, seed: str) -> dict:
+    return {
+        "wave": wave.pk,
+        "seed": seed,
+        "max_per_kk": wave.max_per_kk,
+        "total": wave.total_quota,
+        "pending": ApplicationStatus.PENDING,
+        "selected": ApplicationStatus.SELECTED,
+        "not_selected": ApplicationStatus.NOT_SELECTED,
+        "ineligible": ApplicationStatus.INELIGIBLE,
+        "civil_verified": CivilRegistryStatus.VERIFIED,
+        "kyc_verified": KYC_VERIFIED,
+    }
+
+
+def _ineligible_case() -> str:
+    """A CASE expression giving the first reason an application is ineligible, or NULL."""
+    tables = _tables()
+    whens = " ".join(
+        f"WHEN {condition.format(**tables)} THEN '{code}'" for code, condition in INELIGIBLE_CONDITIONS
+    )
+    return f"CASE {whens} ELSE NULL END"
+
+
+def _live_pool_sql() -> str:
+    """Pending applications that are eligible now, with the applicant's current data."""
+    t = _tables()
+    return f"""
+        SELECT a.id, a.applicant_id, ap.province_id, ap.kk_number, ap.is_priority
+        FROM {t["application"]} a
+        JOIN {t["applicant"]} ap ON ap.id = a.applicant_id
+        WHERE a.wave_id = %(wave)s AND a.status = %(pending)s
+          AND ap.province_id IS NOT NULL
+          AND ({_ineligible_case()}) IS NULL
+    """
+
+
+def _recorded_pool_sql(statuses: str) -> str:
+    """Applications in the given statuses, with the snapshot taken when the selection was committed."""
+    t = _tables()
+    return f"""
+        SELECT a.id, a.applicant_id, a.province_id, a.kk_number, a.is_priority
+        FROM {t["application"]} a
+        WHERE a.wave_id = %(wave)s AND a.status IN ({statuses})
+    """
+
+
+def _ranking_sql(pool_sql: str, *, exclude_wave_participants: bool = False) -> str:
+    """Rows (id, applicant_id, province_id, is_priority, overall_rank) of the selected applications."""
+    t = _tables()
+    # Participants from earlier waves count against their KK's limit.
+    wave_filter = "AND pa.wave_id <> %(wave)s" if exclude_wave_participants else ""
+    return f"""
+        WITH pool AS ({pool_sql}),
+        keyed AS (
+            SELECT p.*, MD5(%(seed)s || ':' || CAST(p.applicant_id AS TEXT)) AS draw_key FROM pool p
+        ),
+        kk_existing AS (
+            SELECT ap.kk_number, COUNT(*) AS n
+            FROM {t["participant"]} pa JOIN {t["applicant"]} ap ON ap.id = pa.applicant_id
+            WHERE ap.kk_number <> '' {wave_filter}
+            GROUP BY ap.kk_number
+        ),
+        kk_ranked AS (
+            SELECT k.*, ROW_NUMBER() OVER (
+                PARTITION BY k.kk_number ORDER BY k.is_priority DESC, k.draw_key, k.applicant_id
+            ) AS kk_rank
+            FROM keyed k
+        ),
+        kk_ok AS (
+            SELECT r.* FROM kk_ranked r LEFT JOIN kk_existing e ON e.kk_number = r.kk_number
+            WHERE r.kk_number = '' OR r.kk_rank + COALESCE(e.n, 0) <= %(max_per_kk)s
+        ),
+        province_ranked AS (
+            SELECT k.*, ROW_NUMBER() OVER (
+                PARTITION BY k.province_id ORDER BY k.is_priority DESC, k.draw_key, k.applicant_id
+            ) AS province_rank
+            FROM kk_ok k
+        ),
+        province_ok AS (
+            SELECT r.* FROM province_ranked r
+            LEFT JOIN {t["quota"]} q ON q.wave_id = %(wave)s AND q.province_id = r.province_id
+            WHERE q.id IS NULL OR r.province_rank <= q.quota
+        ),
+        overall AS (
+            SELECT o.id, o.applicant_id, o.province_id, o.is_priority, ROW_NUMBER() OVER (
+                ORDER BY o.is_priority DESC, o.draw_key, o.applicant_id
+            ) AS overall_rank
+            FROM province_ok o
+        )
+        SELECT id, applicant_id, province_id, is_priority, overall_rank FROM overall
+        WHERE overall_rank <= %(total)s
+    """
+
+
+def _fingerprint_sql(pool_sql: str) -> str:
+    if connection.vendor == "postgresql":
+        aggregate = "STRING_AGG(line, ',' ORDER BY id)"
+        source = "lines"
+    else:
+        aggregate = "GROUP_CONCAT(line, ',')"
+        source = "(SELECT * FROM lines ORDER BY id)"
+    return f"""
+        WITH pool AS ({pool_sql}),
+        lines AS (
+            SELECT p.id, CAST(p.applicant_id AS TEXT) || ':' || CAST(p.province_id AS TEXT) || ':'
+                   || p.kk_number || ':' || (CASE WHEN p.is_priority THEN '1' ELSE '0' END) AS line
+            FROM pool p
+        )
+        SELECT COUNT(*), MD5(COALESCE({aggregate}, '')) FROM {source}
+    """
+
+
+@dataclass
+class SelectionResult:
+    seed: str
+    fingerprint: str
+    pool: int
+    selected: int
+    ineligible: dict[str, int] = field(default_factory=dict)
+    provinces: dict[str, dict[str, int]] = field(default_factory=dict)
+    priority: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {
+            "seed": self.seed,
+            "fingerprint": self.fingerprint,
+            "pool": self.pool,
+            "selected": self.selected,
+            "ineligible": self.ineligible,
+            "priority": self.priority,
+            "provinces": self.provinces,
+        }
+
+
+def _fetch(sql: str, params: dict) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _fingerprint(wave: Wave, pool_sql: str, params: dict) -> tuple[int, str]:
+    (count, pool_hash) = _fetch(_fingerprint_sql(pool_sql), params)[0]
+    quotas = ",".join(
+        f"{code}:{quota}"
+        for code, quota in ProvinceQuota.objects.filter(wave=wave)
+        .order_by("province_id")
+        .values_list("province_id", "quota")
+    )
+    raw = f"{pool_hash}|{wave.total_quota}|{wave.max_per_kk}|{quotas}"
+    return count, hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _summarise(wave: Wave, ranking_sql: str, pool_sql: str, params: dict) -> tuple[dict, dict, int]:
+    """Counts per province (pool, selected by group, quota) and per priority group."""
+    pool_rows = _fetch(
+        f"WITH pool AS ({pool_sql}) SELECT province_id, is_priority, COUNT(*) FROM pool GROUP BY province_id, is_priority",
+        params,
+    )
+    selected_rows = _fetch(
+        f"WITH ranked AS ({ranking_sql}) SELECT province_id, is_priority, COUNT(*) FROM ranked "
+        "GROUP BY province_id, is_priority",
+        params,
+    )
+    quotas = dict(ProvinceQuota.objects.filter(wave=wave).values_list("province_id", "quota"))
+    provinces: dict[str, dict[str, int]] = {}
+
+    def row(code):
+        return provinces.setdefault(
+            code,
+            {"quota": quotas.get(code), "pool": 0, "pool_priority": 0, "selected": 0, "selected_priority": 0},
+        )
+
+    for code, is_priority, n in pool_rows:
+        row(code)["pool"] += n
+        if is_priority:
+            row(code)["pool_priority"] += n
+    for code, is_priority, n in selected_rows:
+        row(code)["selected"] += n
+        if is_priority:
+            row(code)["selected_priority"] += n
+    selected = sum(p["selected"] for p in provinces.values())
+    priority = {
+        "pool_priority": sum(p["pool_priority"] for p in provinces.values()),
+        "pool_regular": sum(p["pool"] - p["pool_priority"] for p in provinces.values()),
+        "selected_priority": sum(p["selected_priority"] for p in provinces.values()),
+        "selected_regular": sum(p["selected"] - p["selected_priority"] for p in provinces.values()),
+    }
+    return dict(sorted(provinces.items())), priority, selected
+
+
+def _ineligible_counts(params: dict) -> dict[str, int]:
+    t = _tables()
+    rows = _fetch(
+        f"""
+        SELECT reason, COUNT(*) FROM (
+            SELECT ({_ineligible_case()}) AS reason
+            FROM {t["application"]} a JOIN {t["applicant"]} ap ON ap.id = a.applicant_id
+            WHERE a.wave_id = %(wave)s AND a.status = %(pending)s
+        ) r WHERE reason IS NOT NULL GROUP BY reason
+        """,
+        params,
+    )
+    return dict(sorted(rows))
+
+
+def selection_compute(*, wave: Wave, seed: str) -> SelectionResult:
+    """The dry run: what the selection would be now, without writing anything."""
+    params = _base_params(wave, seed)
+    pool_sql = _live_pool_sql()
+    ranking_sql = _ranking_sql(pool_sql)
+    pool, fingerprint = _fingerprint(wave, pool_sql, params)
+    provinces, priority, selected = _summarise(wave, ranking_sql, pool_sql, params)
+    return SelectionResult(
+        seed=seed,
+        fingerprint=fingerprint,
+        pool=pool,
+        selected=selected,
+        ineligible=_ineligible_counts(params),
+        provinces=provinces,
+        priority=priority,
+    )
+
+
+def selection_selected_ids(*, wave: Wave, seed: str) -> list[int]:
+    """Application ids the draw would select now (for tests and audits)."""
+    params = _base_params(wave, seed)
+    rows = _fetch(
+        f"WITH ranked AS ({_ranking_sql(_live_pool_sql())}) SELECT id FROM ranked ORDER BY id", params
+    )
+    return [r[0] for r in rows]
+
+
+def selection_apply(*, wave: Wave, seed: str, progress=lambda percent, stage: None) -> SelectionResult:
+    """Commit the draw: mark ineligible, snapshot, selected and not selected. Caller holds the wave lock."""
+    params = _base_params(wave, seed)
+    t = _tables()
+    progress(20, "eligibility")
+    ineligible = _ineligible_counts(params)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {t["application"]} SET status = %(ineligible)s, ineligible_reason = r.reason
+            FROM (
+                SELECT a.id, ({_ineligible_case()}) AS reason
+                FROM {t["application"]} a JOIN {t["applicant"]} ap ON ap.id = a.applicant_id
+                WHERE a.wave_id = %(wave)s AND a.status = %(pending)s
+            ) r
+            WHERE {t["application"]}.id = r.id AND r.reason IS NOT NULL
+            """,
+            params,
+        )
+        progress(40, "snapshot")
+        cursor.execute(
+            f"""
+            UPDATE {t["application"]} SET province_id = ap.province_id, kk_number = ap.kk_number,
+                   is_priority = ap.is_priority
+            FROM {t["applicant"]} ap
+            WHERE ap.id = {t["application"]}.applicant_id AND {t["application"]}.wave_id = %(wave)s
+              AND {t["application"]}.status = %(pending)s AND ap.province_id IS NOT NULL
+            """,
+            params,
+        )
+    pending_pool = _recorded_pool_sql("%(pending)s")
+    pool, fingerprint = _fingerprint(wave, pending_pool, params)
+    progress(60, "draw")
+    ranking_sql = _ranking_sql(pending_pool)
+    provinces, priority, selected = _summarise(wave, ranking_sql, pending_pool, params)
+    progress(80, "commit")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH ranked AS ({ranking_sql})
+            UPDATE {t["application"]} SET status = %(selected)s, draw_rank = ranked.overall_rank
+            FROM ranked WHERE {t["application"]}.id = ranked.id
+            """,
+            params,
+        )
+        cursor.execute(
+            f"""UPDATE {t["application"]} SET status = %(not_selected)s, draw_rank = NULL
+                WHERE wave_id = %(wave)s AND status = %(pending)s""",
+            params,
+        )
+    return SelectionResult(
+        seed=seed,
+        fingerprint=fingerprint,
+        pool=pool,
+        selected=selected,
+        ineligible=ineligible,
+        provinces=provinces,
+        priority=priority,
+    )
+
+
+def selection_verify(*, wave: Wave) -> dict:
+    """Recompute a committed selection from its recorded seed and snapshot; compare with what is stored."""
+    params = _base_params(wave, wave.selection_seed)
+    recorded_pool = _recorded_pool_sql("%(selected)s, %(not_selected)s")
+    _count, fingerprint = _fingerprint(wave, recorded_pool, params)
+    ranking_sql = _ranking_sql(recorded_pool, exclude_wave_participants=True)
+    recomputed = {r[0] for r in _fetch(f"WITH ranked AS ({ranking_sql}) SELECT id FROM ranked", params)}
+    stored = set(
+        Application.objects.filter(wave=wave, status=ApplicationStatus.SELECTED).values_list("id", flat=True)
+    )
+    return {
+        "seed": wave.selection_seed,
+        "fingerprint_matches": fingerprint == wave.selection_fingerprint,
+        "selection_matches": recomputed == stored,
+        "selected": len(stored),
+    }

@@ -1,0 +1,535 @@
+"""Waves, joining, selection, announcement, deadlines. Every write that matters."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import secrets
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from stdnum import luhn
+
+from cohorts import selection
+from cohorts.enums import ApplicationStatus, ParticipantStatus, RunKind, RunStatus, WaveStatus
+from cohorts.models import Application, Blacklist, Participant, Programme, SelectionRun, Wave
+from disbursement.enums import AccountKind
+from disbursement.models import LedgerAccount
+from disbursement.services import (
+    ledger_accounts_open_bulk,
+    ledger_credit_bulk,
+    ledger_forfeit_bulk,
+)
+from prakerja.audit import audit_log
+from prakerja.enums import NotificationChannel, NotificationStatus
+from prakerja.models import Notification
+from prakerja.notifications import render_message
+from registration.models import Applicant
+from registration.services import applicant_eligibility
+
+logger = logging.getLogger(__name__)
+
+CARD_PREFIX = "52"
+# Multiplier for scrambling card serials: coprime with 10**10, so the map
+# ordinal -> serial is a bijection and neighbouring participants do not get
+# neighbouring card numbers.
+CARD_SERIAL_MULTIPLIER = 7_919_003_573
+CARD_SERIAL_SPACE = 10**10
+BULK_BATCH = 20_000
+
+
+class CohortError(Exception):
+    """A refused action, with a message for the person who asked."""
+
+
+# --- Programme settings -----------------------------------------------------
+
+
+def programme_get() -> Programme:
+    programme = Programme.objects.filter(pk=1).first()
+    if programme is None:
+        programme, _created = Programme.objects.get_or_create(
+            pk=1, defaults={"end_date": datetime.date(timezone.localdate().year, 12, 31)}
+        )
+    return programme
+
+
+# --- Wave status transitions --------------------------------------------------
+
+
+def _transition(wave: Wave, *, expected: tuple[str, ...], new: str, actor, action: str) -> Wave:
+    with transaction.atomic():
+        changed = Wave.objects.filter(pk=wave.pk, status__in=expected).update(status=new)
+        if not changed:
+            wave.refresh_from_db()
+            raise CohortError(
+                _("Wave %(wave)s is %(status)s; this step is not possible now.")
+                % {"wave": wave, "status": wave.get_status_display()}
+            )
+        wave.refresh_from_db()
+        audit_log(actor=actor, action=action, obj=wave, data={"status": new})
+    return wave
+
+
+def wave_open(*, wave: Wave, actor=None) -> Wave:
+    other = Wave.objects.filter(status=WaveStatus.OPEN).exclude(pk=wave.pk).first()
+    if other:
+        raise CohortError(_("Wave %(wave)s is still open. Close it first.") % {"wave": other})
+    return _transition(
+        wave, expected=(WaveStatus.DRAFT,), new=WaveStatus.OPEN, actor=actor, action="cohorts.wave_open"
+    )
+
+
+def wave_close(*, wave: Wave, actor=None) -> Wave:
+    return _transition(
+        wave, expected=(WaveStatus.OPEN,), new=WaveStatus.CLOSED, actor=actor, action="cohorts.wave_close"
+    )
+
+
+def waves_close_due() -> int:
+    """Close every open wave whose registration period is over (periodic)."""
+    closed = 0
+    for wave in Wave.objects.filter(status=WaveStatus.OPEN, closes_at__lte=timezone.now()):
+        try:
+            wave_close(wave=wave)
+            closed += 1
+        except CohortError:
+            continue
+    return closed
+
+
+# --- Joining a wave ("Gabung Gelombang") ---------------------------------------
+
+
+@dataclass
+class Reason:
+    code: str
+    message: str
+
+
+@dataclass
+class JoinCheck:
+    eligible: bool
+    reasons: list[Reason] = field(default_factory=list)
+
+
+def wave_current() -> Wave | None:
+    """The wave applicants can join now, if any."""
+    now = timezone.now()
+    return (
+        Wave.objects.filter(status=WaveStatus.OPEN, opens_at__lte=now, closes_at__gt=now)
+        .order_by("number")
+        .first()
+    )
+
+
+def wave_join_check(*, applicant: Applicant, wave: Wave | None) -> JoinCheck:
+    """Whether ``applicant`` may join ``wave`` now, with every reason they may not."""
+    from kyc.selectors import kyc_is_verified
+
+    reasons = [Reason(r.code, str(r.message)) for r in applicant_eligibility(applicant=applicant).reasons]
+    if not kyc_is_verified(applicant):
+        reasons.append(
+            Reason("kyc_not_verified", _("Your identity (selfie and KTP) has not been verified yet."))
+        )
+    if Participant.objects.filter(applicant=applicant).exists():
+        reasons.append(Reason("participant", _("You are already a Prakerja participant.")))
+    blacklisting = Blacklist.objects.filter(applicant=applicant).first()
+    if blacklisting:
+        reasons.append(
+            Reason(
+                "blacklisted",
+                _("You can no longer join a wave: %(reason)s") % {"reason": blacklisting.reason},
+            )
+        )
+    if wave is None or not wave.is_accepting:
+        reasons.append(Reason("no_open_wave", _("No wave is open for registration right now.")))
+    elif Application.objects.filter(wave=wave, applicant=applicant).exists():
+        reasons.append(Reason("already_joined", _("You have already joined this wave.")))
+    pending_elsewhere = Application.objects.filter(applicant=applicant, status=ApplicationStatus.PENDING)
+    if wave is not None:
+        pending_elsewhere = pending_elsewhere.exclude(wave=wave)
+    if pending_elsewhere.exists():
+        reasons.append(Reason("pending_elsewhere", _("Wait for the result of the wave you already joined.")))
+    return JoinCheck(eligible=not reasons, reasons=reasons)
+
+
+def application_create(*, applicant: Applicant, wave: Wave) -> Application:
+    """Join ``wave``. Raises CohortError with the first reason when not allowed."""
+    check = wave_join_check(applicant=applicant, wave=wave)
+    if not check.eligible:
+        raise CohortError(check.reasons[0].message)
+    try:
+        with transaction.atomic():
+            return Application.objects.create(
+                wave=wave,
+                applicant=applicant,
+                province_id=applicant.province_id,
+                kk_number=applicant.kk_number,
+                is_priority=applicant.is_priority,
+            )
+    except IntegrityError as exc:
+        raise CohortError(_("You have already joined this wave.")) from exc
+
+
+# --- Selection and announcement runs -----------------------------------------
+
+
+def selection_run_request(*, wave: Wave, kind: str, seed: str = "", actor=None) -> SelectionRun:
+    """Queue a dry run, the selection or the announcement of ``wave`` as a background job."""
+    from cohorts.tasks import selection_run_task
+
+    wave.refresh_from_db()
+    if kind in (RunKind.DRY_RUN, RunKind.SELECTION):
+        if wave.status not in (WaveStatus.CLOSED, WaveStatus.SELECTING):
+            raise CohortError(_("Close the wave before running its selection."))
+        if wave.selected_at:
+            raise CohortError(_("The selection of this wave has already been committed."))
+        seed = seed.strip() or secrets.token_hex(16)
+    elif kind == RunKind.ANNOUNCEMENT:
+        if not wave.selected_at:
+            raise CohortError(_("Commit the selection before announcing it."))
+        if wave.announced_at:
+            raise CohortError(_("This wave has already been announced."))
+        seed = wave.selection_seed
+    if SelectionRun.objects.filter(wave=wave, status__in=(RunStatus.QUEUED, RunStatus.RUNNING)).exists():
+        raise CohortError(_("Another job on this wave is still running."))
+    with transaction.atomic():
+        run = SelectionRun.objects.create(wave=wave, kind=kind, seed=seed, created_by=actor)
+        audit_log(
+            actor=actor, action=f"cohorts.{kind}_requested", obj=wave, data={"run": run.pk, "seed": seed}
+        )
+        transaction.on_commit(lambda: selection_run_task.delay(run.pk))
+    return run
+
+
+def _progress(run: SelectionRun):
+    def report(percent: int, stage: str) -> None:
+        # Written outside the job's transaction so the progress page sees it.
+        SelectionRun.objects.filter(pk=run.pk).update(progress=percent, stage=stage)
+
+    return report
+
+
+def selection_run_execute(*, run_id: int) -> SelectionRun | None:
+    """Carry out a queued run. Safe to call twice: only a QUEUED run starts."""
+    claimed = SelectionRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
+        status=RunStatus.RUNNING, started_at=timezone.now(), progress=5
+    )
+    if not claimed:
+        return None
+    run = SelectionRun.objects.select_related("wave").get(pk=run_id)
+    report = _progress(run)
+    try:
+        if run.kind == RunKind.DRY_RUN:
+            result = selection.selection_compute(wave=run.wave, seed=run.seed)
+            fingerprint, data = result.fingerprint, result.as_dict()
+        elif run.kind == RunKind.SELECTION:
+            result = _selection_commit(run=run, progress=report)
+            fingerprint, data = result.fingerprint, result.as_dict()
+        else:
+            data = _announce(run=run, progress=report)
+            fingerprint = run.wave.selection_fingerprint
+    except Exception as exc:
+        logger.exception("selection run %s failed", run_id)
+        SelectionRun.objects.filter(pk=run_id).update(
+            status=RunStatus.FAILED,
+            error=f"{exc.__class__.__name__}: {exc}"[:2000],
+            finished_at=timezone.now(),
+        )
+        if run.kind == RunKind.SELECTION:
+            Wave.objects.filter(pk=run.wave_id, status=WaveStatus.SELECTING, selected_at__isnull=True).update(
+                status=WaveStatus.CLOSED
+            )
+        return SelectionRun.objects.get(pk=run_id)
+    SelectionRun.objects.filter(pk=run_id).update(
+        status=RunStatus.DONE,
+        progress=100,
+        stage="",
+        result=data,
+        fingerprint=fingerprint,
+        finished_at=timezone.now(),
+    )
+    return SelectionRun.objects.get(pk=run_id)
+
+
+def _selection_commit(*, run: SelectionRun, progress) -> selection.SelectionResult:
+    from registration.services import screening_apply_all
+
+    progress(10, "lists")
+    screening_apply_all(actor=run.created_by)
+    with transaction.atomic():
+        wave = Wave.objects.select_for_update().get(pk=run.wave_id)
+        if wave.selected_at or wave.status not in (WaveStatus.CLOSED, WaveStatus.SELECTING):
+            raise CohortError(_("The selection of this wave has already been committed."))
+        Wave.objects.filter(pk=wave.pk).update(status=WaveStatus.SELECTING)
+        result = selection.selection_apply(wave=wave, seed=run.seed, progress=progress)
+        Wave.objects.filter(pk=wave.pk).update(
+            selection_seed=run.seed, selection_fingerprint=result.fingerprint, selected_at=timezone.now()
+        )
+        audit_log(
+            actor=run.created_by,
+            action="cohorts.selection_committed",
+            obj=wave,
+            data={
+                "run": run.pk,
+                "seed": run.seed,
+                "fingerprint": result.fingerprint,
+                "selected": result.selected,
+            },
+        )
+    return result
+
+
+def card_number_for(*, wave_number: int, ordinal: int) -> str:
+    """16 digits: programme prefix (2), wave (3), scrambled serial (10), Luhn check digit (1)."""
+    serial = (ordinal * CARD_SERIAL_MULTIPLIER) % CARD_SERIAL_SPACE
+    body = f"{CARD_PREFIX}{wave_number % 1000:03d}{serial:010d}"
+    return body + luhn.calc_check_digit(body)
+
+
+def _announce(*, run: SelectionRun, progress) -> dict:
+    """Turn the selected applications into participants with a credited balance. Idempotent per step."""
+    wave = Wave.objects.get(pk=run.wave_id)
+    programme = programme_get()
+    selected = Application.objects.filter(wave=wave, status=ApplicationStatus.SELECTED)
+
+    progress(10, "accounts")
+    from prakerja.models import User
+
+    ledger_accounts_open_bulk(owners=User.objects.filter(applicant__wave_applications__in=selected))
+
+    progress(30, "participants")
+    created = _participants_create(wave=wave, selected=selected)
+
+    progress(55, "balances")
+    accounts = LedgerAccount.objects.filter(kind=AccountKind.TRAINING_BALANCE, participant__wave=wave)
+    credit = ledger_credit_bulk(
+        accounts=accounts,
+        amount=programme.balance_amount,
+        key_prefix=f"cohorts.wave:{wave.pk}:balance",
+        reference=f"cohorts.wave:{wave.pk}",
+        actor=run.created_by,
+    )
+
+    progress(80, "notifications")
+    notified = _announcement_notifications(wave=wave)
+
+    with transaction.atomic():
+        Wave.objects.filter(pk=wave.pk, announced_at__isnull=True).update(
+            status=WaveStatus.ANNOUNCED, announced_at=timezone.now()
+        )
+        audit_log(
+            actor=run.created_by,
+            action="cohorts.wave_announced",
+            obj=wave,
+            data={"participants": created, "credited": credit.moved, "amount": credit.total_amount},
+        )
+    return {
+        "participants_created": created,
+        "balances_credited": credit.moved,
+        "credited_amount": credit.total_amount,
+        "notifications_queued": notified,
+    }
+
+
+def _participants_create(*, wave: Wave, selected) -> int:
+    """Create the participants of ``wave`` in batches, in draw order; skips those that exist."""
+    deadline = timezone.now() + datetime.timedelta(days=wave.purchase_days)
+    existing = Participant.objects.filter(applicant_id=OuterRef("applicant_id"))
+    rows = (
+        selected.annotate(done=Exists(existing))
+        .filter(done=False)
+        .order_by("draw_rank", "id")
+        .values_list("applicant_id", "applicant__user_id", "draw_rank")
+    )
+    accounts = dict(
+        LedgerAccount.objects.filter(
+            kind=AccountKind.TRAINING_BALANCE, owner__applicant__wave_applications__in=selected
+        ).values_list("owner_id", "id")
+    )
+    created = 0
+    batch: list[Participant] = []
+    for applicant_id, user_id, draw_rank in rows.iterator(chunk_size=BULK_BATCH):
+        batch.append(
+            Participant(
+                applicant_id=applicant_id,
+                wave=wave,
+                card_number=card_number_for(wave_number=wave.number, ordinal=draw_rank),
+                balance_account_id=accounts[user_id],
+                purchase_deadline=deadline,
+            )
+        )
+        if len(batch) >= BULK_BATCH:
+            created += len(Participant.objects.bulk_create(batch, ignore_conflicts=True))
+            batch = []
+    if batch:
+        created += len(Participant.objects.bulk_create(batch, ignore_conflicts=True))
+    return created
+
+
+def _announcement_notifications(*, wave: Wave) -> int:
+    """Queue an email and an SMS to everyone in the wave, in their language. One INSERT per message kind."""
+    from prakerja.models import User
+    from registration.models import Applicant as ApplicantModel
+
+    t_app = Application._meta.db_table
+    t_applicant = ApplicantModel._meta.db_table
+    t_user = User._meta.db_table
+    t_note = Notification._meta.db_table
+    queued = 0
+    outcomes = {
+        ApplicationStatus.SELECTED: "cohorts/selected",
+        ApplicationStatus.NOT_SELECTED: "cohorts/not_selected",
+    }
+    now = timezone.now()
+    for status, template in outcomes.items():
+        for language, _name in settings.LANGUAGES:
+            subject, email_body, sms_body = render_message(
+                template, {"wave": wave, "site_url": settings.SITE_URL}, language=language
+            )
+            subject = f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}"
+            for channel, recipient, body in (
+                (NotificationChannel.EMAIL, "u.email", email_body),
+                (NotificationChannel.SMS, "ap.phone", sms_body),
+            ):
+                key = f"'cohorts.wave:{wave.pk}:{status}:{channel}:' || CAST(u.id AS TEXT)"
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        f"""
+                        INSERT INTO {t_note} (created_at, user_id, channel, recipient, subject, body, status,
+                            attempts, next_attempt_at, last_error, idempotency_key, sensitive)
+                        SELECT %(now)s, u.id, %(channel)s, {recipient}, %(subject)s, %(body)s, %(queued)s,
+                            0, %(now)s, '', {key}, %(false)s
+                        FROM {t_app} a
+                        JOIN {t_applicant} ap ON ap.id = a.applicant_id
+                        JOIN {t_user} u ON u.id = ap.user_id
+                        WHERE a.wave_id = %(wave)s AND a.status = %(status)s AND u.language = %(language)s
+                          AND {recipient} <> ''
+                        ON CONFLICT DO NOTHING
+                        """,  # noqa: S608 - identifiers come from model metadata
+                        {
+                            "now": now,
+                            "channel": channel,
+                            "subject": subject if channel == NotificationChannel.EMAIL else "",
+                            "body": body,
+                            "queued": NotificationStatus.QUEUED,
+                            "false": False,
+                            "wave": wave.pk,
+                            "status": status,
+                            "language": language,
+                        },
+                    )
+                    queued += cursor.rowcount
+    return queued
+
+
+# --- The participant's deadline and the end of the programme ---------------------
+
+
+def participant_for_purchase(*, participant_id: int) -> Participant:
+    """Lock the participant for a purchase; refuse when the card is not usable.
+
+    The marketplace calls this inside its purchase transaction, then
+    ``participant_record_purchase``. Holding the row lock makes a purchase and
+    the deadline revocation mutually exclusive.
+    """
+    participant = (
+        Participant.objects.select_for_update().select_related("balance_account").get(pk=participant_id)
+    )
+    if participant.status != ParticipantStatus.ACTIVE:
+        raise CohortError(_("This Prakerja card is no longer active."))
+    if participant.first_purchase_at is None and participant.purchase_deadline <= timezone.now():
+        raise CohortError(_("The time to buy your first training has run out."))
+    return participant
+
+
+def participant_record_purchase(*, participant: Participant, at: datetime.datetime | None = None) -> None:
+    """Stop the deadline clock at the first purchase. Call with the row locked."""
+    if participant.first_purchase_at is None:
+        participant.first_purchase_at = at or timezone.now()
+        Participant.objects.filter(pk=participant.pk, first_purchase_at__isnull=True).update(
+            first_purchase_at=participant.first_purchase_at
+        )
+
+
+def participants_revoke_expired(*, now: datetime.datetime | None = None) -> dict[str, int]:
+    """Revoke participants who bought no training in time: card off, balance forfeited, blacklisted.
+
+    Set-based and idempotent: a second run finds nothing new and moves no money.
+    """
+    now = now or timezone.now()
+    reason = gettext_lazy("No training bought within the time allowed")
+    with transaction.atomic():
+        due = Participant.objects.filter(
+            status=ParticipantStatus.ACTIVE, first_purchase_at__isnull=True, purchase_deadline__lte=now
+        )
+        ids = list(due.values_list("id", flat=True))
+        if connection.vendor == "postgresql" and ids:
+            # Lock in a stable order; a purchase holding a row makes us wait, then re-check.
+            list(Participant.objects.select_for_update().filter(id__in=ids).order_by("id").values_list("id"))
+        with translation.override(settings.LANGUAGE_CODE):
+            revoked = Participant.objects.filter(
+                id__in=ids, status=ParticipantStatus.ACTIVE, first_purchase_at__isnull=True
+            ).update(status=ParticipantStatus.REVOKED, revoked_at=now, revoke_reason=str(reason))
+    revoked_qs = Participant.objects.filter(status=ParticipantStatus.REVOKED, first_purchase_at__isnull=True)
+    forfeit = ledger_forfeit_bulk(
+        accounts=LedgerAccount.objects.filter(participant__in=revoked_qs),
+        key_prefix="cohorts.deadline:forfeit",
+        reference="cohorts.deadline",
+    )
+    with translation.override(settings.LANGUAGE_CODE):
+        blacklist_reason = str(_("Participation revoked: no training bought within the time allowed"))
+    existing = Blacklist.objects.filter(applicant_id=OuterRef("applicant_id"))
+    to_blacklist = (
+        revoked_qs.annotate(listed=Exists(existing))
+        .filter(listed=False)
+        .values_list("applicant_id", "wave_id")
+    )
+    Blacklist.objects.bulk_create(
+        [Blacklist(applicant_id=a, wave_id=w, reason=blacklist_reason) for a, w in to_blacklist],
+        ignore_conflicts=True,
+        batch_size=BULK_BATCH,
+    )
+    if revoked:
+        audit_log(
+            actor=None,
+            action="cohorts.participants_revoked",
+            data={"revoked": revoked, "forfeited": forfeit.total_amount},
+        )
+    return {"revoked": revoked, "forfeited_accounts": forfeit.moved, "forfeited_amount": forfeit.total_amount}
+
+
+def programme_end_forfeit(*, today: datetime.date | None = None) -> dict[str, int]:
+    """After the programme end date, forfeit every leftover training balance. Idempotent."""
+    today = today or timezone.localdate()
+    programme = programme_get()
+    if today <= programme.end_date:
+        return {"ended": 0, "forfeited_accounts": 0, "forfeited_amount": 0}
+    ended = Participant.objects.filter(status=ParticipantStatus.ACTIVE).update(status=ParticipantStatus.ENDED)
+    forfeit = ledger_forfeit_bulk(
+        accounts=LedgerAccount.objects.filter(participant__isnull=False, balance__gt=0),
+        key_prefix=f"cohorts.programme_end:{programme.end_date.isoformat()}",
+        reference="cohorts.programme_end",
+    )
+    if ended or forfeit.moved:
+        audit_log(
+            actor=None,
+            action="cohorts.programme_end_forfeit",
+            data={"ended": ended, "forfeited_accounts": forfeit.moved, "amount": forfeit.total_amount},
+        )
+    return {"ended": ended, "forfeited_accounts": forfeit.moved, "forfeited_amount": forfeit.total_amount}
+
+
+def blacklist_add(*, applicant: Applicant, reason: str, actor) -> Blacklist:
+    with transaction.atomic():
+        entry, _created = Blacklist.objects.get_or_create(
+            applicant=applicant, defaults={"reason": reason, "created_by": actor}
+        )
+        audit_log(actor=actor, action="cohorts.blacklist_add", obj=applicant, data={"reason": reason})
+    return entry

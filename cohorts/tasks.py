@@ -1,0 +1,33 @@
+import logging
+
+from celery import shared_task
+
+from cohorts import services
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="cohorts.selection_run", ignore_result=True, acks_late=True)
+def selection_run_task(run_id: int) -> None:
+    run = services.selection_run_execute(run_id=run_id)
+    if run is None:
+        logger.info("selection run %s was not queued (already started or gone)", run_id)
+
+
+@shared_task(name="cohorts.waves_close_due", ignore_result=True)
+def waves_close_due_task() -> None:
+    services.waves_close_due()
+
+
+@shared_task(name="cohorts.participants_revoke_expired", ignore_result=True)
+def participants_revoke_expired_task() -> None:
+    result = services.participants_revoke_expired()
+    if result["revoked"]:
+        logger.info("deadline revocation: %s", result)
+
+
+@shared_task(name="cohorts.programme_end_forfeit", ignore_result=True)
+def programme_end_forfeit_task() -> None:
+    result = services.programme_end_forfeit()
+    if result["forfeited_accounts"]:
+        logger.info("programme end forfeit: %s", result)

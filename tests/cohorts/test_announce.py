@@ -1,0 +1,160 @@
+import datetime
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+from stdnum import luhn
+
+from cohorts import services
+from cohorts.enums import ApplicationStatus, ParticipantStatus, RunKind, RunStatus, WaveStatus
+from cohorts.models import Blacklist, Participant
+from disbursement.enums import ProgrammeAccount
+from disbursement.models import LedgerAccount, LedgerMovement
+from disbursement.selectors import ledger_check
+from prakerja.models import Notification
+from tests.cohorts.factories import WaveFactory, pool, programme
+
+pytestmark = pytest.mark.django_db
+
+
+def _run(wave, kind, seed=""):
+    run = services.selection_run_request(wave=wave, kind=kind, seed=seed)
+    services.selection_run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == RunStatus.DONE, run.error
+    wave.refresh_from_db()
+    return run
+
+
+@pytest.fixture
+def announced():
+    programme()
+    wave = WaveFactory(status=WaveStatus.CLOSED, total_quota=4, purchase_days=30)
+    applicants = pool(wave, district_code="32.75.01", count=6)
+    applicants[0].user.language = "en"
+    applicants[0].user.save()
+    _run(wave, RunKind.SELECTION, seed="abc")
+    run = _run(wave, RunKind.ANNOUNCEMENT)
+    return wave, run
+
+
+def test_announcement_creates_participants_with_cards_and_balances(announced):
+    wave, run = announced
+    assert wave.status == WaveStatus.ANNOUNCED
+    assert run.result == {
+        "participants_created": 4,
+        "balances_credited": 4,
+        "credited_amount": 4_000_000,
+        "notifications_queued": 12,  # 6 people x (email + SMS)
+    }
+    participants = list(Participant.objects.filter(wave=wave).select_related("balance_account"))
+    assert len(participants) == 4
+    for p in participants:
+        assert len(p.card_number) == 16 and p.card_number.isdigit()
+        assert luhn.is_valid(p.card_number)
+        assert p.card_number.startswith(f"52{wave.number:03d}")
+        assert p.balance_account.balance == 1_000_000
+        assert p.status == ParticipantStatus.ACTIVE
+        assert (
+            timezone.now() + datetime.timedelta(days=29)
+            < p.purchase_deadline
+            <= timezone.now() + datetime.timedelta(days=30)
+        )
+    assert len({p.card_number for p in participants}) == 4
+    budget = LedgerAccount.objects.get(code=ProgrammeAccount.TRAINING_BUDGET)
+    assert budget.balance == -4_000_000
+    assert ledger_check().ok
+
+
+def test_announcement_is_idempotent(announced):
+    wave, _run_ = announced
+    movements = LedgerMovement.objects.count()
+    # A crashed announcement is re-run step by step: nothing is created or paid twice.
+    from cohorts.models import SelectionRun
+
+    rerun = SelectionRun.objects.create(wave=wave, kind=RunKind.ANNOUNCEMENT, seed=wave.selection_seed)
+    services.selection_run_execute(run_id=rerun.pk)
+    rerun.refresh_from_db()
+    assert rerun.result == {
+        "participants_created": 0,
+        "balances_credited": 0,
+        "credited_amount": 0,
+        "notifications_queued": 0,
+    }
+    assert LedgerMovement.objects.count() == movements
+    assert Participant.objects.filter(wave=wave).count() == 4
+
+
+def test_everyone_is_notified_in_their_language(announced, django_capture_on_commit_callbacks):
+    wave, _run_ = announced
+    notes = Notification.objects.filter(idempotency_key__startswith=f"cohorts.wave:{wave.pk}:")
+    assert notes.count() == 12
+    selected_sms = notes.filter(channel="sms", idempotency_key__contains=":selected:")
+    assert selected_sms.count() == 4
+    english = notes.filter(user__language="en", channel="email").get()
+    indonesian = notes.filter(user__language="id", channel="email").first()
+    assert "Prakerja" in indonesian.subject
+    assert english.subject != indonesian.subject
+    # The sweeper sends them.
+    from prakerja.notifications import notifications_sweep
+
+    notifications_sweep()
+    assert notes.filter(status="sent").count() == 12
+    assert len(mail.outbox) == 6
+
+
+def test_deadline_revokes_forfeits_and_blacklists_once(announced):
+    wave, _run_ = announced
+    participants = list(Participant.objects.filter(wave=wave).order_by("id"))
+    buyer = participants[0]
+    # The first participant bought a training in time: the clock stopped.
+    from django.db import transaction
+
+    with transaction.atomic():
+        locked = services.participant_for_purchase(participant_id=buyer.pk)
+        services.participant_record_purchase(participant=locked)
+    later = timezone.now() + datetime.timedelta(days=31)
+    result = services.participants_revoke_expired(now=later)
+    assert result == {"revoked": 3, "forfeited_accounts": 3, "forfeited_amount": 3_000_000}
+    assert services.participants_revoke_expired(now=later) == {
+        "revoked": 0,
+        "forfeited_accounts": 0,
+        "forfeited_amount": 0,
+    }
+    statuses = dict(Participant.objects.filter(wave=wave).values_list("id", "status"))
+    assert statuses[buyer.pk] == ParticipantStatus.ACTIVE
+    assert sorted(s for pk, s in statuses.items() if pk != buyer.pk) == [ParticipantStatus.REVOKED] * 3
+    assert Blacklist.objects.count() == 3
+    forfeited = LedgerAccount.objects.get(code=ProgrammeAccount.FORFEITED)
+    assert forfeited.balance == 3_000_000
+    assert ledger_check().ok
+    # A revoked card cannot buy.
+    revoked = participants[1]
+    with pytest.raises(services.CohortError, match="sudah tidak aktif"):
+        services.participant_for_purchase(participant_id=revoked.pk)
+
+
+def test_programme_end_forfeits_leftovers_once(announced):
+    wave, _run_ = announced
+    prog = programme(end_date=timezone.localdate() - datetime.timedelta(days=1))
+    result = services.programme_end_forfeit()
+    assert result == {"ended": 4, "forfeited_accounts": 4, "forfeited_amount": 4_000_000}
+    assert services.programme_end_forfeit() == {"ended": 0, "forfeited_accounts": 0, "forfeited_amount": 0}
+    assert LedgerAccount.objects.get(code=ProgrammeAccount.FORFEITED).balance == 4_000_000
+    assert prog.end_date < timezone.localdate()
+
+
+def test_programme_end_does_nothing_before_the_end_date(announced):
+    programme(end_date=timezone.localdate())
+    assert services.programme_end_forfeit()["forfeited_accounts"] == 0
+
+
+def test_not_selected_can_join_next_wave(announced):
+    from cohorts.models import Application
+
+    wave, _run_ = announced
+    loser = Application.objects.filter(wave=wave, status=ApplicationStatus.NOT_SELECTED).first().applicant
+    next_wave = WaveFactory()
+    check = services.wave_join_check(applicant=loser, wave=next_wave)
+    assert check.eligible, check.reasons
+    services.application_create(applicant=loser, wave=next_wave)

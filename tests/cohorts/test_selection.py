@@ -1,0 +1,207 @@
+from collections import Counter
+
+import pytest
+
+from cohorts import selection, services
+from cohorts.enums import ApplicationStatus, RunKind, RunStatus, WaveStatus
+from cohorts.models import Application, Blacklist, Participant, ProvinceQuota, SelectionRun
+from tests.cohorts.factories import WaveFactory, pool, programme, put_on_list
+
+pytestmark = pytest.mark.django_db
+
+JAKARTA = "31.71.01"  # Gambir, Kota Jakarta Pusat, DKI Jakarta (31)
+BEKASI = "32.75.01"  # Bekasi Timur, Kota Bekasi, Jawa Barat (32)
+SEMARANG = "33.74.01"  # Semarang Tengah, Kota Semarang, Jawa Tengah (33)
+
+
+@pytest.fixture
+def wave():
+    programme()
+    wave = WaveFactory(status=WaveStatus.CLOSED, total_quota=100)
+    ProvinceQuota.objects.create(wave=wave, province_id="31", quota=3)
+    ProvinceQuota.objects.create(wave=wave, province_id="32", quota=4)
+    pool(wave, district_code=JAKARTA, count=8)
+    pool(wave, district_code=BEKASI, count=8, priority=2)
+    pool(wave, district_code=SEMARANG, count=8)
+    return wave
+
+
+def _commit(wave, seed="benih-1"):
+    run = services.selection_run_request(wave=wave, kind=RunKind.SELECTION, seed=seed)
+    services.selection_run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == RunStatus.DONE, run.error
+    wave.refresh_from_db()
+    return run
+
+
+def _selected_by_province(wave):
+    return Counter(
+        Application.objects.filter(wave=wave, status=ApplicationStatus.SELECTED).values_list(
+            "province_id", flat=True
+        )
+    )
+
+
+def test_quotas_are_respected_exactly(wave):
+    _commit(wave)
+    by_province = _selected_by_province(wave)
+    # Jakarta and Jawa Barat are capped by their quotas; Jawa Tengah has no quota row: only the total limits it.
+    assert by_province == {"31": 3, "32": 4, "33": 8}
+    assert Application.objects.filter(wave=wave, status=ApplicationStatus.NOT_SELECTED).count() == 24 - 15
+    assert wave.status == WaveStatus.SELECTING
+    assert wave.selection_seed == "benih-1"
+    assert len(wave.selection_fingerprint) == 64
+
+
+def test_priority_applicants_are_selected_first(wave):
+    _commit(wave)
+    priority = Application.objects.filter(wave=wave, is_priority=True)
+    assert [a.status for a in priority] == [ApplicationStatus.SELECTED] * 2
+    # The two priority applicants also lead the overall draw.
+    assert sorted(priority.values_list("draw_rank", flat=True)) == [1, 2]
+    # Within Jawa Barat the two priority applicants took two of its four places.
+    assert _selected_by_province(wave)["32"] == 4
+
+
+def test_total_quota_cuts_across_provinces_when_quotas_exceed_it(wave):
+    wave.total_quota = 5
+    wave.save()
+    _commit(wave)
+    by_province = _selected_by_province(wave)
+    assert sum(by_province.values()) == 5
+    assert by_province["31"] <= 3 and by_province["32"] <= 4
+    # Priority first across the whole wave, too.
+    assert (
+        Application.objects.filter(wave=wave, is_priority=True, status=ApplicationStatus.SELECTED).count()
+        == 2
+    )
+
+
+def test_same_seed_same_selection_and_dry_run_writes_nothing(wave):
+    first = selection.selection_selected_ids(wave=wave, seed="s-42")
+    second = selection.selection_selected_ids(wave=wave, seed="s-42")
+    others = [selection.selection_selected_ids(wave=wave, seed=f"s-{n}") for n in range(43, 48)]
+    assert first == second
+    assert len(first) == 15
+    # Other seeds draw other people in the capped provinces (each has a ~1/840 chance of the same draw).
+    assert any(other != first for other in others)
+
+    dry = selection.selection_compute(wave=wave, seed="s-42")
+    assert Application.objects.filter(wave=wave, status=ApplicationStatus.PENDING).count() == 24
+    assert (dry.pool, dry.selected) == (24, 15)
+    assert dry.provinces["32"] == {
+        "quota": 4,
+        "pool": 8,
+        "pool_priority": 2,
+        "selected": 4,
+        "selected_priority": 2,
+    }
+    assert dry.provinces["33"] == {
+        "quota": None,
+        "pool": 8,
+        "pool_priority": 0,
+        "selected": 8,
+        "selected_priority": 0,
+    }
+    assert dry.priority == {
+        "pool_priority": 2,
+        "pool_regular": 22,
+        "selected_priority": 2,
+        "selected_regular": 13,
+    }
+
+    _commit(wave, seed="s-42")
+    committed = sorted(
+        Application.objects.filter(wave=wave, status=ApplicationStatus.SELECTED).values_list("id", flat=True)
+    )
+    assert committed == first
+    assert wave.selection_fingerprint == dry.fingerprint
+    assert selection.selection_verify(wave=wave) == {
+        "seed": "s-42",
+        "fingerprint_matches": True,
+        "selection_matches": True,
+        "selected": 15,
+    }
+
+
+def test_excluded_blacklisted_unverified_and_participants_are_never_selected(wave):
+    from kyc.models import KycCase
+
+    apps = list(Application.objects.filter(wave=wave).select_related("applicant").order_by("id"))
+    excluded, blacklisted, unverified, nik_pending = (a.applicant for a in apps[:4])
+    # Put on an exclusion list after joining: the selection re-applies the lists first.
+    put_on_list([excluded], kind="exclusion", category="asn", reason="ASN")
+    Blacklist.objects.create(applicant=blacklisted, reason="dicabut")
+    KycCase.objects.filter(applicant=unverified).update(status="review")
+    nik_pending.civil_status = "mismatch"
+    nik_pending.save()
+    wave.total_quota = 100
+    wave.save()
+    ProvinceQuota.objects.filter(wave=wave).delete()
+
+    dry = selection.selection_compute(wave=wave, seed="x")
+    assert dry.ineligible == {"blacklisted": 1, "excluded": 1, "kyc_not_verified": 1, "nik_not_verified": 1}
+    assert dry.selected == 20
+
+    _commit(wave, seed="x")
+    reasons = dict(
+        Application.objects.filter(wave=wave, status=ApplicationStatus.INELIGIBLE).values_list(
+            "applicant_id", "ineligible_reason"
+        )
+    )
+    assert reasons == {
+        excluded.pk: "excluded",
+        blacklisted.pk: "blacklisted",
+        unverified.pk: "kyc_not_verified",
+        nik_pending.pk: "nik_not_verified",
+    }
+    assert Application.objects.filter(wave=wave, status=ApplicationStatus.SELECTED).count() == 20
+
+
+def test_family_card_limit(wave):
+    # Three applicants sharing one KK in Jawa Tengah; the wave allows two per KK.
+    apps = list(Application.objects.filter(wave=wave, province_id="33").select_related("applicant")[:3])
+    for app in apps:
+        app.applicant.kk_number = "3374010101010001"
+        app.applicant.save()
+    wave.total_quota = 100
+    wave.save()
+    ProvinceQuota.objects.filter(wave=wave).delete()
+    _commit(wave)
+    statuses = Counter(
+        Application.objects.filter(pk__in=[a.pk for a in apps]).values_list("status", flat=True)
+    )
+    assert statuses == {ApplicationStatus.SELECTED: 2, ApplicationStatus.NOT_SELECTED: 1}
+
+
+def test_one_participant_per_nik_across_waves(wave):
+    from cohorts.models import Application as App
+
+    _commit(wave)
+    run = services.selection_run_request(wave=wave, kind=RunKind.ANNOUNCEMENT)
+    services.selection_run_execute(run_id=run.pk)
+    selected_applicant = Participant.objects.filter(wave=wave).first().applicant
+
+    later = WaveFactory(status=WaveStatus.CLOSED, total_quota=50)
+    # Even if someone slipped into the next wave's pool, the draw refuses them.
+    App.objects.create(
+        wave=later,
+        applicant=selected_applicant,
+        province_id=selected_applicant.province_id,
+        kk_number=selected_applicant.kk_number,
+    )
+    _commit(later, seed="y")
+    application = App.objects.get(wave=later, applicant=selected_applicant)
+    assert (application.status, application.ineligible_reason) == (
+        ApplicationStatus.INELIGIBLE,
+        "participant",
+    )
+    assert Participant.objects.filter(applicant=selected_applicant).count() == 1
+
+
+def test_selection_cannot_be_committed_twice(wave):
+    _commit(wave)
+    with pytest.raises(services.CohortError):
+        services.selection_run_request(wave=wave, kind=RunKind.SELECTION)
+    assert SelectionRun.objects.filter(wave=wave, kind=RunKind.SELECTION).count() == 1
