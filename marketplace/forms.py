@@ -190,7 +190,10 @@ class ProviderApplicationForm(forms.Form):
     truthful = forms.BooleanField(
         label=_(
             "I declare that this information and these documents are true and that I may act for the institution."
-        )
+        ),
+        error_messages={
+            "required": _("Tick this box to make the declaration, or we cannot review the application.")
+        },
     )
 
     DOCUMENT_FIELDS = {

@@ -44,7 +44,13 @@ def set_language(request: HttpRequest) -> HttpResponse:
 @never_cache
 def dashboard(request: HttpRequest) -> HttpResponse:
     steps, panels = dashboard_hooks.collect(request)
+    officer = request.user.is_staff
+    if officer:
+        # Officers (and Disnaker staff) cannot take part in the programme: the applicant
+        # timeline would only ask them to fill in a profile. Panels still show.
+        steps = []
     context = {
+        "officer": officer,
         "steps": steps,
         "panels": panels,
         "next_step": dashboard_hooks.next_step(steps),

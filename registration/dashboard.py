@@ -161,6 +161,12 @@ def dashboard_steps(request) -> list[Step]:
 
 
 def dashboard_panels(request) -> list[Panel]:
+    if request.user.is_staff:
+        # Officers see no applicant panels; Disnaker staff get the way to their own pages.
+        staff = getattr(request.user, "disnaker", None)
+        if staff is not None and request.user.has_perm("registration.register_offline"):
+            return [Panel(template="registration/_panel_staff.html", context={"staff": staff}, order=10)]
+        return []
     applicant = applicant_for_request(request)
     panels = []
     if applicant is None or not applicant.nik:

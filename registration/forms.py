@@ -299,6 +299,11 @@ class OfflineRegistrationForm(ProfileForm):
             "The person signed the paper declarations and the personal data consent form, and I checked their KTP."
         ),
         required=True,
+        error_messages={
+            "required": _(
+                "Tick this box once the person has signed the paper forms and you have checked their KTP."
+            )
+        },
     )
 
     def __init__(self, *args, province: Province, **kwargs):
@@ -334,4 +339,9 @@ class OfflineImportForm(ImportUploadForm):
             "Every person in this file signed the paper declarations and the personal data consent form, and I checked their KTP."
         ),
         required=True,
+        error_messages={
+            "required": _(
+                "Tick this box once every person in the file has signed the paper forms and you have checked their KTP."
+            )
+        },
     )

@@ -18,3 +18,13 @@ def rupiah(amount):
 def masked(value):
     """``{{ nik|masked }}`` -> ``3275••••••••0001``."""
     return mask_identifier(value)
+
+
+@register.filter
+def summary_label(label):
+    """A field label as the lead-in of an error summary line: ``"Saya bukan ASN."`` -> ``"Saya bukan ASN"``.
+
+    The summary writes ``label: error``; a label that ends in a full stop or colon
+    would otherwise read ``"...ASN.: Centang kotak ini"``.
+    """
+    return str(label).rstrip().rstrip(".:").rstrip()

@@ -77,3 +77,18 @@ def test_nearest_uses_the_browser_location_when_allowed(page, live_server):
     )
     assert ids == [bandung.pk, bekasi.pk]
     assert "dari lokasi Anda saat ini" in page.locator("main").inner_text()
+
+
+def test_shared_catalog_links_carry_only_the_fields_in_use(page, live_server):
+    ListingFactory(training__title="Desain Logo", training__price=150_000, price=150_000)
+    page.goto("/pelatihan/")
+    page.get_by_label("Cari pelatihan").fill("desain")
+    page.get_by_role("button", name="Cari", exact=True).click()
+    page.wait_for_url("**/pelatihan/?q=desain")
+    page.get_by_label("Urutkan").select_option("price_asc")
+    page.wait_for_url("**/pelatihan/?q=desain&sort=price_asc")
+    # Back to the previous page: the emptied filters work again.
+    page.go_back()
+    page.wait_for_url("**/pelatihan/?q=desain")
+    assert page.locator("select[name=category]").is_enabled()
+    assert page.locator("input[name=price_max]").is_enabled()

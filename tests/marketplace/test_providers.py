@@ -372,3 +372,12 @@ def test_staff_without_marketplace_roles_cannot_open_providers(client, role):
     assert client.get(reverse("admin:marketplace_provider_changelist")).status_code == 403
     assert client.get(reverse("admin:marketplace_provider_change", args=[provider.pk])).status_code == 403
     assert client.get(reverse("admin:marketplace_platform_changelist")).status_code == 403
+
+
+def test_unticked_declaration_says_what_to_tick(client):
+    response = client.post(APPLY, application(truthful=None))
+    assert response.status_code == 200
+    assert response.context["form"].errors["truthful"] == [
+        "Centang kotak ini untuk membuat pernyataan; tanpa itu permohonan tidak dapat kami periksa."
+    ]
+    assert response.context["form"]["legal_name"].value() == "PT Pelatihan Maju Jaya"

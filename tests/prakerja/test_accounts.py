@@ -112,3 +112,27 @@ def test_dashboard_requires_login(client):
     response = client.get(reverse("dashboard"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("account_login"))
+
+
+def test_verification_email_names_the_portal(client, django_capture_on_commit_callbacks):
+    _signup(client, django_capture_on_commit_callbacks, email="wulan@example.id")
+    message = mail.outbox[0]
+    assert message.subject == "[Prakerja] Konfirmasi alamat email Anda"
+    assert message.body.startswith("Halo dari Portal Prakerja!")
+    assert "untuk mendaftar akun di testserver." in message.body
+    assert "Terima kasih telah menggunakan Portal Prakerja!\ntestserver" in message.body
+
+
+def test_account_pages_say_email_the_way_the_portal_does(client, django_capture_on_commit_callbacks):
+    response = _signup(client, django_capture_on_commit_callbacks, email="tono@example.id")
+    html = client.get(response["Location"]).content.decode()
+    assert "Verifikasi alamat email Anda" in html
+    assert "e-mail" not in html.lower()
+    client.logout()
+    response = client.post(
+        reverse("account_login"), {"login": "tono@example.id", "password": "salah-sekali-2026"}
+    )
+    html = response.content.decode()
+    assert "Alamat email atau kata sandi yang Anda masukkan salah." in html
+    assert 'placeholder="Alamat email"' in html
+    assert "e-mail" not in html.lower()

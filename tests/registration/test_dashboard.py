@@ -119,3 +119,26 @@ def test_dashboard_reads_the_applicant_once(client, django_assert_max_num_querie
         client.get(reverse("dashboard"))
     applicant_reads = [q for q in queries.captured_queries if 'FROM "registration_applicant"' in q["sql"]]
     assert len(applicant_reads) == 1
+
+
+def test_disnaker_staff_dashboard_leads_to_their_pages_not_to_a_profile(client):
+    from tests.registration.factories import disnaker_user
+
+    client.force_login(disnaker_user("32"))
+    response = client.get(reverse("dashboard"))
+    html = response.content.decode()
+    assert [panel.template for panel in response.context["panels"]] == [
+        "registration/_panel_staff.html",
+        "marketplace/_dashboard_catalog.html",
+    ]
+    assert "Daftarkan warga Jawa Barat yang tidak dapat mendaftar secara daring" in html
+    assert f'href="{reverse("registration:staff_home")}">Buka halaman Disnaker</a>' in html
+    assert "Lengkapi profil" not in html
+
+
+def test_other_officers_get_no_disnaker_panel(client):
+    from tests.registration.factories import officer
+
+    client.force_login(officer())
+    response = client.get(reverse("dashboard"))
+    assert [panel.template for panel in response.context["panels"]] == ["marketplace/_dashboard_catalog.html"]

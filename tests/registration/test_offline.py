@@ -275,3 +275,20 @@ def test_online_applicants_cannot_be_claimed(client):
     client.force_login(UserFactory())
     response = client.post(reverse("registration:claim"), {"nik": online.nik, "phone": PHONE})
     assert "Kami tidak menemukan pendaftaran" in response.content.decode()
+
+
+def test_unticked_paper_consent_says_what_to_tick(client):
+    client.force_login(disnaker_user("32"))
+    body = staff_post()
+    del body["paper_consent"]
+    response = client.post(reverse("registration:staff_register"), body)
+    assert response.status_code == 200
+    assert response.context["form"].errors["paper_consent"] == [
+        "Centang kotak ini setelah yang bersangkutan menandatangani formulir kertas dan Anda memeriksa KTP-nya."
+    ]
+    # What was typed stays.
+    assert response.context["form"]["full_name"].value() == "Budi Santoso"
+    response = client.post(reverse("registration:staff_import"), {"file": upload("nik\n")})
+    assert response.context["form"].errors["paper_consent"] == [
+        "Centang kotak ini setelah setiap orang dalam berkas menandatangani formulir kertas dan Anda memeriksa KTP mereka."
+    ]

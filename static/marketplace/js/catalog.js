@@ -10,10 +10,31 @@
   var lng = form.querySelector("input[name=lng]");
   var submitting = false;
 
+  // Leave empty fields out of the address, so a shared link reads ?q=excel&sort=price_asc
+  // rather than listing every filter. They come back when the page is shown again (back button).
+  var dropEmpty = function () {
+    Array.prototype.forEach.call(form.elements, function (field) {
+      if (field.name && field.value === "" && !field.disabled) {
+        field.disabled = true;
+        field.setAttribute("data-dropped", "");
+      }
+    });
+  };
+  window.addEventListener("pageshow", function () {
+    submitting = false;
+    form.removeAttribute("aria-busy");
+    form.querySelectorAll("[data-dropped]").forEach(function (field) {
+      field.disabled = false;
+      field.removeAttribute("data-dropped");
+    });
+  });
+  form.addEventListener("submit", dropEmpty);
+
   var submit = function () {
     if (submitting) { return; }
     submitting = true;
     form.setAttribute("aria-busy", "true");
+    dropEmpty();
     form.submit();
   };
 
