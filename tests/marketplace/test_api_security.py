@@ -59,7 +59,9 @@ def test_signature_covers_the_body(api, platform):
     assert listing.price == 300_000
 
 
-@pytest.mark.parametrize("age", [310, -310, 3600])  # a few seconds of margin: the clock runs on while the request is made
+@pytest.mark.parametrize(
+    "age", [310, -310, 3600]
+)  # a few seconds of margin: the clock runs on while the request is made
 def test_timestamp_outside_five_minutes_is_refused(api, age):
     response = api.get(PING, timestamp=int(time.time()) - age)
     assert response.status_code == 401
