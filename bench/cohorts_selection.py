@@ -86,12 +86,20 @@ def main() -> None:
     assert run.status == "done", run.error
     print(f"   selected {run.result['selected']:,} of {run.result['pool']:,}")
 
-    with step("announcement (card numbers, ledger accounts and credits, notifications)"):
+    with step("announcement (ledger accounts, participants with card numbers, balance credits)"):
         run = selection_run_request(wave=wave, kind=RunKind.ANNOUNCEMENT)
         selection_run_execute(run_id=run.pk)
     run.refresh_from_db()
     assert run.status == "done", run.error
     print(f"   {run.result}")
+
+    from cohorts.models import SelectionRun
+
+    with step("notifications to everyone in the wave (email + SMS outbox rows)"):
+        notify = SelectionRun.objects.get(wave=wave, kind=RunKind.NOTIFY)
+        selection_run_execute(run_id=notify.pk)
+    notify.refresh_from_db()
+    print(f"   {notify.result}")
 
     with step("ledger_check"):
         call_command("ledger_check")
@@ -99,11 +107,15 @@ def main() -> None:
     assert wave.status == WaveStatus.ANNOUNCED
     print()
     print(f"load average after: {os.getloadavg()}")
-    total = sum(v for k, v in timings.items() if k not in ("migrate",) and not k.startswith("generate"))
+    total = sum(
+        v for k, v in timings.items() if k != "migrate" and not k.startswith(("generate", "notifications"))
+    )
     print("Summary (seconds):")
     for name, seconds in timings.items():
         print(f"  {seconds:8.1f}  {name}")
-    print(f"  {total:8.1f}  total of dry run + selection + announcement + ledger_check")
+    print(
+        f"  {total:8.1f}  total of dry run + selection + announcement + ledger_check (without notifications)"
+    )
 
 
 def _ensure_database(url: str) -> None:
@@ -129,7 +141,6 @@ def _ensure_database(url: str) -> None:
 def _generate(connection, n: int, priority_share: float, select: int) -> None:
     """Users, applicants (verified NIK and KYC), one open-then-closed wave with 38 province quotas."""
     from cohorts.models import Application, Participant, ProvinceQuota, SelectionRun, Wave
-    from disbursement.models import LedgerAccount
     from kyc.models import KycCase
     from prakerja.models import Notification, User
     from registration.models import Applicant, District
@@ -141,6 +152,49 @@ def _generate(connection, n: int, priority_share: float, select: int) -> None:
         "application": Application._meta.db_table,
         "district": District._meta.db_table,
     }
+    have = Applicant.objects.filter(user__email__startswith="bench").count()
+    with connection.cursor() as cur:
+        if have == n:
+            # Keep the (slow to make) users and applicants; rebuild everything after them.
+            cur.execute(
+                "TRUNCATE {} CASCADE".format(
+                    ", ".join(
+                        m._meta.db_table
+                        for m in (
+                            Notification,
+                            Participant,
+                            SelectionRun,
+                            Application,
+                            ProvinceQuota,
+                            Wave,
+                            KycCase,
+                        )
+                    )
+                )
+            )
+            _reset_ledger(cur)
+    if have != n:
+        _generate_people(connection, n, priority_share, tables)
+    _generate_pool(connection, n, select, tables)
+
+
+def _reset_ledger(cur) -> None:
+    """The bench database's ledger starts empty (append-only rows can only be truncated)."""
+    from disbursement.models import LedgerAccount, LedgerEntry, LedgerMovement
+
+    cur.execute(
+        "TRUNCATE {} CASCADE".format(
+            ", ".join(m._meta.db_table for m in (LedgerEntry, LedgerMovement, LedgerAccount))
+        )
+    )
+
+
+def _generate_people(connection, n, priority_share, tables):
+    from cohorts.models import Application, Participant, ProvinceQuota, SelectionRun, Wave
+    from kyc.models import KycCase
+    from prakerja.models import Notification
+    from registration.models import Applicant
+
     with connection.cursor() as cur:
         # Start from an empty pool (cascade through everything that refers to it).
         cur.execute(
@@ -160,7 +214,7 @@ def _generate(connection, n: int, priority_share: float, select: int) -> None:
                 )
             )
         )
-        cur.execute(f"DELETE FROM {LedgerAccount._meta.db_table} WHERE owner_id IS NOT NULL")
+        _reset_ledger(cur)
         cur.execute(f"DELETE FROM {tables['user']} WHERE email LIKE 'bench%%'")
         cur.execute("SET synchronous_commit = off")
         cur.execute(
@@ -176,40 +230,78 @@ def _generate(connection, n: int, priority_share: float, select: int) -> None:
         cur.execute(
             f"""
             WITH d AS (
-                SELECT code, regency_id, ROW_NUMBER() OVER (ORDER BY code) - 1 AS k, COUNT(*) OVER () AS total
+                SELECT array_agg(code ORDER BY code) AS codes, array_agg(regency_id ORDER BY code) AS regencies,
+                       COUNT(*) AS total
                 FROM {tables["district"]}
             ),
             u AS (
                 SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS i FROM {tables["user"]} WHERE email LIKE 'bench%%'
+            ),
+            picked AS (
+                SELECT u.id, u.i, d.codes[mod(u.i, d.total) + 1] AS code, d.regencies[mod(u.i, d.total) + 1] AS regency_id
+                FROM u CROSS JOIN d
             )
             INSERT INTO {tables["applicant"]} (user_id, created_at, updated_at, channel, nik, kk_number, full_name,
                 birth_place, birth_date, gender, address, province_id, regency_id, district_id, education,
                 employment_status, declarations_version, consent_version, phone, civil_status, civil_mismatch_fields,
                 is_excluded, exclusion_reason, is_priority, priority_source, profile_completed_at, phone_verified_at,
                 civil_checked_at, declarations_at, consent_at)
-            SELECT u.id, now(), now(), 'online', LPAD(u.i::text, 16, '0'), LPAD((u.i / 2)::text, 16, '9'),
-                   'Peserta ' || u.i, 'Kota', DATE '1990-01-01', CASE WHEN mod(u.i, 2) = 0 THEN 'F' ELSE 'M' END, '-',
-                   LEFT(d.code, 2), d.regency_id, d.code, 'sma', 'laid_off', '2026-01', '2026-01',
-                   '+62812' || LPAD(u.i::text, 8, '0'), 'verified', '[]'::jsonb,
-                   (mod(u.i, 97) = 0), CASE WHEN mod(u.i, 97) = 0 THEN 'ASN' ELSE '' END,
-                   mod(u.i, 1000) < %s, '', now(), now(), now(), now(), now()
-            FROM u JOIN d ON d.k = mod(u.i, d.total)
+            SELECT p.id, now(), now(), 'online', LPAD(p.i::text, 16, '0'), LPAD((p.i / 2)::text, 16, '9'),
+                   'Peserta ' || p.i, 'Kota', DATE '1990-01-01', CASE WHEN mod(p.i, 2) = 0 THEN 'F' ELSE 'M' END, '-',
+                   LEFT(p.code, 2), p.regency_id, p.code, 'sma', 'laid_off', '2026-01', '2026-01',
+                   '+62812' || LPAD(p.i::text, 8, '0'), 'verified', '[]'::jsonb,
+                   (mod(p.i, 97) = 0), CASE WHEN mod(p.i, 97) = 0 THEN 'ASN' ELSE '' END,
+                   mod(p.i, 1000) < %s, '', now(), now(), now(), now(), now()
+            FROM picked p
             """,
             [int(priority_share * 1000)],
         )
+
+    print("   users and applicants created", flush=True)
+
+
+def _generate_pool(connection, n, select, tables):
+    from cohorts.enums import WaveStatus
+    from cohorts.models import Application, ProvinceQuota, Wave
+
+    with connection.cursor() as cur:
         cur.execute(
             f"""INSERT INTO {tables["kyc"]} (applicant_id, status, status_changed_at, attempts_used, extra_attempts,
-                    review_reason, decided_at)
-                SELECT id, CASE WHEN mod(id, 50) = 0 THEN 'review' ELSE 'verified' END, now(), 1, 0, '', now()
+                    review_reason, decided_at, reject_reason, decision_note, created_at)
+                SELECT id, CASE WHEN mod(id, 50) = 0 THEN 'review' ELSE 'verified' END, now(), 1, 0, '', now(),
+                       '', '', now()
                 FROM {tables["applicant"]}"""
         )
+    # The flags above are what the lists say: put those NIKs on real lists, because the
+    # selection re-applies the lists (set-based) before drawing.
+    from registration.models import ScreeningEntry, ScreeningList
+
+    ScreeningList.objects.filter(name__startswith="Bench").delete()
+    for kind, category, flag in (
+        ("priority", "laid_off", "is_priority"),
+        ("exclusion", "asn", "is_excluded"),
+    ):
+        screening_list = ScreeningList.objects.create(
+            kind=kind,
+            category=category,
+            name=f"Bench {kind}",
+            source="bench",
+            reference_date="2026-01-01",
+            current_batch=1,
+        )
+        with connection.cursor() as cur:
+            cur.execute(
+                f"""INSERT INTO {ScreeningEntry._meta.db_table} (screening_list_id, batch, nik)
+                    SELECT %s, 1, nik FROM {tables["applicant"]} WHERE {flag}""",
+                [screening_list.pk],
+            )
     wave = Wave.objects.create(
         number=1,
         name="Gelombang 1",
         opens_at="2026-01-01T00:00:00+07:00",
         closes_at="2026-01-08T00:00:00+07:00",
         total_quota=select,
-        status=WaveStatus_closed(),
+        status=WaveStatus.CLOSED,
     )
     with connection.cursor() as cur:
         # Quotas proportional to each province's pool, adding up to a little more than the total,
@@ -231,12 +323,6 @@ def _generate(connection, n: int, priority_share: float, select: int) -> None:
         )
         cur.execute("ANALYZE")
     print(f"   {Application.objects.count():,} applications, {ProvinceQuota.objects.count()} province quotas")
-
-
-def WaveStatus_closed():  # noqa: N802 - tiny helper kept next to its only use
-    from cohorts.enums import WaveStatus
-
-    return WaveStatus.CLOSED
 
 
 if __name__ == "__main__":

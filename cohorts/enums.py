@@ -37,3 +37,4 @@ class RunKind(models.TextChoices):
     DRY_RUN = "dry_run", _("Selection dry run")
     SELECTION = "selection", _("Selection")
     ANNOUNCEMENT = "announcement", _("Announcement")
+    NOTIFY = "notify", _("Notifications to the wave")

@@ -29,7 +29,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from django.apps import apps
-from django.db import connection
+from django.db import connection, transaction
 
 from cohorts.enums import ApplicationStatus
 from cohorts.models import Application, Blacklist, Participant, ProvinceQuota, Wave
@@ -217,16 +217,36 @@ def _fingerprint(wave: Wave, pool_sql: str, params: dict) -> tuple[int, str]:
     return count, hashlib.sha256(raw.encode()).hexdigest()
 
 
-def _summarise(wave: Wave, ranking_sql: str, pool_sql: str, params: dict) -> tuple[dict, dict, int]:
-    """Counts per province (pool, selected by group, quota) and per priority group."""
+RANKED_TABLE = "cohorts_selection_ranked"
+
+
+def _tune(cursor) -> None:
+    """Give PostgreSQL's sorts room: the draw sorts the whole pool three times."""
+    if connection.vendor == "postgresql":
+        cursor.execute("SET LOCAL work_mem = '256MB'")
+
+
+def _materialise(ranking_sql: str, params: dict) -> None:
+    """Compute the draw once into a temporary table that the summary and the commit read."""
+    with connection.cursor() as cursor:
+        _tune(cursor)
+        cursor.execute(f"DROP TABLE IF EXISTS {RANKED_TABLE}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {RANKED_TABLE} AS {ranking_sql}", params)
+
+
+def _drop_materialised() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {RANKED_TABLE}")
+
+
+def _summarise(wave: Wave, pool_sql: str, params: dict) -> tuple[dict, dict, int]:
+    """Counts per province (pool, selected by group, quota) and per priority group, from the materialised draw."""
     pool_rows = _fetch(
         f"WITH pool AS ({pool_sql}) SELECT province_id, is_priority, COUNT(*) FROM pool GROUP BY province_id, is_priority",
         params,
     )
     selected_rows = _fetch(
-        f"WITH ranked AS ({ranking_sql}) SELECT province_id, is_priority, COUNT(*) FROM ranked "
-        "GROUP BY province_id, is_priority",
-        params,
+        f"SELECT province_id, is_priority, COUNT(*) FROM {RANKED_TABLE} GROUP BY province_id, is_priority", {}
     )
     quotas = dict(ProvinceQuota.objects.filter(wave=wave).values_list("province_id", "quota"))
     provinces: dict[str, dict[str, int]] = {}
@@ -274,15 +294,20 @@ def selection_compute(*, wave: Wave, seed: str) -> SelectionResult:
     """The dry run: what the selection would be now, without writing anything."""
     params = _base_params(wave, seed)
     pool_sql = _live_pool_sql()
-    ranking_sql = _ranking_sql(pool_sql)
-    pool, fingerprint = _fingerprint(wave, pool_sql, params)
-    provinces, priority, selected = _summarise(wave, ranking_sql, pool_sql, params)
+    with transaction.atomic():
+        _materialise(_ranking_sql(pool_sql), params)
+        try:
+            pool, fingerprint = _fingerprint(wave, pool_sql, params)
+            provinces, priority, selected = _summarise(wave, pool_sql, params)
+            ineligible = _ineligible_counts(params)
+        finally:
+            _drop_materialised()
     return SelectionResult(
         seed=seed,
         fingerprint=fingerprint,
         pool=pool,
         selected=selected,
-        ineligible=_ineligible_counts(params),
+        ineligible=ineligible,
         provinces=provinces,
         priority=priority,
     )
@@ -291,32 +316,37 @@ def selection_compute(*, wave: Wave, seed: str) -> SelectionResult:
 def selection_selected_ids(*, wave: Wave, seed: str) -> list[int]:
     """Application ids the draw would select now (for tests and audits)."""
     params = _base_params(wave, seed)
-    rows = _fetch(
-        f"WITH ranked AS ({_ranking_sql(_live_pool_sql())}) SELECT id FROM ranked ORDER BY id", params
-    )
-    return [r[0] for r in rows]
+    with transaction.atomic(), connection.cursor() as cursor:
+        _tune(cursor)
+        cursor.execute(
+            f"WITH ranked AS ({_ranking_sql(_live_pool_sql())}) SELECT id FROM ranked ORDER BY id", params
+        )
+        return [r[0] for r in cursor.fetchall()]
 
 
 def selection_apply(*, wave: Wave, seed: str, progress=lambda percent, stage: None) -> SelectionResult:
-    """Commit the draw: mark ineligible, snapshot, selected and not selected. Caller holds the wave lock."""
+    """Commit the draw: mark ineligible, snapshot, selected and not selected. Call inside the wave's transaction."""
     params = _base_params(wave, seed)
     t = _tables()
     progress(20, "eligibility")
     ineligible = _ineligible_counts(params)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            UPDATE {t["application"]} SET status = %(ineligible)s, ineligible_reason = r.reason
-            FROM (
-                SELECT a.id, ({_ineligible_case()}) AS reason
-                FROM {t["application"]} a JOIN {t["applicant"]} ap ON ap.id = a.applicant_id
-                WHERE a.wave_id = %(wave)s AND a.status = %(pending)s
-            ) r
-            WHERE {t["application"]}.id = r.id AND r.reason IS NOT NULL
-            """,
-            params,
-        )
-        progress(40, "snapshot")
+        _tune(cursor)
+        if ineligible:
+            cursor.execute(
+                f"""
+                UPDATE {t["application"]} SET status = %(ineligible)s, ineligible_reason = r.reason
+                FROM (
+                    SELECT a.id, ({_ineligible_case()}) AS reason
+                    FROM {t["application"]} a JOIN {t["applicant"]} ap ON ap.id = a.applicant_id
+                    WHERE a.wave_id = %(wave)s AND a.status = %(pending)s
+                ) r
+                WHERE {t["application"]}.id = r.id AND r.reason IS NOT NULL
+                """,
+                params,
+            )
+        progress(35, "snapshot")
+        # Only rows whose applicant changed since joining are rewritten.
         cursor.execute(
             f"""
             UPDATE {t["application"]} SET province_id = ap.province_id, kk_number = ap.kk_number,
@@ -324,29 +354,38 @@ def selection_apply(*, wave: Wave, seed: str, progress=lambda percent, stage: No
             FROM {t["applicant"]} ap
             WHERE ap.id = {t["application"]}.applicant_id AND {t["application"]}.wave_id = %(wave)s
               AND {t["application"]}.status = %(pending)s AND ap.province_id IS NOT NULL
+              AND NOT ({t["application"]}.province_id = ap.province_id
+                       AND {t["application"]}.kk_number = ap.kk_number
+                       AND {t["application"]}.is_priority = ap.is_priority)
             """,
             params,
         )
     pending_pool = _recorded_pool_sql("%(pending)s")
+    progress(45, "fingerprint")
     pool, fingerprint = _fingerprint(wave, pending_pool, params)
-    progress(60, "draw")
-    ranking_sql = _ranking_sql(pending_pool)
-    provinces, priority, selected = _summarise(wave, ranking_sql, pending_pool, params)
-    progress(80, "commit")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            WITH ranked AS ({ranking_sql})
-            UPDATE {t["application"]} SET status = %(selected)s, draw_rank = ranked.overall_rank
-            FROM ranked WHERE {t["application"]}.id = ranked.id
-            """,
-            params,
-        )
-        cursor.execute(
-            f"""UPDATE {t["application"]} SET status = %(not_selected)s, draw_rank = NULL
-                WHERE wave_id = %(wave)s AND status = %(pending)s""",
-            params,
-        )
+    progress(55, "draw")
+    _materialise(_ranking_sql(pending_pool), params)
+    try:
+        provinces, priority, selected = _summarise(wave, pending_pool, params)
+        progress(75, "commit")
+        with connection.cursor() as cursor:
+            # One pass over the pool: each application is written once, selected or not.
+            cursor.execute(
+                f"""
+                UPDATE {t["application"]}
+                SET status = CASE WHEN r.overall_rank IS NULL THEN %(not_selected)s ELSE %(selected)s END,
+                    draw_rank = r.overall_rank
+                FROM (
+                    SELECT a.id, rk.overall_rank FROM {t["application"]} a
+                    LEFT JOIN {RANKED_TABLE} rk ON rk.id = a.id
+                    WHERE a.wave_id = %(wave)s AND a.status = %(pending)s
+                ) r
+                WHERE {t["application"]}.id = r.id
+                """,
+                params,
+            )
+    finally:
+        _drop_materialised()
     return SelectionResult(
         seed=seed,
         fingerprint=fingerprint,
@@ -362,15 +401,30 @@ def selection_verify(*, wave: Wave) -> dict:
     """Recompute a committed selection from its recorded seed and snapshot; compare with what is stored."""
     params = _base_params(wave, wave.selection_seed)
     recorded_pool = _recorded_pool_sql("%(selected)s, %(not_selected)s")
-    _count, fingerprint = _fingerprint(wave, recorded_pool, params)
     ranking_sql = _ranking_sql(recorded_pool, exclude_wave_participants=True)
-    recomputed = {r[0] for r in _fetch(f"WITH ranked AS ({ranking_sql}) SELECT id FROM ranked", params)}
-    stored = set(
-        Application.objects.filter(wave=wave, status=ApplicationStatus.SELECTED).values_list("id", flat=True)
-    )
+    t = _tables()
+    with transaction.atomic():
+        _count, fingerprint = _fingerprint(wave, recorded_pool, params)
+        _materialise(ranking_sql, params)
+        try:
+            # Selected but not recomputed, or recomputed but not selected: both must be empty.
+            (differences,) = _fetch(
+                f"""
+                SELECT
+                  (SELECT COUNT(*) FROM {t["application"]} a
+                   WHERE a.wave_id = %(wave)s AND a.status = %(selected)s
+                     AND NOT EXISTS (SELECT 1 FROM {RANKED_TABLE} rk WHERE rk.id = a.id))
+                + (SELECT COUNT(*) FROM {RANKED_TABLE} rk
+                   WHERE NOT EXISTS (SELECT 1 FROM {t["application"]} a WHERE a.id = rk.id AND a.status = %(selected)s))
+                """,
+                params,
+            )[0]
+        finally:
+            _drop_materialised()
+    stored = Application.objects.filter(wave=wave, status=ApplicationStatus.SELECTED).count()
     return {
         "seed": wave.selection_seed,
         "fingerprint_matches": fingerprint == wave.selection_fingerprint,
-        "selection_matches": recomputed == stored,
-        "selected": len(stored),
+        "selection_matches": differences == 0,
+        "selected": stored,
     }

@@ -232,8 +232,11 @@ def selection_run_execute(*, run_id: int) -> SelectionRun | None:
         elif run.kind == RunKind.SELECTION:
             result = _selection_commit(run=run, progress=report)
             fingerprint, data = result.fingerprint, result.as_dict()
-        else:
+        elif run.kind == RunKind.ANNOUNCEMENT:
             data = _announce(run=run, progress=report)
+            fingerprint = run.wave.selection_fingerprint
+        else:
+            data = {"notifications_queued": _announcement_notifications(wave=run.wave, progress=report)}
             fingerprint = run.wave.selection_fingerprint
     except Exception as exc:
         logger.exception("selection run %s failed", run_id)
@@ -294,7 +297,11 @@ def card_number_for(*, wave_number: int, ordinal: int) -> str:
 
 
 def _announce(*, run: SelectionRun, progress) -> dict:
-    """Turn the selected applications into participants with a credited balance. Idempotent per step."""
+    """Turn the selected applications into participants with a credited balance. Idempotent per step.
+
+    The notifications to everyone in the wave follow as their own job (RunKind.NOTIFY),
+    queued when this one commits.
+    """
     wave = Wave.objects.get(pk=run.wave_id)
     programme = programme_get()
     selected = Application.objects.filter(wave=wave, status=ApplicationStatus.SELECTED)
@@ -305,7 +312,7 @@ def _announce(*, run: SelectionRun, progress) -> dict:
     ledger_accounts_open_bulk(owners=User.objects.filter(applicant__wave_applications__in=selected))
 
     progress(30, "participants")
-    created = _participants_create(wave=wave, selected=selected)
+    created = _participants_create(wave=wave)
 
     progress(55, "balances")
     accounts = LedgerAccount.objects.filter(kind=AccountKind.TRAINING_BALANCE, participant__wave=wave)
@@ -317,9 +324,6 @@ def _announce(*, run: SelectionRun, progress) -> dict:
         actor=run.created_by,
     )
 
-    progress(80, "notifications")
-    notified = _announcement_notifications(wave=wave)
-
     with transaction.atomic():
         Wave.objects.filter(pk=wave.pk, announced_at__isnull=True).update(
             status=WaveStatus.ANNOUNCED, announced_at=timezone.now()
@@ -330,50 +334,77 @@ def _announce(*, run: SelectionRun, progress) -> dict:
             obj=wave,
             data={"participants": created, "credited": credit.moved, "amount": credit.total_amount},
         )
+        if not SelectionRun.objects.filter(wave=wave, kind=RunKind.NOTIFY).exists():
+            notify = SelectionRun.objects.create(wave=wave, kind=RunKind.NOTIFY, created_by=run.created_by)
+            from cohorts.tasks import selection_run_task
+
+            transaction.on_commit(lambda: selection_run_task.delay(notify.pk))
     return {
         "participants_created": created,
         "balances_credited": credit.moved,
         "credited_amount": credit.total_amount,
-        "notifications_queued": notified,
     }
 
 
-def _participants_create(*, wave: Wave, selected) -> int:
-    """Create the participants of ``wave`` in batches, in draw order; skips those that exist."""
-    deadline = timezone.now() + datetime.timedelta(days=wave.purchase_days)
-    existing = Participant.objects.filter(applicant_id=OuterRef("applicant_id"))
-    rows = (
-        selected.annotate(done=Exists(existing))
-        .filter(done=False)
-        .order_by("draw_rank", "id")
-        .values_list("applicant_id", "applicant__user_id", "draw_rank")
-    )
-    accounts = dict(
-        LedgerAccount.objects.filter(
-            kind=AccountKind.TRAINING_BALANCE, owner__applicant__wave_applications__in=selected
-        ).values_list("owner_id", "id")
-    )
-    created = 0
-    batch: list[Participant] = []
-    for applicant_id, user_id, draw_rank in rows.iterator(chunk_size=BULK_BATCH):
-        batch.append(
-            Participant(
-                applicant_id=applicant_id,
-                wave=wave,
-                card_number=card_number_for(wave_number=wave.number, ordinal=draw_rank),
-                balance_account_id=accounts[user_id],
-                purchase_deadline=deadline,
-            )
+def _pad(expression: str, width: int) -> str:
+    """SQL for a zero-padded decimal string of an integer expression, on PostgreSQL and SQLite."""
+    if connection.vendor == "postgresql":
+        return f"LPAD(CAST({expression} AS TEXT), {width}, '0')"
+    return f"printf('%%0{width}d', {expression})"
+
+
+def _luhn_digit_sql(body: str, length: int) -> str:
+    """SQL for the Luhn check digit of a ``length``-digit string column ``body``."""
+    terms = []
+    for k in range(1, length + 1):
+        digit = f"CAST(SUBSTR({body}, {k}, 1) AS INTEGER)"
+        if (length + 1 - k) % 2 == 1:  # doubled: every other digit, starting next to the check digit
+            terms.append(f"(CASE WHEN {digit} < 5 THEN 2 * {digit} ELSE 2 * {digit} - 9 END)")
+        else:
+            terms.append(digit)
+    return f"((10 - ({' + '.join(terms)}) %% 10) %% 10)"
+
+
+def _participants_create(*, wave: Wave) -> int:
+    """Create the participants of ``wave`` in one INSERT ... SELECT; those that exist are skipped.
+
+    The card number is computed in SQL exactly as ``card_number_for`` does.
+    """
+    t_participant = Participant._meta.db_table
+    t_application = Application._meta.db_table
+    t_applicant = Applicant._meta.db_table
+    t_account = LedgerAccount._meta.db_table
+    serial = _pad(f"(a.draw_rank * {CARD_SERIAL_MULTIPLIER}) %% {CARD_SERIAL_SPACE}", 10)
+    body = f"'{CARD_PREFIX}' || {_pad(str(wave.number % 1000), 3)} || {serial}"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {t_participant} (applicant_id, wave_id, card_number, status, balance_account_id, created_at,
+                purchase_deadline, first_purchase_at, revoked_at, revoke_reason)
+            SELECT b.applicant_id, %(wave)s, b.body || CAST({_luhn_digit_sql("b.body", 15)} AS TEXT), %(active)s,
+                   la.id, %(now)s, %(deadline)s, NULL, NULL, ''
+            FROM (
+                SELECT a.applicant_id, ap.user_id, {body} AS body
+                FROM {t_application} a JOIN {t_applicant} ap ON ap.id = a.applicant_id
+                WHERE a.wave_id = %(wave)s AND a.status = %(selected)s
+            ) b
+            JOIN {t_account} la ON la.owner_id = b.user_id AND la.kind = %(kind)s
+            WHERE NOT EXISTS (SELECT 1 FROM {t_participant} p WHERE p.applicant_id = b.applicant_id)
+            ON CONFLICT DO NOTHING
+            """,  # noqa: S608 - identifiers from model metadata, values bound
+            {
+                "wave": wave.pk,
+                "active": ParticipantStatus.ACTIVE,
+                "now": timezone.now(),
+                "deadline": timezone.now() + datetime.timedelta(days=wave.purchase_days),
+                "selected": ApplicationStatus.SELECTED,
+                "kind": AccountKind.TRAINING_BALANCE,
+            },
         )
-        if len(batch) >= BULK_BATCH:
-            created += len(Participant.objects.bulk_create(batch, ignore_conflicts=True))
-            batch = []
-    if batch:
-        created += len(Participant.objects.bulk_create(batch, ignore_conflicts=True))
-    return created
+        return cursor.rowcount
 
 
-def _announcement_notifications(*, wave: Wave) -> int:
+def _announcement_notifications(*, wave: Wave, progress=lambda percent, stage: None) -> int:
     """Queue an email and an SMS to everyone in the wave, in their language. One INSERT per message kind."""
     from prakerja.models import User
     from registration.models import Applicant as ApplicantModel
@@ -388,7 +419,8 @@ def _announcement_notifications(*, wave: Wave) -> int:
         ApplicationStatus.NOT_SELECTED: "cohorts/not_selected",
     }
     now = timezone.now()
-    for status, template in outcomes.items():
+    for step, (status, template) in enumerate(outcomes.items()):
+        progress(10 + 45 * step, str(status))
         for language, _name in settings.LANGUAGES:
             subject, email_body, sms_body = render_message(
                 template, {"wave": wave, "site_url": settings.SITE_URL}, language=language

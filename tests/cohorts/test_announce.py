@@ -7,7 +7,7 @@ from stdnum import luhn
 
 from cohorts import services
 from cohorts.enums import ApplicationStatus, ParticipantStatus, RunKind, RunStatus, WaveStatus
-from cohorts.models import Blacklist, Participant
+from cohorts.models import Application, Blacklist, Participant, SelectionRun
 from disbursement.enums import ProgrammeAccount
 from disbursement.models import LedgerAccount, LedgerMovement
 from disbursement.selectors import ledger_check
@@ -35,24 +35,31 @@ def announced():
     applicants[0].user.save()
     _run(wave, RunKind.SELECTION, seed="abc")
     run = _run(wave, RunKind.ANNOUNCEMENT)
+    # The announcement queues the notification job when it commits; run it here.
+    notify = SelectionRun.objects.get(wave=wave, kind=RunKind.NOTIFY)
+    services.selection_run_execute(run_id=notify.pk)
+    notify.refresh_from_db()
+    assert notify.result == {"notifications_queued": 12}  # 6 people x (email + SMS)
     return wave, run
 
 
 def test_announcement_creates_participants_with_cards_and_balances(announced):
     wave, run = announced
     assert wave.status == WaveStatus.ANNOUNCED
-    assert run.result == {
-        "participants_created": 4,
-        "balances_credited": 4,
-        "credited_amount": 4_000_000,
-        "notifications_queued": 12,  # 6 people x (email + SMS)
-    }
+    assert run.result == {"participants_created": 4, "balances_credited": 4, "credited_amount": 4_000_000}
     participants = list(Participant.objects.filter(wave=wave).select_related("balance_account"))
+    ranks = dict(
+        Application.objects.filter(wave=wave, status="selected").values_list("applicant_id", "draw_rank")
+    )
     assert len(participants) == 4
     for p in participants:
         assert len(p.card_number) == 16 and p.card_number.isdigit()
         assert luhn.is_valid(p.card_number)
         assert p.card_number.startswith(f"52{wave.number:03d}")
+        # Computed in SQL, equal to the Python definition.
+        assert p.card_number == services.card_number_for(
+            wave_number=wave.number, ordinal=ranks[p.applicant_id]
+        )
         assert p.balance_account.balance == 1_000_000
         assert p.status == ParticipantStatus.ACTIVE
         assert (
@@ -75,12 +82,12 @@ def test_announcement_is_idempotent(announced):
     rerun = SelectionRun.objects.create(wave=wave, kind=RunKind.ANNOUNCEMENT, seed=wave.selection_seed)
     services.selection_run_execute(run_id=rerun.pk)
     rerun.refresh_from_db()
-    assert rerun.result == {
-        "participants_created": 0,
-        "balances_credited": 0,
-        "credited_amount": 0,
-        "notifications_queued": 0,
-    }
+    assert rerun.result == {"participants_created": 0, "balances_credited": 0, "credited_amount": 0}
+    renotify = SelectionRun.objects.create(wave=wave, kind=RunKind.NOTIFY)
+    services.selection_run_execute(run_id=renotify.pk)
+    renotify.refresh_from_db()
+    assert renotify.result == {"notifications_queued": 0}
+    assert SelectionRun.objects.filter(wave=wave, kind=RunKind.NOTIFY).count() == 2
     assert LedgerMovement.objects.count() == movements
     assert Participant.objects.filter(wave=wave).count() == 4
 

@@ -38,6 +38,11 @@ def test_selection_announcement_and_notifications_through_a_real_worker(celery_w
     assert run.result["participants_created"] == 3
     assert Participant.objects.filter(wave=wave).count() == 3
     assert "cohorts.selection_run" in celery_worker.output
+    # The announcement queued the notification job, which the worker ran too.
+    wait_until(
+        lambda: SelectionRun.objects.filter(wave=wave, kind=RunKind.NOTIFY, status=RunStatus.DONE).exists(),
+        message=f"the notification job\n{celery_worker.output}",
+    )
 
     # Beat's sweeper hands the outbox to the worker, which sends everything.
     assert notifications_sweep()["enqueued"] == 10
