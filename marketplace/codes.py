@@ -1,7 +1,7 @@
 """Voucher and redeem codes: random, unguessable, easy to read aloud and type on a phone.
 
 The alphabet has 31 symbols, without 0/O and 1/I/L, so a code read over the
-phone is not misheard. A voucher code has 12 symbols (about 59 bits): with
+phone is not misheard. A voucher code (and a redeem code) has 12 symbols (about 59 bits): with
 ten million vouchers issued, a random guess hits one with a chance of about
 one in 10^11. Codes are stored without separators and shown in groups of four
 (``7KQ2-M9XD-4TFA``); input is accepted in any case, with or without dashes
@@ -14,7 +14,7 @@ import secrets
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 VOUCHER_CODE_LENGTH = 12
-REDEEM_CODE_LENGTH = 10
+REDEEM_CODE_LENGTH = 12
 CODE_MAX_INPUT = 40
 
 

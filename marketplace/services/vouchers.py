@@ -76,7 +76,7 @@ def voucher_find(*, code: str, platform_id: int | None = None) -> Voucher:
 
 
 def _lock(voucher_id: int) -> Voucher:
-    return Voucher.objects.select_for_update().select_related("session").get(pk=voucher_id)
+    return Voucher.objects.select_for_update(of=("self",)).select_related("session").get(pk=voucher_id)
 
 
 def _status_refusal(voucher: Voucher, *, allowed: tuple[str, ...]) -> VoucherRefused | None:

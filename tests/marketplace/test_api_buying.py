@@ -99,7 +99,7 @@ def test_purchase_confirm_redeem_complete(api, participant, listing):
     )
     assert redeemed.status_code == 200
     assert redeemed.json()["status"] == "redeemed"
-    assert len(redeemed.json()["redeem_code"]) == 10
+    assert len(redeemed.json()["redeem_code"]) == 12
 
     completed = api.post(
         f"/api/platform/v1/vouchers/{voucher['code']}/complete",

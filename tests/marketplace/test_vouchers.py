@@ -60,7 +60,7 @@ def _refusal(call) -> VoucherRefused:
 def test_redeem_gives_a_redeem_code_once(bought):
     voucher = services.voucher_redeem(code=code_display(bought.code).lower(), platform_id=bought.platform_id)
     assert voucher.status == VoucherStatus.REDEEMED
-    assert len(voucher.redeem_code) == 10
+    assert len(voucher.redeem_code) == 12
     assert voucher.redeemed_at is not None
     assert (
         AuditEntry.objects.filter(action="marketplace.voucher.redeemed", target_id=str(bought.pk)).count()

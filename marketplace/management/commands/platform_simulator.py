@@ -10,6 +10,12 @@ is read from standard input (``--code-from stdin``: type what the phone shows,
 or pipe it in), or, on the portal's own machine with the same database and
 SECRET_KEY, from the database (``--code-from db``, development only).
 
+On the portal's own machine (development only) ``--platform SLUG`` takes the
+platform's newest credential from the database instead of --key-id/--secret,
+and ``--card-of EMAIL`` looks up a participant's card number:
+
+    manage.py platform_simulator --platform tokopedia --card-of kartu@cohorts.demo.prakerja.test --code-from db
+
 ``--voucher CODE`` skips the purchase and continues with an existing voucher;
 ``--steps`` chooses what to do (default ``purchase,redeem,complete``; add
 ``cancel`` instead of ``redeem`` to cancel the voucher and refund it).
@@ -38,7 +44,13 @@ class Command(BaseCommand):
         parser.add_argument("--url", default="http://127.0.0.1:8000", help="the portal's address")
         parser.add_argument("--key-id", default=os.environ.get("PRAKERJA_KEY_ID", ""))
         parser.add_argument("--secret", default=os.environ.get("PRAKERJA_SECRET", ""))
+        parser.add_argument(
+            "--platform", help="same machine only: use this platform's credential from the database"
+        )
         parser.add_argument("--card", help="the participant's 16-digit card number")
+        parser.add_argument(
+            "--card-of", help="same machine only: the card number of the participant with this email"
+        )
         parser.add_argument(
             "--listing", type=int, help="the listing id (default: the cheapest in the catalog)"
         )
@@ -133,3 +145,33 @@ class Command(BaseCommand):
         if not line.strip():
             raise CommandError("no code given")
         return line.strip()
+
+
+def _credential_from_database(slug: str) -> tuple[str, str]:
+    from django.utils import timezone
+
+    from marketplace.credentials import secret_decrypt
+    from marketplace.models import PlatformCredential
+
+    credential = (
+        PlatformCredential.objects.filter(platform__slug=slug)
+        .exclude(expires_at__lte=timezone.now())
+        .order_by("-created_at")
+        .first()
+    )
+    if credential is None:
+        raise CommandError(f"platform {slug!r} has no valid API credential in this database")
+    return credential.key_id, secret_decrypt(credential.secret_encrypted)
+
+
+def _card_from_database(email: str) -> str:
+    from cohorts.models import Participant
+
+    card = (
+        Participant.objects.filter(applicant__user__email__iexact=email)
+        .values_list("card_number", flat=True)
+        .first()
+    )
+    if card is None:
+        raise CommandError(f"no participant with the email {email}")
+    return card
