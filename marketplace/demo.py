@@ -574,7 +574,7 @@ def _demo_participant_with_certificate(stdout) -> DemoLogin | None:
             channel=PurchaseChannel.PORTAL,
             created_at=timezone.now() - datetime.timedelta(days=20),
         )
-        vouchers.append(_pay(purchase=purchase, user=user))
+        vouchers.append(_pay(purchase=purchase, user=user, phone=participant.applicant.phone))
     if vouchers:
         first = vouchers[0]
         voucher_redeem(code=first.code, platform_id=first.platform_id)

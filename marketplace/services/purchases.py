@@ -209,20 +209,9 @@ def purchase_start(
     now = timezone.now()
     listing = _visible_listing(listing_id=listing_id, platform_id=platform_id)
     session = _session_for(listing=listing, session_id=session_id, now=now)
-    participant = Participant.objects.select_related("applicant__user", "balance_account").get(
-        pk=participant_id
-    )
+    participant = Participant.objects.select_related("applicant__user").get(pk=participant_id)
     user = participant.applicant.user
     phone = participant.applicant.phone
-    if participant.balance_account.balance < listing.price:
-        raise PurchaseRefused(
-            _("Your balance of %(balance)s is not enough for this training (%(price)s).")
-            % {
-                "balance": format_rupiah(participant.balance_account.balance),
-                "price": format_rupiah(listing.price),
-            },
-            code="insufficient_balance",
-        )
 
     active = otp_active(user=user, purpose=OTP_PURPOSE)
     if active is not None:
@@ -248,12 +237,20 @@ def purchase_start(
         Purchase.objects.filter(participant=participant, status=PurchaseStatus.AWAITING_CODE).update(
             status=PurchaseStatus.FAILED, failure_code="superseded", failed_at=now
         )
+        # The card first: an unusable card gets the same answer whatever its balance.
         try:
-            participant_for_purchase(participant_id=participant.pk)
+            locked = participant_for_purchase(participant_id=participant.pk)
         except CohortError as exc:
             raise PurchaseRefused(str(exc), code="card_not_usable") from None
         if not phone:
             raise PurchaseRefused(FAILURE_MESSAGES["card_not_usable"], code="card_not_usable")
+        balance = locked.balance_account.balance
+        if balance < listing.price:
+            raise PurchaseRefused(
+                _("Your balance of %(balance)s is not enough for this training (%(price)s).")
+                % {"balance": format_rupiah(balance), "price": format_rupiah(listing.price)},
+                code="insufficient_balance",
+            )
         _codes_limit(user=user, now=now)
         purchase = Purchase.objects.create(
             participant=participant,
@@ -318,11 +315,12 @@ def purchase_confirm(*, purchase_id: int, code: str, platform_id: int | None = N
         if purchase.status != PurchaseStatus.AWAITING_CODE:
             refusal = _refusal_for(purchase)
         else:
-            user = (
+            applicant = (
                 Participant.objects.select_related("applicant__user")
                 .get(pk=purchase.participant_id)
-                .applicant.user
+                .applicant
             )
+            user = applicant.user
             try:
                 verified = otp_verify(user=user, purpose=OTP_PURPOSE, code=code)
             except OtpError as exc:
@@ -337,7 +335,7 @@ def purchase_confirm(*, purchase_id: int, code: str, platform_id: int | None = N
                 else:
                     try:
                         with transaction.atomic():
-                            return _pay(purchase=purchase, user=user)
+                            return _pay(purchase=purchase, user=user, phone=applicant.phone)
                     except _PayRefused as exc:
                         refusal = exc
                         Purchase.objects.filter(pk=purchase.pk, status=PurchaseStatus.AWAITING_CODE).update(
@@ -354,7 +352,7 @@ class _PayRefused(PurchaseRefused):
         self.failure_code = failure_code
 
 
-def _pay(*, purchase: Purchase, user) -> Voucher:
+def _pay(*, purchase: Purchase, user, phone: str) -> Voucher:
     """The one transaction of a purchase: lock the card, debit the balance, issue the voucher."""
     try:
         participant = participant_for_purchase(participant_id=purchase.participant_id)
@@ -413,7 +411,7 @@ def _pay(*, purchase: Purchase, user) -> Voucher:
             "platform": listing.platform,
             "price": purchase.price,
         },
-        phone=participant.applicant.phone,
+        phone=phone,
         idempotency_key=f"marketplace.voucher:{voucher.pk}:issued",
     )
     return voucher

@@ -155,7 +155,7 @@ def test_card_numbers_unknown_revoked_or_expired_get_the_same_answer(api, partic
     from cohorts.services import card_number_for
 
     unknown = card_number_for(wave_number=9, ordinal=424242)
-    revoked = participant_with_balance()
+    revoked = participant_with_balance(balance=0)  # revoked cards have their balance forfeited
     Participant.objects.filter(pk=revoked.pk).update(status=ParticipantStatus.REVOKED)
     late = participant_with_balance()
     Participant.objects.filter(pk=late.pk).update(

@@ -276,7 +276,7 @@ def _paid(participant, count):
         )
         from marketplace.services.purchases import _pay
 
-        _pay(purchase=purchase, user=participant.applicant.user)
+        _pay(purchase=purchase, user=participant.applicant.user, phone=participant.applicant.phone)
 
 
 @pytest.mark.parametrize("page", ["marketplace:my_trainings", "dashboard"])
