@@ -31,7 +31,7 @@ class PurchaseRefused(MarketplaceError):
     """A purchase that cannot start or be confirmed. ``code`` is one of the API error codes:
 
     card_not_usable, listing_unavailable, session_invalid, insufficient_balance, price_changed,
-    purchase_expired, code_wrong, code_expired, code_attempts_exceeded, code_rate_limited.
+    already_bought, purchase_expired, code_wrong, code_expired, code_attempts_exceeded, code_rate_limited.
     """
 
     code = "purchase_refused"

@@ -60,6 +60,7 @@ ERRORS: dict[str, tuple[int, str]] = {
         422,
         _("Choose an upcoming session of this webinar (session_id), or leave it out for the next one."),
     ),
+    "already_bought": (409, _("The participant already has a voucher for this training.")),
     "price_changed": (
         409,
         _("The listing's price changed after the purchase started. Start a new purchase."),

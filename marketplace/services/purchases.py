@@ -39,7 +39,7 @@ from cohorts.services import CohortError, participant_for_purchase, participant_
 from disbursement.models import LedgerAccount
 from disbursement.services import InsufficientFunds, ledger_debit, ledger_programme_account_open
 from marketplace.codes import voucher_code_new
-from marketplace.enums import PurchaseChannel, PurchaseStatus, TrainingMode
+from marketplace.enums import PurchaseChannel, PurchaseStatus, TrainingMode, VoucherStatus
 from marketplace.exceptions import PurchaseRefused
 from marketplace.models import Listing, Platform, Purchase, TrainingSession, Voucher
 from marketplace.selectors import listings_visible
@@ -48,6 +48,7 @@ from prakerja.models import OneTimeCode
 from prakerja.money import format_rupiah
 from prakerja.notifications import notify_user
 from prakerja.otp import OtpError, OtpSent, otp_active, otp_send, otp_verify
+from registration.phones import phone_masked
 
 logger = logging.getLogger(__name__)
 
@@ -212,6 +213,14 @@ def purchase_start(
     participant = Participant.objects.select_related("applicant__user").get(pk=participant_id)
     user = participant.applicant.user
     phone = participant.applicant.phone
+    if (
+        Voucher.objects.filter(participant=participant, training_id=listing.training_id)
+        .exclude(status=VoucherStatus.CANCELLED)
+        .exists()
+    ):
+        raise PurchaseRefused(
+            _("You already have a voucher for this training. See “My trainings”."), code="already_bought"
+        )
 
     active = otp_active(user=user, purpose=OTP_PURPOSE)
     if active is not None:
@@ -335,7 +344,8 @@ def purchase_confirm(*, purchase_id: int, code: str, platform_id: int | None = N
                 else:
                     try:
                         with transaction.atomic():
-                            return _pay(purchase=purchase, user=user, phone=applicant.phone)
+                            # The number the code went to (and came back from), never a form field.
+                            return _pay(purchase=purchase, user=user, phone=verified.phone)
                     except _PayRefused as exc:
                         refusal = exc
                         Purchase.objects.filter(pk=purchase.pk, status=PurchaseStatus.AWAITING_CODE).update(
@@ -400,6 +410,7 @@ def _pay(*, purchase: Purchase, user, phone: str) -> Voucher:
             "channel": purchase.channel,
             "voucher": voucher.pk,
             "movement": movement.pk,
+            "confirmed_by_sms_to": phone_masked(phone) if phone else "",
         },
     )
     notify_user(

@@ -411,3 +411,10 @@ def test_errors_speak_english_when_asked(api, participant, listing):
         headers={"Accept-Language": "en"},
     )
     assert response.json()["error"]["message"] == "No voucher has this code."
+
+
+def test_a_training_already_bought_is_409(api, participant, listing):
+    _bought(api, participant, listing)
+    response = _start(api, participant, listing, key="start-again-0001")
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "already_bought"

@@ -407,3 +407,25 @@ def test_purchase_task_is_registered():
 
     schedule = django_settings.CELERY_BEAT_SCHEDULE["marketplace-purchases-expire"]
     assert schedule["task"] == "marketplace.purchases_expire_stale"
+
+
+def test_the_same_training_is_not_bought_twice_unless_the_voucher_was_cancelled(settings):
+    settings.OTP_RESEND_SECONDS = 0
+    participant = participant_with_balance(balance=1_000_000)
+    listing = ListingFactory(price=200_000)
+    voucher = _buy(participant, listing)
+    elsewhere = ListingFactory(
+        training=listing.training, price=200_000
+    )  # the same training, another platform
+    for offer in (listing, elsewhere):
+        with pytest.raises(PurchaseRefused) as refused:
+            _start(participant, offer)
+        assert refused.value.code == "already_bought"
+        assert (
+            str(refused.value.message)
+            == "Anda sudah punya voucher untuk pelatihan ini. Lihat “Pelatihan Saya”."
+        )
+    from marketplace.enums import CancelledBy
+
+    services.voucher_cancel(voucher_id=voucher.pk, by=CancelledBy.PARTICIPANT)
+    assert _buy(participant, elsewhere).status == VoucherStatus.ISSUED
