@@ -1,8 +1,13 @@
-"""Demo catalog: the eight platforms, verified providers (some affiliated), approved trainings.
+"""Demo catalog: the eight platforms, verified providers (some affiliated), approved trainings,
+and purchases: one wave-1 participant with a completed training (certificate) and an unused voucher.
 
 ``catalog_build`` is deterministic (seeded) and idempotent: it only adds what is
 missing, so ``load_demo`` can run any number of times. The benchmark uses it
 with 5,000 trainings (``manage.py seed_catalog --trainings 5000``).
+
+The cohorts demo's participant (kartu@cohorts.demo.prakerja.test) keeps an
+untouched Rp1.000.000 balance so that buying can be tried at once, in the
+portal or with ``manage.py platform_simulator``.
 """
 
 from __future__ import annotations
@@ -15,9 +20,12 @@ from decimal import Decimal
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
+from cohorts.demo import PARTICIPANT_EMAIL
+from cohorts.models import Participant
 from marketplace.enums import (
     DocumentKind,
     ProviderStatus,
+    PurchaseChannel,
     TrainingCategory,
     TrainingLevel,
     TrainingMode,
@@ -30,11 +38,14 @@ from marketplace.models import (
     Provider,
     ProviderAffiliation,
     ProviderDocument,
+    Purchase,
     Training,
     TrainingSession,
 )
-from marketplace.services import platform_credential_issue
-from prakerja.demo import DemoLogin
+from marketplace.selectors import listings_visible
+from marketplace.services import completion_record, platform_credential_issue, voucher_redeem
+from marketplace.services.purchases import _pay
+from prakerja.demo import DEMO_PASSWORD, DemoLogin, demo_user
 
 PLATFORMS = [
     ("tokopedia", "Tokopedia"),
@@ -519,6 +530,67 @@ def _applications_ensure(platforms: dict[str, Platform]) -> None:
             )
 
 
+CERTIFICATE_DEMO_NOTE = "participant (wave 1) with a certificate (completed training) and an unused voucher"
+
+
+def _demo_participant_with_certificate(stdout) -> DemoLogin | None:
+    """A wave-1 participant who bought two trainings: one completed with a certificate, one not redeemed yet."""
+    participant = (
+        Participant.objects.filter(wave__number=1, status="active")
+        .exclude(applicant__user__email=PARTICIPANT_EMAIL)
+        .select_related("applicant__user")
+        .order_by("id")
+        .first()
+    )
+    if participant is None:
+        return None
+    user = participant.applicant.user
+    if not user.has_usable_password():
+        user.set_password(DEMO_PASSWORD)
+        user.save(update_fields=["password"])
+    demo_user(user.email)  # a verified email address, so the login works
+    if Purchase.objects.filter(participant=participant).exists():
+        return DemoLogin(user.email, CERTIFICATE_DEMO_NOTE)
+    offers = (
+        listings_visible()
+        .filter(training__mode=TrainingMode.SELF_PACED, price__lte=300_000)
+        .select_related("platform", "training")
+        .order_by("platform__slug", "price", "pk")
+    )
+    chosen = []
+    for listing in offers:
+        if all(listing.platform_id != other.platform_id for other in chosen):
+            chosen.append(listing)
+        if len(chosen) == 2:
+            break
+    vouchers = []
+    for listing in chosen:
+        # Demo data: paid directly, as if the participant had entered the SMS code.
+        purchase = Purchase.objects.create(
+            participant=participant,
+            listing=listing,
+            platform=listing.platform,
+            price=listing.price,
+            channel=PurchaseChannel.PORTAL,
+            created_at=timezone.now() - datetime.timedelta(days=20),
+        )
+        vouchers.append(_pay(purchase=purchase, user=user, phone=participant.applicant.phone))
+    if vouchers:
+        first = vouchers[0]
+        voucher_redeem(code=first.code, platform_id=first.platform_id)
+        completion_record(
+            code=first.code,
+            platform_id=first.platform_id,
+            certificate_number=f"SERT/{first.platform.slug.upper()}/2026/{first.pk:05d}",
+            score=88,
+        )
+        stdout.write(
+            f"Marketplace demo: {user.email} has a certificate and an unused voucher "
+            f"({vouchers[-1].display_code} on {vouchers[-1].platform.name})."
+        )
+    return DemoLogin(user.email, CERTIFICATE_DEMO_NOTE)
+
+
 def demo_load(*, stdout) -> list[DemoLogin]:
     result = catalog_build(trainings=300)
     platforms = platforms_ensure()
@@ -534,4 +606,12 @@ def demo_load(*, stdout) -> list[DemoLogin]:
             stdout.write(
                 f"  platform API {platform.slug}: key id {issued.credential.key_id} secret {issued.secret}"
             )
-    return []
+    logins = []
+    certificate = _demo_participant_with_certificate(stdout)
+    if certificate:
+        logins.append(certificate)
+    stdout.write(
+        "  Try the platform API: manage.py platform_simulator --platform tokopedia "
+        f"--card-of {PARTICIPANT_EMAIL} --code-from db"
+    )
+    return logins

@@ -61,3 +61,32 @@ class TrainingCategory(models.TextChoices):
     AGRICULTURE = "agriculture", _("Agriculture and fisheries")
     TECHNICAL = "technical", _("Technical trades")
     TRANSPORT = "transport", _("Transport and logistics")
+
+
+class PurchaseChannel(models.TextChoices):
+    PORTAL = "portal", pgettext_lazy("purchase channel", "Prakerja portal")
+    API = "api", pgettext_lazy("purchase channel", "Platform API")
+
+
+class PurchaseStatus(models.TextChoices):
+    """The money side: awaiting_code -> paid -> refunded, or awaiting_code -> failed."""
+
+    AWAITING_CODE = "awaiting_code", pgettext_lazy("purchase status", "Waiting for the SMS code")
+    PAID = "paid", pgettext_lazy("purchase status", "Paid")
+    FAILED = "failed", pgettext_lazy("purchase status", "Not completed")
+    REFUNDED = "refunded", pgettext_lazy("purchase status", "Refunded")
+
+
+class VoucherStatus(models.TextChoices):
+    """The training side: issued -> redeemed -> completed, or issued -> cancelled (refunded)."""
+
+    ISSUED = "issued", pgettext_lazy("voucher status", "Not redeemed yet")
+    REDEEMED = "redeemed", pgettext_lazy("voucher status", "Redeemed: training in progress")
+    COMPLETED = "completed", pgettext_lazy("voucher status", "Completed")
+    CANCELLED = "cancelled", pgettext_lazy("voucher status", "Cancelled, balance refunded")
+
+
+class CancelledBy(models.TextChoices):
+    PARTICIPANT = "participant", pgettext_lazy("cancelled by", "Participant")
+    PLATFORM = "platform", pgettext_lazy("cancelled by", "Platform")
+    OFFICER = "officer", pgettext_lazy("cancelled by", "Programme officer")

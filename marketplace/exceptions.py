@@ -25,3 +25,33 @@ class PriceNotAllowed(MarketplaceError):
 
 class NibTaken(MarketplaceError):
     code = "nib_taken"
+
+
+class PurchaseRefused(MarketplaceError):
+    """A purchase that cannot start or be confirmed. ``code`` is one of the API error codes:
+
+    card_not_usable, listing_unavailable, session_invalid, insufficient_balance, price_changed,
+    already_bought, purchase_expired, code_wrong, code_expired, code_attempts_exceeded, code_rate_limited.
+    """
+
+    code = "purchase_refused"
+
+    def __init__(self, message, *, code: str, retry_after: int = 0, attempts_left: int | None = None):
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+        self.attempts_left = attempts_left
+
+
+class VoucherRefused(MarketplaceError):
+    """A voucher operation that is not possible. ``code`` is one of the API error codes:
+
+    voucher_not_found, voucher_other_platform, voucher_other_provider, voucher_already_redeemed,
+    voucher_cancelled, redeem_outside_window, voucher_not_redeemed, voucher_already_completed,
+    certificate_number_taken, card_not_usable.
+    """
+
+    code = "voucher_refused"
+
+    def __init__(self, message, *, code: str, details: dict | None = None):
+        super().__init__(message, code=code)
+        self.details = details or {}

@@ -7,12 +7,14 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from marketplace.documents import document_check, safe_display_name
 from marketplace.enums import REQUIRED_DOCUMENTS, DocumentKind, TrainingCategory, TrainingLevel, TrainingMode
-from marketplace.models import Platform, Provider, nib_validator
+from marketplace.models import Platform, Provider, TrainingSession, nib_validator
 from marketplace.selectors import CatalogQuery, Sort
 from marketplace.services.providers import STASH_FOLDER, STASH_MAX_AGE_SECONDS
 from registration.models import District, Province
@@ -282,3 +284,46 @@ class ProviderApplicationForm(forms.Form):
 
     def stash_tokens(self) -> dict[str, str]:
         return {name: stash_token(path=item.path, name=item.name) for name, item in self.stashed.items()}
+
+
+# --- Buying -----------------------------------------------------------------------
+
+
+class SessionChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return f"{date_format(timezone.localtime(obj.starts_at), 'l, j F Y, H:i')} WIB"
+
+
+class BuyForm(forms.Form):
+    """Confirm the offer and (for a webinar) choose the session; the SMS code is sent on submit."""
+
+    session = SessionChoiceField(
+        label=_("Choose the webinar session"),
+        queryset=None,
+        required=False,
+        empty_label=None,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": _("This session is no longer available. Choose another one.")},
+    )
+
+    def __init__(self, *args, sessions=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        sessions = list(sessions or [])
+        if sessions:
+            field = self.fields["session"]
+            field.queryset = TrainingSession.objects.filter(pk__in=[s.pk for s in sessions]).order_by(
+                "starts_at"
+            )
+            field.required = True
+            field.error_messages["required"] = _("Choose the webinar session you want to join.")
+            if not self.is_bound:
+                self.initial.setdefault("session", sessions[0].pk)
+        else:
+            del self.fields["session"]
+
+
+class CancelVoucherForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=_("Yes, cancel this voucher and return the price to my training balance."),
+        error_messages={"required": _("Tick the box to confirm that you want to cancel.")},
+    )

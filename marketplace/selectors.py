@@ -26,7 +26,15 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from marketplace.enums import ProviderStatus, TrainingMode, TrainingStatus
-from marketplace.models import SHUFFLE_MODULUS, Listing, ProviderAffiliation, Training, TrainingSession
+from marketplace.models import (
+    SHUFFLE_MODULUS,
+    Completion,
+    Listing,
+    ProviderAffiliation,
+    Purchase,
+    Training,
+    TrainingSession,
+)
 from marketplace.search import apply_search
 
 KM_PER_DEGREE = 111.32
@@ -293,5 +301,56 @@ def training_for_detail(training_id: int, *, today: datetime.date | None = None)
         .prefetch_related(Prefetch("listings", queryset=offers, to_attr="offers"))
         .prefetch_related(Prefetch("sessions", queryset=sessions, to_attr="upcoming_sessions"))
         .filter(pk=training_id)
+        .first()
+    )
+
+
+# --- Buying: purchases, vouchers, completions ------------------------------------
+
+
+def purchases_of_participant(participant) -> QuerySet:
+    """A participant's purchases, newest first, with everything "Pelatihan Saya" shows (one query)."""
+    return (
+        Purchase.objects.filter(participant=participant)
+        .select_related(
+            "listing",
+            "platform",
+            "session",
+            "listing__training",
+            "listing__training__provider",
+            "voucher",
+            "voucher__completion",
+        )
+        .order_by("-created_at", "-id")
+    )
+
+
+def purchase_of_user(*, user, public_id) -> Purchase | None:
+    """The purchase ``public_id`` if it belongs to ``user``; None otherwise (never someone else's)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return (
+        Purchase.objects.filter(public_id=public_id, participant__applicant__user=user)
+        .select_related(
+            "participant__balance_account",
+            "listing__training__provider",
+            "platform",
+            "session",
+            "voucher",
+            "voucher__completion",
+        )
+        .first()
+    )
+
+
+def incentive_qualifying_completion(participant) -> Completion | None:
+    """The completion that counts for ``participant``'s incentive: their first completed training.
+
+    None until the participant has completed a training. The payout work builds
+    the incentive schedule on it; this app pays nothing.
+    """
+    return (
+        Completion.objects.filter(participant=participant, counts_for_incentive=True)
+        .select_related("voucher", "voucher__training", "platform")
         .first()
     )

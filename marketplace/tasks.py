@@ -2,7 +2,7 @@ import logging
 
 from celery import shared_task
 
-from marketplace.services import api_records_cleanup, provider_upload_stash_cleanup
+from marketplace.services import api_records_cleanup, provider_upload_stash_cleanup, purchases_expire_stale
 
 logger = logging.getLogger(__name__)
 
@@ -14,3 +14,11 @@ def api_records_cleanup_task() -> None:
     result["stashed_uploads"] = provider_upload_stash_cleanup()
     if any(result.values()):
         logger.info("marketplace cleanup: %s", result)
+
+
+@shared_task(name="marketplace.purchases_expire_stale", ignore_result=True)
+def purchases_expire_stale_task() -> None:
+    """Every 10 minutes: purchases whose SMS code can no longer be entered are marked not completed."""
+    expired = purchases_expire_stale()
+    if expired:
+        logger.info("marketplace: %d purchases timed out waiting for their code", expired)

@@ -341,6 +341,15 @@ CELERY_BEAT_SCHEDULE["marketplace-api-cleanup"] = {
     "task": "marketplace.api_records_cleanup",
     "schedule": 3600.0,
 }
+# Buying (purchases, vouchers): SMS codes for purchases per card per hour, refused card numbers
+# per platform per hour through the API, and the webinar redeem window around the session start.
+MARKETPLACE_PURCHASE_CODES_PER_HOUR = env_int("MARKETPLACE_PURCHASE_CODES_PER_HOUR", 5)
+MARKETPLACE_API_CARD_FAILURES_PER_HOUR = env_int("MARKETPLACE_API_CARD_FAILURES_PER_HOUR", 60)
+MARKETPLACE_REDEEM_WINDOW_MINUTES = env_int("MARKETPLACE_REDEEM_WINDOW_MINUTES", 60)
+CELERY_BEAT_SCHEDULE["marketplace-purchases-expire"] = {
+    "task": "marketplace.purchases_expire_stale",
+    "schedule": 600.0,
+}
 
 # --- disbursement ---
 from celery.schedules import crontab  # noqa: E402 - kept inside this app's section

@@ -1,7 +1,8 @@
-"""The officers' console for platforms, providers, trainings and listings.
+"""The officers' console for platforms, providers, trainings, listings, purchases and vouchers.
 
-Status changes, affiliations, credential rotation and listing price changes go
-through services (audited); the console never writes a status itself.
+Status changes, affiliations, credential rotation, listing price changes and
+voucher cancellations go through services (audited); the console never writes
+a status itself.
 """
 
-from marketplace.admin import platforms, providers, trainings  # noqa: F401 - registers the pages
+from marketplace.admin import buying, platforms, providers, trainings  # noqa: F401 - registers the pages

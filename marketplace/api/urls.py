@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
-from marketplace.api import views
+from marketplace.api import buying, views
 
 app_name = "platform_api"
 
@@ -10,11 +10,13 @@ urlpatterns = [
     path("ping", views.ping, name="ping"),
     path("listings", views.listings, name="listings"),
     path("listings/<int:listing_id>", views.listing, name="listing"),
-    # Reserved for the buying half of issue 6 (answer 501 not_implemented).
-    path("purchases", views.reserved, name="purchases"),
-    path("purchases/<int:purchase_id>/confirm", views.reserved, name="purchase_confirm"),
-    path("vouchers/<str:code>", views.reserved, name="voucher"),
-    path("vouchers/<str:code>/redeem", views.reserved, name="voucher_redeem"),
-    path("vouchers/<str:code>/complete", views.reserved, name="voucher_complete"),
+    path("purchases", buying.purchases, name="purchases"),
+    path("purchases/<int:purchase_id>", buying.purchase, name="purchase"),
+    path("purchases/<int:purchase_id>/confirm", buying.purchase_confirm, name="purchase_confirm"),
+    path("purchases/<int:purchase_id>/resend-code", buying.purchase_resend, name="purchase_resend"),
+    path("vouchers/<str:code>", buying.voucher, name="voucher"),
+    path("vouchers/<str:code>/redeem", buying.voucher_redeem, name="voucher_redeem"),
+    path("vouchers/<str:code>/complete", buying.voucher_complete, name="voucher_complete"),
+    path("vouchers/<str:code>/cancel", buying.voucher_cancel, name="voucher_cancel"),
     path("<path:rest>", csrf_exempt(views.not_found), name="not_found"),
 ]

@@ -141,12 +141,6 @@ def listing(request: HttpRequest, context: ApiContext, listing_id: int) -> HttpR
     return JsonResponse(listing_json(row))
 
 
-@platform_endpoint(methods=("GET", "POST"))
-def reserved(request: HttpRequest, context: ApiContext, **kwargs) -> HttpResponse:
-    """Purchases, vouchers, redeem and completion: the second half of issue 6."""
-    raise ApiError("not_implemented")
-
-
 def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
     return error_response("not_found")
 

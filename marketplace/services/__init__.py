@@ -1,7 +1,8 @@
 """Marketplace services: every write that matters. Other apps call these.
 
-The buying half (purchases, vouchers, redeem, completion) will add
-``purchases.py`` here.
+Catalog: platforms, providers, trainings, listings. Buying: ``purchases.py``
+(start, confirm with the SMS code, pay) and ``vouchers.py`` (redeem, cancel
+with a refund, completion).
 """
 
 from marketplace.services.listings import listing_update
@@ -24,6 +25,14 @@ from marketplace.services.providers import (
     provider_upload_stash_cleanup,
     provider_verify,
 )
+from marketplace.services.purchases import (
+    PurchaseStarted,
+    platform_payable_account,
+    purchase_code_resend,
+    purchase_confirm,
+    purchase_start,
+    purchases_expire_stale,
+)
 from marketplace.services.trainings import (
     training_approve,
     training_problems,
@@ -32,14 +41,26 @@ from marketplace.services.trainings import (
     training_reopen,
     training_submit,
 )
+from marketplace.services.vouchers import (
+    RedeemWindow,
+    completion_record,
+    redeem_window,
+    voucher_cancel,
+    voucher_find,
+    voucher_redeem,
+)
 
 __all__ = [
     "DeclaredAffiliation",
     "DocumentUpload",
     "IssuedCredential",
     "ProviderApplication",
+    "PurchaseStarted",
+    "RedeemWindow",
     "api_records_cleanup",
+    "completion_record",
     "listing_update",
+    "platform_payable_account",
     "platform_credential_issue",
     "platform_credentials_revoke",
     "provider_affiliation_record",
@@ -50,10 +71,18 @@ __all__ = [
     "provider_suspend",
     "provider_upload_stash_cleanup",
     "provider_verify",
+    "purchase_code_resend",
+    "purchase_confirm",
+    "purchase_start",
+    "purchases_expire_stale",
+    "redeem_window",
     "training_approve",
     "training_problems",
     "training_rating_set",
     "training_reject",
     "training_reopen",
     "training_submit",
+    "voucher_cancel",
+    "voucher_find",
+    "voucher_redeem",
 ]

@@ -97,3 +97,67 @@ def credential_for(platform, **kwargs):
     """(key_id, secret) of a fresh credential for ``platform``."""
     issued = platform_credential_issue(platform_id=platform.pk, actor=None, **kwargs)
     return issued.credential.key_id, issued.secret
+
+
+# --- Buying -----------------------------------------------------------------------
+
+
+_card_serial = iter(range(1, 10**6))
+
+
+def participant_with_balance(*, balance: int = 1_000_000, wave=None, **applicant_kwargs):
+    """An active participant (card, phone verified) whose training balance holds ``balance`` rupiah."""
+    from cohorts.models import Participant
+    from cohorts.services import card_number_for
+    from disbursement.services import ledger_account_open, ledger_credit
+    from tests.cohorts.factories import WaveFactory
+    from tests.factories import ApplicantFactory
+
+    wave = wave or WaveFactory(status="announced")
+    applicant = ApplicantFactory(**applicant_kwargs)
+    account = ledger_account_open(owner=applicant.user)
+    if balance:
+        ledger_credit(account=account, amount=balance, idempotency_key=f"test-balance:{account.pk}")
+    return Participant.objects.create(
+        applicant=applicant,
+        wave=wave,
+        card_number=card_number_for(wave_number=wave.number, ordinal=next(_card_serial)),
+        balance_account=account,
+        purchase_deadline=timezone.now() + datetime.timedelta(days=30),
+    )
+
+
+def awaiting_purchase(*, participant, listing, session=None, channel="portal"):
+    """A purchase waiting for its SMS code, as purchase_start leaves it (no SMS sent)."""
+    from marketplace.models import Purchase
+
+    return Purchase.objects.create(
+        participant=participant,
+        listing=listing,
+        platform=listing.platform,
+        session=session,
+        price=listing.price,
+        channel=channel,
+        code_sent_at=timezone.now(),
+    )
+
+
+def sms_code(*, phone: str) -> str:
+    """The code of the latest SMS to ``phone``: sent (locmem backend) or still queued in the outbox."""
+    import re
+
+    from prakerja import sms
+    from prakerja.models import Notification
+
+    bodies = [m.body for m in sms.outbox if m.to == phone]
+    bodies += list(
+        Notification.objects.filter(channel="sms", recipient=phone)
+        .exclude(body="")
+        .order_by("id")
+        .values_list("body", flat=True)
+    )
+    for body in reversed(bodies):
+        found = re.search(r"\b(\d{6})\b", body)
+        if found:
+            return found.group(1)
+    raise AssertionError(f"no SMS code was sent to {phone}")

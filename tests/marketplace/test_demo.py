@@ -40,3 +40,39 @@ def test_demo_catalog_is_realistic_and_idempotent():
     demo_load(stdout=again)
     assert _counts() == first
     assert "secret" not in again.getvalue()
+
+
+def test_full_demo_has_a_buyer_ready_and_a_participant_with_a_certificate(client):
+    from django.core.management import call_command
+
+    from cohorts.demo import PARTICIPANT_EMAIL
+    from cohorts.models import Participant
+    from marketplace.enums import VoucherStatus
+    from marketplace.models import Completion, Purchase, Voucher
+    from marketplace.selectors import incentive_qualifying_completion
+    from prakerja.demo import DEMO_PASSWORD
+
+    out = io.StringIO()
+    call_command("load_demo", stdout=out)
+    counts = (Purchase.objects.count(), Voucher.objects.count(), Completion.objects.count())
+    assert counts == (2, 2, 1)
+    completion = Completion.objects.select_related("participant__applicant__user").get()
+    holder = completion.participant
+    assert incentive_qualifying_completion(holder) == completion
+    assert sorted(Voucher.objects.values_list("status", flat=True)) == [
+        VoucherStatus.COMPLETED,
+        VoucherStatus.ISSUED,
+    ]
+    assert f"{holder.applicant.user.email}" in out.getvalue()
+    assert f"--card-of {PARTICIPANT_EMAIL}" in out.getvalue()
+
+    buyer = Participant.objects.get(applicant__user__email=PARTICIPANT_EMAIL)
+    assert buyer.balance_account.balance == 1_000_000
+    assert not Purchase.objects.filter(participant=buyer).exists()
+
+    assert client.login(email=holder.applicant.user.email, password=DEMO_PASSWORD)
+    html = client.get("/dasbor/").content.decode()
+    assert f"Sertifikat {completion.certificate_number} · nilai 88" in html
+
+    call_command("load_demo", stdout=io.StringIO())
+    assert (Purchase.objects.count(), Voucher.objects.count(), Completion.objects.count()) == counts

@@ -1,8 +1,7 @@
-"""Platforms, training providers, trainings and listings.
+"""Platforms, training providers, trainings and listings (the catalog half).
 
-The buying half of the marketplace (purchases, vouchers, redeem codes,
-completions) builds on ``Listing``: a purchase will point at one listing and
-copy its price at the time of purchase. See ``marketplace/README.md``.
+The buying half (purchases, vouchers, completions) is in ``buying.py`` and
+builds on ``Listing``: a purchase points at one listing and copies its price.
 """
 
 from __future__ import annotations
@@ -390,7 +389,7 @@ class TrainingSession(models.Model):
 class Listing(models.Model):
     """A training sold on one platform, at the platform's price and address.
 
-    The future Purchase will reference a listing and copy its price.
+    A Purchase references a listing and copies its price.
     """
 
     training = models.ForeignKey(
