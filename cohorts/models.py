@@ -98,10 +98,20 @@ class ProvinceQuota(models.Model):
 
 
 class Application(models.Model):
-    """An applicant's place in a wave's pool ("Gabung Gelombang")."""
+    """An applicant's place in a wave's pool ("Gabung Gelombang").
+
+    A wave's selection rewrites every row once (status, draw rank), so no index
+    covers those columns and the table keeps free room in each page: PostgreSQL
+    then updates rows in place (HOT) without touching any index.
+    """
 
     wave = models.ForeignKey(
-        Wave, on_delete=models.PROTECT, related_name="applications", verbose_name=_("wave")
+        # Indexed by application_once_per_wave (wave, applicant).
+        Wave,
+        on_delete=models.PROTECT,
+        related_name="applications",
+        verbose_name=_("wave"),
+        db_index=False,
     )
     applicant = models.ForeignKey(
         Applicant, on_delete=models.PROTECT, related_name="wave_applications", verbose_name=_("applicant")
@@ -109,7 +119,7 @@ class Application(models.Model):
     created_at = models.DateTimeField(_("joined"), default=timezone.now)
     # Snapshots used by the selection, so a re-run on the same pool is identical.
     province = models.ForeignKey(
-        Province, on_delete=models.PROTECT, related_name="+", verbose_name=_("province")
+        Province, on_delete=models.PROTECT, related_name="+", verbose_name=_("province"), db_index=False
     )
     kk_number = models.CharField(_("family card number (KK)"), max_length=16, blank=True)
     is_priority = models.BooleanField(_("priority"), default=False)
@@ -125,7 +135,6 @@ class Application(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["wave", "applicant"], name="application_once_per_wave")
         ]
-        indexes = [models.Index(fields=["wave", "status", "province"], name="application_pool_idx")]
 
     def __str__(self) -> str:
         return f"{self.applicant} → {self.wave}"
@@ -173,7 +182,7 @@ class Participant(models.Model):
     wave = models.ForeignKey(
         Wave, on_delete=models.PROTECT, related_name="participants", verbose_name=_("wave")
     )
-    card_number = models.CharField(_("card number"), max_length=16, unique=True)
+    card_number = models.CharField(_("card number"), max_length=16)
     status = models.CharField(
         _("status"), max_length=10, choices=ParticipantStatus.choices, default=ParticipantStatus.ACTIVE
     )
@@ -192,6 +201,8 @@ class Participant(models.Model):
     class Meta:
         verbose_name = _("participant")
         verbose_name_plural = _("participants")
+        # A constraint rather than unique=True: no second (LIKE) index; card numbers are matched exactly.
+        constraints = [models.UniqueConstraint(fields=["card_number"], name="participant_unique_card_number")]
         indexes = [
             models.Index(
                 fields=["purchase_deadline"],

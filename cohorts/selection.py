@@ -26,6 +26,7 @@ The statements are plain SQL that PostgreSQL and SQLite (3.33+) both run;
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from dataclasses import dataclass, field
 
 from django.apps import apps
@@ -33,6 +34,7 @@ from django.db import connection, transaction
 
 from cohorts.enums import ApplicationStatus
 from cohorts.models import Application, Blacklist, Participant, ProvinceQuota, Wave
+from prakerja.db import tune_for_bulk
 from registration.enums import CivilRegistryStatus
 from registration.models import Applicant
 
@@ -221,9 +223,8 @@ RANKED_TABLE = "cohorts_selection_ranked"
 
 
 def _tune(cursor) -> None:
-    """Give PostgreSQL's sorts room: the draw sorts the whole pool three times."""
-    if connection.vendor == "postgresql":
-        cursor.execute("SET LOCAL work_mem = '256MB'")
+    """The draw sorts the whole pool three times: give PostgreSQL room, and no JIT."""
+    tune_for_bulk(cursor)
 
 
 def _materialise(ranking_sql: str, params: dict) -> None:
@@ -329,22 +330,23 @@ def selection_apply(*, wave: Wave, seed: str, progress=lambda percent, stage: No
     params = _base_params(wave, seed)
     t = _tables()
     progress(20, "eligibility")
-    ineligible = _ineligible_counts(params)
     with connection.cursor() as cursor:
         _tune(cursor)
-        if ineligible:
-            cursor.execute(
-                f"""
-                UPDATE {t["application"]} SET status = %(ineligible)s, ineligible_reason = r.reason
-                FROM (
-                    SELECT a.id, ({_ineligible_case()}) AS reason
-                    FROM {t["application"]} a JOIN {t["applicant"]} ap ON ap.id = a.applicant_id
-                    WHERE a.wave_id = %(wave)s AND a.status = %(pending)s
-                ) r
-                WHERE {t["application"]}.id = r.id AND r.reason IS NOT NULL
-                """,
-                params,
-            )
+        # One pass: mark what left the pool and count the reasons from the returned rows.
+        cursor.execute(
+            f"""
+            UPDATE {t["application"]} SET status = %(ineligible)s, ineligible_reason = r.reason
+            FROM (
+                SELECT a.id, ({_ineligible_case()}) AS reason
+                FROM {t["application"]} a JOIN {t["applicant"]} ap ON ap.id = a.applicant_id
+                WHERE a.wave_id = %(wave)s AND a.status = %(pending)s
+            ) r
+            WHERE {t["application"]}.id = r.id AND r.reason IS NOT NULL
+            RETURNING ineligible_reason
+            """,
+            params,
+        )
+        ineligible = dict(sorted(Counter(row[0] for row in cursor.fetchall()).items()))
         progress(35, "snapshot")
         # Only rows whose applicant changed since joining are rewritten.
         cursor.execute(
@@ -386,6 +388,10 @@ def selection_apply(*, wave: Wave, seed: str, progress=lambda percent, stage: No
             )
     finally:
         _drop_materialised()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # Most of the table just changed status: give the announcement's queries a good plan.
+            cursor.execute(f"ANALYZE {t['application']}")
     return SelectionResult(
         seed=seed,
         fingerprint=fingerprint,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import logging
 import secrets
+import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -26,6 +27,7 @@ from disbursement.services import (
     ledger_forfeit_bulk,
 )
 from prakerja.audit import audit_log
+from prakerja.db import tune_for_bulk
 from prakerja.enums import NotificationChannel, NotificationStatus
 from prakerja.models import Notification
 from prakerja.notifications import render_message
@@ -208,12 +210,40 @@ def selection_run_request(*, wave: Wave, kind: str, seed: str = "", actor=None) 
     return run
 
 
-def _progress(run: SelectionRun):
-    def report(percent: int, stage: str) -> None:
-        # Written outside the job's transaction so the progress page sees it.
-        SelectionRun.objects.filter(pk=run.pk).update(progress=percent, stage=stage)
+class _Progress:
+    """Reports a job's progress to its row (read by the progress page) and times each stage."""
 
-    return report
+    def __init__(self, run: SelectionRun):
+        self.run_id = run.pk
+        self.seconds: dict[str, float] = {}
+        self._stage = ""
+        self._started = time.monotonic()
+
+    def __call__(self, percent: int, stage: str) -> None:
+        self._close_stage()
+        self._stage = stage
+        # Written outside the job's transaction so the progress page sees it.
+        SelectionRun.objects.filter(pk=self.run_id).update(progress=percent, stage=stage)
+
+    def _close_stage(self) -> None:
+        now = time.monotonic()
+        if self._stage:
+            self.seconds[self._stage] = round(self.seconds.get(self._stage, 0) + now - self._started, 2)
+        self._started = now
+
+    def finish(self) -> dict[str, float]:
+        self._close_stage()
+        self._stage = ""
+        return self.seconds
+
+
+def _analyze(*models) -> None:
+    """Refresh PostgreSQL's statistics after a bulk change, so the next statement gets a good plan."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for model in models:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
 def selection_run_execute(*, run_id: int) -> SelectionRun | None:
@@ -224,7 +254,7 @@ def selection_run_execute(*, run_id: int) -> SelectionRun | None:
     if not claimed:
         return None
     run = SelectionRun.objects.select_related("wave").get(pk=run_id)
-    report = _progress(run)
+    report = _Progress(run)
     try:
         if run.kind == RunKind.DRY_RUN:
             result = selection.selection_compute(wave=run.wave, seed=run.seed)
@@ -254,7 +284,7 @@ def selection_run_execute(*, run_id: int) -> SelectionRun | None:
         status=RunStatus.DONE,
         progress=100,
         stage="",
-        result=data,
+        result={**data, "stage_seconds": report.finish()},
         fingerprint=fingerprint,
         finished_at=timezone.now(),
     )
@@ -310,9 +340,11 @@ def _announce(*, run: SelectionRun, progress) -> dict:
     from prakerja.models import User
 
     ledger_accounts_open_bulk(owners=User.objects.filter(applicant__wave_applications__in=selected))
+    _analyze(LedgerAccount, Application)
 
     progress(30, "participants")
     created = _participants_create(wave=wave)
+    _analyze(Participant)
 
     progress(55, "balances")
     accounts = LedgerAccount.objects.filter(kind=AccountKind.TRAINING_BALANCE, participant__wave=wave)
@@ -376,7 +408,8 @@ def _participants_create(*, wave: Wave) -> int:
     t_account = LedgerAccount._meta.db_table
     serial = _pad(f"(a.draw_rank * {CARD_SERIAL_MULTIPLIER}) %% {CARD_SERIAL_SPACE}", 10)
     body = f"'{CARD_PREFIX}' || {_pad(str(wave.number % 1000), 3)} || {serial}"
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        tune_for_bulk(cursor)
         cursor.execute(
             f"""
             INSERT INTO {t_participant} (applicant_id, wave_id, card_number, status, balance_account_id, created_at,
@@ -431,7 +464,8 @@ def _announcement_notifications(*, wave: Wave, progress=lambda percent, stage: N
                 (NotificationChannel.SMS, "ap.phone", sms_body),
             ):
                 key = f"'cohorts.wave:{wave.pk}:{status}:{channel}:' || CAST(u.id AS TEXT)"
-                with connection.cursor() as cursor:
+                with transaction.atomic(), connection.cursor() as cursor:
+                    tune_for_bulk(cursor)
                     cursor.execute(
                         f"""
                         INSERT INTO {t_note} (created_at, user_id, channel, recipient, subject, body, status,

@@ -32,6 +32,7 @@ from django.utils.translation import gettext_lazy as _
 from disbursement.enums import SOURCE_ACCOUNTS, AccountKind, MovementKind, ProgrammeAccount
 from disbursement.models import LedgerAccount, LedgerEntry, LedgerMovement
 from prakerja.audit import audit_log
+from prakerja.db import tune_for_bulk
 from prakerja.money import format_rupiah
 
 if TYPE_CHECKING:
@@ -486,7 +487,7 @@ def _bulk_move(
         if postgres:
             # One bulk movement at a time; then the counter account, like every single movement does.
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [BULK_LOCK_KEY])
-            cursor.execute("SET LOCAL work_mem = '128MB'")
+            tune_for_bulk(cursor, work_mem="128MB")
         _lock_accounts([counter.pk])
         staged = _bulk_stage(cursor, accounts=accounts, amount=amount, key_prefix=key_prefix, lock=postgres)
         if not postgres:
