@@ -108,9 +108,24 @@ def _check_limit(queryset, *, limit: int, window: timedelta, now: datetime, code
         raise OtpError(code, f"{message} {_wait_message(retry_after)}", retry_after=retry_after)
 
 
-def otp_sms_text(*, code: str, purpose: str, language: str) -> str:
+# With details, the SMS says what the code is for: a purchase started by a platform
+# names the training, its price and the platform, so the owner of the card can tell
+# a purchase they did not ask for (the code is the consent).
+PURPOSE_DETAIL_TEXTS = {
+    "purchase": _("to buy “%(item)s” for %(price)s on %(platform)s"),
+}
+SMS_ITEM_MAX_CHARS = 40
+
+
+def otp_sms_text(*, code: str, purpose: str, language: str, detail: dict | None = None) -> str:
     with translation.override(language):
         purpose_text = PURPOSE_TEXTS.get(purpose)
+        if detail and purpose in PURPOSE_DETAIL_TEXTS:
+            values = dict(detail)
+            item = str(values.get("item", ""))
+            if len(item) > SMS_ITEM_MAX_CHARS:
+                values["item"] = item[: SMS_ITEM_MAX_CHARS - 1].rstrip() + "…"
+            purpose_text = str(PURPOSE_DETAIL_TEXTS[purpose]) % values
         minutes = _minutes(settings.OTP_TTL_SECONDS)
         if purpose_text:
             return gettext(
@@ -123,8 +138,13 @@ def otp_sms_text(*, code: str, purpose: str, language: str) -> str:
         ) % {"code": code, "minutes": minutes}
 
 
-def otp_send(*, user, phone: str, purpose: str, language: str | None = None) -> OtpSent:
-    """Send a new code for ``purpose`` to ``phone`` (E.164); earlier codes for it stop working."""
+def otp_send(
+    *, user, phone: str, purpose: str, language: str | None = None, detail: dict | None = None
+) -> OtpSent:
+    """Send a new code for ``purpose`` to ``phone`` (E.164); earlier codes for it stop working.
+
+    ``detail`` fills the purpose's longer text where it has one (see ``PURPOSE_DETAIL_TEXTS``).
+    """
     if not phone.startswith("+") or not phone[1:].isdigit():
         raise ValueError("phone must be in E.164 form, e.g. +6281234567890")
     now = timezone.now()
@@ -174,7 +194,9 @@ def otp_send(*, user, phone: str, purpose: str, language: str | None = None) -> 
         notification_queue(
             channel=NotificationChannel.SMS,
             recipient=phone,
-            body=otp_sms_text(code=code, purpose=purpose, language=language or user.language or "id"),
+            body=otp_sms_text(
+                code=code, purpose=purpose, language=language or user.language or "id", detail=detail
+            ),
             user=user,
             sensitive=True,
         )

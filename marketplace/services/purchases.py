@@ -183,8 +183,19 @@ def _codes_limit(*, user, now: datetime.datetime) -> None:
 
 
 def _send_code(*, purchase: Purchase, user, phone: str) -> OtpSent:
+    listing = Listing.objects.select_related("training", "platform").get(pk=purchase.listing_id)
     try:
-        sent = otp_send(user=user, phone=phone, purpose=OTP_PURPOSE, language=user.language or None)
+        sent = otp_send(
+            user=user,
+            phone=phone,
+            purpose=OTP_PURPOSE,
+            language=user.language or None,
+            detail={
+                "item": listing.training.title,
+                "price": format_rupiah(purchase.price),
+                "platform": listing.platform.name,
+            },
+        )
     except OtpError as exc:
         raise _refused_from_otp(exc) from None
     Purchase.objects.filter(pk=purchase.pk).update(otp_code_id=sent.code_id, code_sent_at=timezone.now())

@@ -57,7 +57,10 @@ def test_buying_debits_the_balance_issues_a_voucher_and_stops_the_deadline_clock
     code_row = OneTimeCode.objects.get(pk=purchase.otp_code_id)
     assert (code_row.purpose, code_row.phone) == ("purchase", participant.applicant.phone)
     sms = Notification.objects.get(channel="sms", recipient=participant.applicant.phone, sensitive=True)
-    assert "untuk konfirmasi pembelian pelatihan Anda" in sms.body
+    # The code says what it pays for, so a purchase the card holder did not start stands out.
+    assert (
+        f"untuk membeli “{listing.training.title}” seharga Rp350.000 di {listing.platform.name}" in sms.body
+    )
 
     voucher = services.purchase_confirm(
         purchase_id=purchase.pk, code=sms_code(phone=participant.applicant.phone)
@@ -91,6 +94,20 @@ def test_buying_debits_the_balance_issues_a_voucher_and_stops_the_deadline_clock
         idempotency_key__startswith=f"marketplace.voucher:{voucher.pk}:issued"
     )
     assert sorted(issued.values_list("channel", flat=True)) == ["email", "sms"]
+
+
+def test_the_purchase_sms_shortens_a_long_title_and_speaks_the_participants_language():
+    participant = participant_with_balance(balance=1_000_000)
+    participant.applicant.user.language = "en"
+    participant.applicant.user.save(update_fields=["language"])
+    listing = ListingFactory(price=125_000, training__title="Strategi Pemasaran Digital " * 4)
+    _start(participant, listing)
+
+    sms = Notification.objects.get(channel="sms", recipient=participant.applicant.phone, sensitive=True)
+    assert f"to buy “Strategi Pemasaran Digital Strategi Pem…” for Rp125.000 on {listing.platform.name}" in (
+        sms.body
+    )
+    assert len(sms.body) < 250
 
 
 def test_confirming_twice_returns_the_same_voucher_and_debits_once():
