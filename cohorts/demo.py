@@ -193,7 +193,39 @@ def demo_load(*, stdout) -> list[DemoLogin]:
                 for province, _d, quota in PROVINCES
             ]
         )
-        _join(wave2, _pool(POOL_SIZE, start_serial=2101))
+        pool = _pool(POOL_SIZE, start_serial=2101)
+        # Some of the pool were reported laid off (priority, drawn first) and a few turned out to be civil
+        # servants after they joined (the selection's list re-check rules them out), so a dry run shows
+        # every group.
+        laid_off = ScreeningList.objects.create(
+            kind=ScreeningKind.PRIORITY,
+            category=ScreeningCategory.LAID_OFF,
+            name="Demo: laporan PHK Kemnaker (gelombang 2)",
+            source="Kemnaker (demo)",
+            reference_date=now.date(),
+            current_batch=1,
+            entry_count=len(pool[::10]),
+        )
+        ScreeningEntry.objects.bulk_create(
+            [ScreeningEntry(screening_list=laid_off, batch=1, nik=a.nik) for a in pool[::10]]
+        )
+        Applicant.objects.filter(pk__in=[a.pk for a in pool[::10]]).update(
+            is_priority=True, priority_list=laid_off, priority_source=laid_off.source
+        )
+        _join(wave2, Applicant.objects.filter(pk__in=[a.pk for a in pool]).order_by("pk"))
+        civil_servants = ScreeningList.objects.create(
+            kind=ScreeningKind.EXCLUSION,
+            category=ScreeningCategory.CIVIL_SERVANT,
+            name="Demo: data ASN BKN (pembaruan)",
+            source="BKN (demo)",
+            reason="Tercatat sebagai Aparatur Sipil Negara (ASN)",
+            reference_date=now.date(),
+            current_batch=1,
+            entry_count=3,
+        )
+        ScreeningEntry.objects.bulk_create(
+            [ScreeningEntry(screening_list=civil_servants, batch=1, nik=a.nik) for a in pool[5:8]]
+        )
         stdout.write(f"Cohorts demo: wave 2 closed with {POOL_SIZE} applicants, ready for selection.")
 
     if not Wave.objects.filter(number=3).exists():

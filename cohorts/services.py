@@ -257,6 +257,13 @@ def selection_run_execute(*, run_id: int) -> SelectionRun | None:
     report = _Progress(run)
     try:
         if run.kind == RunKind.DRY_RUN:
+            # The dry run shows what the selection would do now, so it re-applies the lists first too
+            # (this only brings the applicants' list flags up to date; nothing about the wave changes).
+            from registration.services import screening_apply_all
+
+            report(10, "lists")
+            screening_apply_all(actor=run.created_by)
+            report(40, "draw")
             result = selection.selection_compute(wave=run.wave, seed=run.seed)
             fingerprint, data = result.fingerprint, result.as_dict()
         elif run.kind == RunKind.SELECTION:
@@ -450,10 +457,11 @@ def _announcement_notifications(*, wave: Wave, progress=lambda percent, stage: N
     outcomes = {
         ApplicationStatus.SELECTED: "cohorts/selected",
         ApplicationStatus.NOT_SELECTED: "cohorts/not_selected",
+        ApplicationStatus.INELIGIBLE: "cohorts/ineligible",
     }
     now = timezone.now()
     for step, (status, template) in enumerate(outcomes.items()):
-        progress(10 + 45 * step, str(status))
+        progress(10 + 30 * step, str(status))
         for language, _name in settings.LANGUAGES:
             subject, email_body, sms_body = render_message(
                 template, {"wave": wave, "site_url": settings.SITE_URL}, language=language

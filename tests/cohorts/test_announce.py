@@ -116,6 +116,25 @@ def test_everyone_is_notified_in_their_language(announced, django_capture_on_com
     assert len(mail.outbox) == 6
 
 
+def test_applicants_ruled_out_at_selection_are_told_too():
+    from tests.cohorts.factories import put_on_list
+
+    programme()
+    wave = WaveFactory(status=WaveStatus.CLOSED, total_quota=10)
+    applicants = pool(wave, district_code="32.75.01", count=3)
+    put_on_list(applicants[:1], kind="exclusion", category="asn", reason="Tercatat sebagai ASN")
+    _run(wave, RunKind.SELECTION, seed="s")
+    _run(wave, RunKind.ANNOUNCEMENT)
+    notify = SelectionRun.objects.get(wave=wave, kind=RunKind.NOTIFY)
+    services.selection_run_execute(run_id=notify.pk)
+
+    ruled_out = Notification.objects.filter(user=applicants[0].user, idempotency_key__contains=":ineligible:")
+    assert sorted(ruled_out.values_list("channel", flat=True)) == ["email", "sms"]
+    sms = ruled_out.get(channel="sms")
+    assert "tidak dapat ikut diundi" in sms.body and "/dasbor/" in sms.body
+    assert Notification.objects.filter(idempotency_key__contains=":selected:", channel="sms").count() == 2
+
+
 def test_deadline_revokes_forfeits_and_blacklists_once(announced):
     wave, _run_ = announced
     participants = list(Participant.objects.filter(wave=wave).order_by("id"))

@@ -125,6 +125,37 @@ def test_same_seed_same_selection_and_dry_run_writes_nothing(wave):
     }
 
 
+def test_the_dry_run_applies_the_current_lists_like_the_selection_does(wave):
+    from registration.models import ScreeningEntry, ScreeningList
+
+    # A list changed after the applicants registered, and nobody re-applied it yet.
+    listed = Application.objects.filter(wave=wave, province_id="33").select_related("applicant")[:2]
+    screening_list = ScreeningList.objects.create(
+        kind="exclusion",
+        category="asn",
+        name="ASN",
+        source="BKN",
+        reason="ASN",
+        reference_date="2026-01-01",
+        current_batch=1,
+    )
+    ScreeningEntry.objects.bulk_create(
+        [ScreeningEntry(screening_list=screening_list, batch=1, nik=a.applicant.nik) for a in listed]
+    )
+
+    run = services.selection_run_request(wave=wave, kind=RunKind.DRY_RUN, seed="same")
+    services.selection_run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == RunStatus.DONE, run.error
+    assert run.result["ineligible"] == {"excluded": 2}
+    assert run.result["provinces"]["33"]["pool"] == 6
+    assert Application.objects.filter(wave=wave, status=ApplicationStatus.PENDING).count() == 24
+
+    committed = _commit(wave, seed="same")
+    assert committed.fingerprint == run.fingerprint
+    assert committed.result["selected"] == run.result["selected"]
+
+
 def test_excluded_blacklisted_unverified_and_participants_are_never_selected(wave):
     from kyc.models import KycCase
 
