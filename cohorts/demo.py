@@ -27,6 +27,7 @@ from registration.enums import (
     ScreeningKind,
 )
 from registration.models import Applicant, District, ScreeningEntry, ScreeningList
+from registration.services import screening_apply
 
 DOMAIN = "cohorts.demo.prakerja.test"
 PARTICIPANT_EMAIL = f"kartu@{DOMAIN}"
@@ -209,9 +210,7 @@ def demo_load(*, stdout) -> list[DemoLogin]:
         ScreeningEntry.objects.bulk_create(
             [ScreeningEntry(screening_list=laid_off, batch=1, nik=a.nik) for a in pool[::10]]
         )
-        Applicant.objects.filter(pk__in=[a.pk for a in pool[::10]]).update(
-            is_priority=True, priority_list=laid_off, priority_source=laid_off.source
-        )
+        screening_apply(applicant_ids=[a.pk for a in pool[::10]])
         _join(wave2, Applicant.objects.filter(pk__in=[a.pk for a in pool]).order_by("pk"))
         civil_servants = ScreeningList.objects.create(
             kind=ScreeningKind.EXCLUSION,
@@ -226,6 +225,7 @@ def demo_load(*, stdout) -> list[DemoLogin]:
         ScreeningEntry.objects.bulk_create(
             [ScreeningEntry(screening_list=civil_servants, batch=1, nik=a.nik) for a in pool[5:8]]
         )
+        screening_apply(applicant_ids=[a.pk for a in pool[5:8]])
         stdout.write(f"Cohorts demo: wave 2 closed with {POOL_SIZE} applicants, ready for selection.")
 
     if not Wave.objects.filter(number=3).exists():
