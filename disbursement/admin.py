@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.formats import date_format
-from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
@@ -24,21 +22,8 @@ from disbursement.forms import MovementReverseForm
 from disbursement.models import LedgerAccount, LedgerEntry, LedgerMovement
 from disbursement.selectors import ledger_statement
 from disbursement.services import LedgerError, ledger_reverse
-from prakerja.admin import ReadOnlyAdminMixin
+from prakerja.admin import CappedCountPaginator, ReadOnlyAdminMixin
 from prakerja.money import format_rupiah
-
-
-class CappedCountPaginator(Paginator):
-    """Counts at most ``cap`` rows, so a list page never runs COUNT(*) over millions of ledger rows.
-
-    Past the cap the list shows the first pages only; officers filter or search instead.
-    """
-
-    cap = 10_000
-
-    @cached_property
-    def count(self):
-        return self.object_list.order_by()[: self.cap + 1].count()
 
 
 class LedgerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):

@@ -12,28 +12,16 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from kyc.enums import CaseStatus, Decision, RejectReason
 from kyc.models import DuplicateCandidate, KycCase, KycSubmission, ReviewQueueCase
 from kyc.services import REVIEW_PERMISSION, KycError, kyc_case_decide
-from prakerja.admin import ReadOnlyAdminMixin
+from prakerja.admin import CappedCountPaginator, ReadOnlyAdminMixin
 from prakerja.audit import audit_entries_for
-
-
-class CappedCountPaginator(Paginator):
-    """Counts at most CAP rows (``SELECT COUNT(*) FROM (... LIMIT CAP+1)``), never the whole table."""
-
-    CAP = 10_000
-
-    @cached_property
-    def count(self) -> int:
-        return self.object_list[: self.CAP + 1].count()
 
 
 class DecisionForm(forms.Form):

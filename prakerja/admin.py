@@ -1,5 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from prakerja.models import AuditEntry, Notification, User
@@ -18,6 +21,23 @@ class ReadOnlyAdminMixin:
         return False
 
 
+class CappedCountPaginator(Paginator):
+    """Counts at most ``cap`` rows (``SELECT COUNT(*) FROM (... LIMIT cap+1)``), never a whole table.
+
+    Lists of applicants, users, ledger rows and the outbox grow to millions of rows; past
+    the cap the list pages through the first ``cap`` rows and officers filter or search.
+    """
+
+    cap = 10_000
+
+    @cached_property
+    def count(self) -> int:
+        object_list = self.object_list
+        if isinstance(object_list, QuerySet):
+            return min(object_list.order_by()[: self.cap + 1].count(), self.cap)
+        return min(len(object_list), self.cap)
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     ordering = ["email"]
@@ -25,6 +45,7 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ["is_staff", "is_superuser", "is_active", "groups", "language"]
     search_fields = ["email", "first_name", "last_name"]
     show_full_result_count = False
+    paginator = CappedCountPaginator
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         (_("Personal info"), {"fields": ("first_name", "last_name", "language")}),
@@ -41,10 +62,11 @@ class UserAdmin(DjangoUserAdmin):
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "actor_repr", "action", "target_type", "target_repr"]
-    list_filter = ["action", "target_type"]
     search_fields = ["actor_repr", "action", "target_id"]
-    date_hierarchy = "created_at"
+    # No date_hierarchy: its date links scan the whole table on every page view.
+    list_filter = ["action", "target_type", ("created_at", admin.DateFieldListFilter)]
     show_full_result_count = False
+    paginator = CappedCountPaginator
     fields = ["created_at", "actor_repr", "action", "target_type", "target_id", "target_repr", "data"]
     readonly_fields = fields
 
@@ -54,6 +76,7 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "channel", "masked_recipient", "subject", "status", "attempts", "sent_at"]
     list_filter = ["status", "channel"]
     show_full_result_count = False
+    paginator = CappedCountPaginator
     fields = [
         "created_at",
         "channel",

@@ -1,9 +1,24 @@
 import os
 
 from celery import Celery
+from celery.signals import setup_logging
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prakerja.settings")
 
 app = Celery("prakerja")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@setup_logging.connect
+def _logging_from_django_settings(**kwargs) -> None:
+    """Workers and beat log through settings.LOGGING, not Celery's own handlers.
+
+    Celery would otherwise replace the root logger's handlers and with them the
+    filter that masks NIK and KK numbers (prakerja.logging.RedactPersonalData).
+    """
+    import logging.config
+
+    from django.conf import settings
+
+    logging.config.dictConfig(settings.LOGGING)

@@ -19,6 +19,10 @@ def redact(text: str) -> str:
 
 
 class RedactPersonalData(logging.Filter):
+    """Masks 16-digit numbers in the message, the traceback and the stack of a record."""
+
+    _formatter = logging.Formatter()
+
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
@@ -28,4 +32,12 @@ class RedactPersonalData(logging.Filter):
         if redacted != message:
             record.msg = redacted
             record.args = None
+        # A database error's text quotes the row (``Key (nik)=(...) already exists``): formatters
+        # reuse ``exc_text`` when it is set, so the traceback is rendered and masked here.
+        if record.exc_info and record.exc_info[0] is not None and not record.exc_text:
+            record.exc_text = self._formatter.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         return True

@@ -8,6 +8,25 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 STAFF_PREFIXES = ("/admin/", "/staf/")
+HEALTH_PATH = "/healthz"
+
+
+class HealthCheckMiddleware:
+    """Answer ``/healthz`` before host validation and the HTTPS redirect.
+
+    Load balancers and container health checks call it by IP address over plain
+    HTTP. The answer says only whether the database and the broker respond.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path == HEALTH_PATH and request.method in ("GET", "HEAD"):
+            from prakerja.views import healthz
+
+            return healthz(request)
+        return self.get_response(request)
 
 
 class UserLanguageMiddleware:

@@ -12,6 +12,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from prakerja.env import env_bool, env_float, env_int, env_list, env_str
@@ -24,6 +25,10 @@ def _secret_key() -> str:
     key = env_str("SECRET_KEY")
     if key:
         return key
+    if env_bool("SECURE_HTTPS", False):
+        # Production runs several processes (web, worker, beat) that must share one key: the
+        # marketplace derives its encryption keys from it. A key made here would differ per container.
+        raise ImproperlyConfigured("SECRET_KEY must be set when SECURE_HTTPS is on (production).")
     # Embedded setup: one random key per checkout, kept out of git.
     key_file = VAR_DIR / "secret_key"
     if key_file.exists():
@@ -65,6 +70,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the container health check calls http://127.0.0.1:8000/healthz, which neither
+    # ALLOWED_HOSTS (the public name) nor the HTTPS redirect would let through.
+    "prakerja.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -362,7 +370,6 @@ CELERY_BEAT_SCHEDULE["disbursement-ledger-check"] = {
 }
 
 # --- kyc ----------------------------------------------------------------------
-from django.core.exceptions import ImproperlyConfigured  # noqa: E402
 
 # Selfie vs KTP face check (kyc/engine.py). Distances are between dlib ResNet
 # face encodings. Defaults were chosen on the shared photos (README "KYC"):

@@ -14,19 +14,17 @@ import re
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.paginator import Paginator
-from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import translation
-from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources, widgets
 from import_export.admin import ExportMixin, ImportExportModelAdmin
 
+from prakerja.admin import CappedCountPaginator
 from prakerja.audit import audit_entries_for, audit_log
 from prakerja.masking import mask_identifier
 from registration import imports, services
@@ -78,19 +76,6 @@ class MaskingAdminMixin:
 
     def show_full(self) -> bool:
         return can_see_full_nik(_viewer.get())
-
-
-class CappedCountPaginator(Paginator):
-    """Counts at most ``cap`` rows: ``SELECT COUNT(*) FROM (... LIMIT cap+1)``."""
-
-    cap = 10_000
-
-    @cached_property
-    def count(self) -> int:
-        object_list = self.object_list
-        if isinstance(object_list, QuerySet):
-            return min(object_list.order_by()[: self.cap + 1].count(), self.cap)
-        return min(len(object_list), self.cap)
 
 
 # --- Regions and staff (foundation) ---------------------------------------------

@@ -49,6 +49,35 @@ def test_log_lines_never_carry_a_full_nik():
     assert "12345678901234567" in redact("12345678901234567")  # 17 digits is not a NIK
 
 
+def test_tracebacks_in_logs_are_masked_too():
+    try:
+        raise ValueError("duplicate key: Key (nik)=(3275010101900001) already exists")
+    except ValueError:
+        import sys
+
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "save failed", None, sys.exc_info())
+    record.stack_info = "Stack (most recent call last):\n  nik = '3275010101900001'"
+    RedactPersonalData().filter(record)
+    line = logging.Formatter("%(message)s").format(record)
+    assert "3275010101900001" not in line
+    assert "Key (nik)=(3275\u2022\u2022\u2022\u2022\u2022\u2022\u2022\u20220001)" in line
+    assert "ValueError" in line and "Stack" in line
+
+
+def test_celery_workers_keep_the_masking_log_filter(capsys):
+    """``celery worker`` sets up logging when it starts; the NIK filter must survive that."""
+    from prakerja.celery import app
+
+    app.log.already_setup = False
+    app.log.setup_logging_subsystem(loglevel=logging.INFO)
+    root = logging.getLogger()
+    assert any(isinstance(f, RedactPersonalData) for handler in root.handlers for f in handler.filters)
+    logging.getLogger("registration.tasks").warning("checking 3275010101900001")
+    err = capsys.readouterr().err
+    assert "checking 3275\u2022\u2022\u2022\u2022\u2022\u2022\u2022\u20220001" in err
+    assert "3275010101900001" not in err
+
+
 @pytest.mark.django_db
 def test_audit_log_is_append_only(django_user_model):
     officer = django_user_model.objects.create_user(email="officer@example.id", password="x" * 12)

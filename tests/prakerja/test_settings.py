@@ -61,3 +61,13 @@ def test_env_helpers_fail_loudly(monkeypatch, tmp_path):
     assert env.env_list("SOME_LIST") == ["a.example", "b.example"]
     monkeypatch.setenv("SOME_FLAG", "Yes")
     assert env.env_bool("SOME_FLAG") is True
+
+
+def test_production_refuses_to_start_without_a_shared_secret_key(tmp_path):
+    result = _manage(
+        "check",
+        extra_env={"DEBUG": "0", "SECURE_HTTPS": "1", "SECRET_KEY": "", "VAR_DIR": str(tmp_path)},
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when SECURE_HTTPS is on" in result.stderr
+    assert not (tmp_path / "secret_key").exists()
