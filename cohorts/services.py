@@ -407,7 +407,11 @@ def _luhn_digit_sql(body: str, length: int) -> str:
 def _participants_create(*, wave: Wave) -> int:
     """Create the participants of ``wave`` in one INSERT ... SELECT; those that exist are skipped.
 
-    The card number is computed in SQL exactly as ``card_number_for`` does.
+    The card number is computed in SQL exactly as ``card_number_for`` does. Existing
+    participants are skipped by the unique applicant, not by a NOT EXISTS probe: with
+    statistics taken while the table was empty, the planner ran that probe as a scan of
+    the growing table per row (quadratic; more than 4 minutes for 800,000 instead of 20 s).
+    A card number that collided would fail loudly instead of being skipped.
     """
     t_participant = Participant._meta.db_table
     t_application = Application._meta.db_table
@@ -429,8 +433,8 @@ def _participants_create(*, wave: Wave) -> int:
                 WHERE a.wave_id = %(wave)s AND a.status = %(selected)s
             ) b
             JOIN {t_account} la ON la.owner_id = b.user_id AND la.kind = %(kind)s
-            WHERE NOT EXISTS (SELECT 1 FROM {t_participant} p WHERE p.applicant_id = b.applicant_id)
-            ON CONFLICT DO NOTHING
+            WHERE true
+            ON CONFLICT (applicant_id) DO NOTHING
             """,  # noqa: S608 - identifiers from model metadata, values bound
             {
                 "wave": wave.pk,

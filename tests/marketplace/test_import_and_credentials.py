@@ -169,6 +169,43 @@ def test_console_import_shows_a_dry_run_before_saving(client):
     assert not Training.objects.exists()  # only a preview so far
 
 
+def test_console_imports_trainings_from_a_spreadsheet(client):
+    """Officers' lists usually come as Excel files: the same dry run, then the import, from XLSX."""
+    import re
+
+    provider = ProviderFactory(nib="1111222233334")
+    client.force_login(officer())
+    page = client.get(reverse("admin:marketplace_training_import")).content.decode()
+    xlsx = re.search(r'<option value="(\d+)"[^>]*>xlsx</option>', page).group(1)
+    dataset = tablib.Dataset(headers=TRAINING_HEADERS)
+    dataset.append(training_row(provider.nib, title="Akuntansi UMKM dengan Spreadsheet"))
+    dataset.append(training_row("9999999999999", title="Lembaga Tak Dikenal"))
+    upload = SimpleUploadedFile("pelatihan.xlsx", dataset.export("xlsx"))
+    preview = client.post(
+        reverse("admin:marketplace_training_import"), {"import_file": upload, "format": xlsx, "resource": "0"}
+    )
+    assert preview.status_code == 200
+    body = preview.content.decode()
+    assert "Tidak ada lembaga terdaftar dengan NIB 9999999999999." in body
+    assert not Training.objects.exists()
+
+    dataset = tablib.Dataset(headers=TRAINING_HEADERS)
+    dataset.append(training_row(provider.nib, title="Akuntansi UMKM dengan Spreadsheet"))
+    upload = SimpleUploadedFile("pelatihan.xlsx", dataset.export("xlsx"))
+    preview = client.post(
+        reverse("admin:marketplace_training_import"), {"import_file": upload, "format": xlsx, "resource": "0"}
+    )
+    confirm = preview.context["confirm_form"]
+    done = client.post(reverse("admin:marketplace_training_process_import"), confirm.initial, follow=True)
+    assert done.status_code == 200
+    training = Training.objects.get()
+    assert (training.title, training.status, training.provider) == (
+        "Akuntansi UMKM dengan Spreadsheet",
+        TrainingStatus.DRAFT,
+        provider,
+    )
+
+
 def test_issued_secret_is_shown_once_and_stored_encrypted(client):
     platform = PlatformFactory(slug="sekolahmu", name="Sekolahmu")
     user = officer()
