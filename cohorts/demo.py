@@ -136,6 +136,27 @@ def _join(wave: Wave, applicants: list[Applicant]) -> None:
     )
 
 
+def _demo_list(
+    applicants: list[Applicant], *, kind: str, category: str, name: str, source: str, reason: str = ""
+):
+    """A screening list holding ``applicants``' NIKs, applied to them as an officer's import would."""
+    screening_list = ScreeningList.objects.create(
+        kind=kind,
+        category=category,
+        name=name,
+        source=source,
+        reason=reason,
+        reference_date=timezone.now().date(),
+        current_batch=1,
+        entry_count=len(applicants),
+    )
+    ScreeningEntry.objects.bulk_create(
+        [ScreeningEntry(screening_list=screening_list, batch=1, nik=a.nik) for a in applicants]
+    )
+    screening_apply(applicant_ids=[a.pk for a in applicants])
+    return screening_list
+
+
 def demo_load(*, stdout) -> list[DemoLogin]:
     now = timezone.now()
     Programme.objects.get_or_create(pk=1, defaults={"end_date": datetime.date(now.year + 1, 6, 30)})
@@ -162,17 +183,14 @@ def demo_load(*, stdout) -> list[DemoLogin]:
         )
         Applicant.objects.filter(pk=star.pk).update(full_name="Kartika Lestari")
         # The demo login is on a priority list (laid-off workers), so the draw selects it first.
-        priority_list = ScreeningList.objects.create(
+        _demo_list(
+            [star],
             kind=ScreeningKind.PRIORITY,
             category=ScreeningCategory.LAID_OFF,
             name="Demo: pekerja terkena PHK (BPJS Ketenagakerjaan)",
             source="BPJS Ketenagakerjaan (demo)",
-            reference_date=now.date(),
-            current_batch=1,
-            entry_count=1,
         )
-        ScreeningEntry.objects.create(screening_list=priority_list, batch=1, nik=star.nik)
-        _join(wave1, applicants)
+        _join(wave1, Applicant.objects.filter(pk__in=[a.pk for a in applicants]).order_by("pk"))
         for kind in (RunKind.SELECTION, RunKind.ANNOUNCEMENT):
             run = services.selection_run_request(wave=wave1, kind=kind, seed="demo-gelombang-1")
             services.selection_run_execute(run_id=run.pk)
@@ -198,34 +216,22 @@ def demo_load(*, stdout) -> list[DemoLogin]:
         # Some of the pool were reported laid off (priority, drawn first) and a few turned out to be civil
         # servants after they joined (the selection's list re-check rules them out), so a dry run shows
         # every group.
-        laid_off = ScreeningList.objects.create(
+        _demo_list(
+            pool[::10],
             kind=ScreeningKind.PRIORITY,
             category=ScreeningCategory.LAID_OFF,
             name="Demo: laporan PHK Kemnaker (gelombang 2)",
             source="Kemnaker (demo)",
-            reference_date=now.date(),
-            current_batch=1,
-            entry_count=len(pool[::10]),
         )
-        ScreeningEntry.objects.bulk_create(
-            [ScreeningEntry(screening_list=laid_off, batch=1, nik=a.nik) for a in pool[::10]]
-        )
-        screening_apply(applicant_ids=[a.pk for a in pool[::10]])
         _join(wave2, Applicant.objects.filter(pk__in=[a.pk for a in pool]).order_by("pk"))
-        civil_servants = ScreeningList.objects.create(
+        _demo_list(
+            pool[5:8],
             kind=ScreeningKind.EXCLUSION,
             category=ScreeningCategory.CIVIL_SERVANT,
             name="Demo: data ASN BKN (pembaruan)",
             source="BKN (demo)",
             reason="Tercatat sebagai Aparatur Sipil Negara (ASN)",
-            reference_date=now.date(),
-            current_batch=1,
-            entry_count=3,
         )
-        ScreeningEntry.objects.bulk_create(
-            [ScreeningEntry(screening_list=civil_servants, batch=1, nik=a.nik) for a in pool[5:8]]
-        )
-        screening_apply(applicant_ids=[a.pk for a in pool[5:8]])
         stdout.write(f"Cohorts demo: wave 2 closed with {POOL_SIZE} applicants, ready for selection.")
 
     if not Wave.objects.filter(number=3).exists():

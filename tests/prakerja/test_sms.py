@@ -1,61 +1,29 @@
 """The HTTP SMS gateway backend against a local gateway, and through the outbox."""
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 
 from prakerja.enums import NotificationChannel, NotificationStatus
 from prakerja.notifications import notification_queue, notification_send
 from prakerja.sms import SmsError, SmsMessage, send_sms
-
-
-class Gateway(BaseHTTPRequestHandler):
-    answers: list[tuple[int, dict]] = []
-    received: list[dict] = []
-
-    def do_POST(self):  # noqa: N802 - http.server's name
-        length = int(self.headers["Content-Length"])
-        Gateway.received.append(
-            {
-                "path": self.path,
-                "auth": self.headers.get("Authorization"),
-                "json": json.loads(self.rfile.read(length)),
-            }
-        )
-        status, body = Gateway.answers.pop(0) if Gateway.answers else (200, {"id": "msg-1"})
-        payload = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, *args):
-        pass
+from tests.http_stub import JsonStub
 
 
 @pytest.fixture
 def gateway(settings):
-    Gateway.answers, Gateway.received = [], []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Gateway)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    settings.SMS_BACKEND = "prakerja.sms.HttpSmsBackend"
-    settings.SMS_HTTP_URL = f"http://127.0.0.1:{server.server_address[1]}/v1/sms"
-    settings.SMS_HTTP_TOKEN = "gateway-token"
-    settings.SMS_SENDER_ID = "PRAKERJA"
-    yield Gateway
-    server.shutdown()
-    server.server_close()
+    with JsonStub(default=(200, {"id": "msg-1"})) as stub:
+        settings.SMS_BACKEND = "prakerja.sms.HttpSmsBackend"
+        settings.SMS_HTTP_URL = stub.url("/v1/sms")
+        settings.SMS_HTTP_TOKEN = "gateway-token"
+        settings.SMS_SENDER_ID = "PRAKERJA"
+        yield stub
 
 
 def test_a_message_is_posted_as_json_with_the_token(gateway):
     assert send_sms(to="+6281234567890", body="Kode Anda 123456") == "msg-1"
-    [request] = gateway.received
+    [request] = gateway.requests
     assert request["path"] == "/v1/sms"
     assert request["auth"] == "Bearer gateway-token"
-    assert request["json"] == {"to": "+6281234567890", "message": "Kode Anda 123456", "sender": "PRAKERJA"}
+    assert request["body"] == {"to": "+6281234567890", "message": "Kode Anda 123456", "sender": "PRAKERJA"}
 
 
 @pytest.mark.parametrize(
@@ -87,7 +55,7 @@ def test_the_outbox_retries_a_busy_gateway_and_gives_up_on_a_refusal(gateway):
     busy = notification_queue(
         channel=NotificationChannel.SMS, recipient="+6281234567890", body="a", sensitive=True
     )
-    gateway.answers = [(503, {})]
+    gateway.answers = [(503, {}), (200, {"id": "msg-2"})]
     assert notification_send(notification_id=busy.pk) == NotificationStatus.QUEUED
     busy.refresh_from_db()
     assert (busy.attempts, busy.body) == (1, "a")
@@ -101,4 +69,4 @@ def test_the_outbox_retries_a_busy_gateway_and_gives_up_on_a_refusal(gateway):
     refused = notification_queue(channel=NotificationChannel.SMS, recipient="+6281234567891", body="b")
     gateway.answers = [(400, {"error": "invalid number"})]
     assert notification_send(notification_id=refused.pk) == NotificationStatus.FAILED
-    assert len(gateway.received) == 3
+    assert len(gateway.requests) == 3

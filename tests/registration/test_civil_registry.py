@@ -1,9 +1,6 @@
 """The civil-registry check: both backends, the service's compare-and-swap, and a real worker."""
 
 import datetime
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.db import transaction
@@ -15,6 +12,7 @@ from registration.models import Applicant
 from registration.services import CivilRegistryUnavailable, applicant_civil_check, applicant_profile_save
 from tests.conftest import wait_until
 from tests.factories import ApplicantFactory, UserFactory
+from tests.http_stub import JsonStub
 from tests.registration.factories import civil_record_for, profile_input
 
 pytestmark = pytest.mark.django_db
@@ -46,45 +44,17 @@ def test_local_backend_answers():
     assert backend.verify("3275011403950999", data.kk_number, "Budi", BIRTH).status == "not_found"
 
 
-class Registry(BaseHTTPRequestHandler):
-    """A loopback stand-in for a Dukcapil gateway. ``answers`` is a queue of (status, body)."""
-
-    answers: list = []
-    requests: list = []
-
-    def do_POST(self):  # noqa: N802 - http.server naming
-        length = int(self.headers["Content-Length"])
-        Registry.requests.append(
-            {"body": json.loads(self.rfile.read(length)), "auth": self.headers.get("Authorization")}
-        )
-        status, body = Registry.answers.pop(0) if len(Registry.answers) > 1 else Registry.answers[0]
-        payload = json.dumps(body).encode() if body is not None else b"not json"
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def registry_server(settings):
-    Registry.answers = []
-    Registry.requests = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Registry)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    settings.CIVIL_REGISTRY_BACKEND = "registration.civil_registry.HttpJsonBackend"
-    settings.CIVIL_REGISTRY_URL = f"http://127.0.0.1:{server.server_port}/verify"
-    settings.CIVIL_REGISTRY_USERNAME = "prakerja"
-    settings.CIVIL_REGISTRY_PASSWORD = "rahasia"
-    settings.CIVIL_REGISTRY_HTTP_RETRIES = 0
-    settings.CIVIL_REGISTRY_TIMEOUT = 2
-    yield server
-    server.shutdown()
-    server.server_close()
+    """A loopback stand-in for a Dukcapil gateway."""
+    with JsonStub() as stub:
+        settings.CIVIL_REGISTRY_BACKEND = "registration.civil_registry.HttpJsonBackend"
+        settings.CIVIL_REGISTRY_URL = stub.url("/verify")
+        settings.CIVIL_REGISTRY_USERNAME = "prakerja"
+        settings.CIVIL_REGISTRY_PASSWORD = "rahasia"
+        settings.CIVIL_REGISTRY_HTTP_RETRIES = 0
+        settings.CIVIL_REGISTRY_TIMEOUT = 2
+        yield stub
 
 
 @pytest.mark.parametrize(
@@ -105,24 +75,24 @@ def registry_server(settings):
     ],
 )
 def test_http_backend(registry_server, answer, status, fields):
-    Registry.answers = [answer]
+    registry_server.answers = [answer]
     result = civil_registry.verify("3275011403950001", "3275010101100001", " budi  santoso", BIRTH)
     assert (result.status, result.mismatch_fields) == (status, fields)
-    assert Registry.requests[0]["body"] == {
+    assert registry_server.requests[0]["body"] == {
         "nik": "3275011403950001",
         "kk": "3275010101100001",
         "name": "BUDI SANTOSO",
         "birth_date": "1995-03-14",
     }
-    assert Registry.requests[0]["auth"] == "Basic cHJha2VyamE6cmFoYXNpYQ=="
+    assert registry_server.requests[0]["auth"] == "Basic cHJha2VyamE6cmFoYXNpYQ=="
 
 
 def test_http_backend_retries_server_errors(registry_server, settings):
     settings.CIVIL_REGISTRY_HTTP_RETRIES = 2
-    Registry.answers = [(503, {}), (502, {}), (200, {"found": False})]
+    registry_server.answers = [(503, {}), (502, {}), (200, {"found": False})]
     result = civil_registry.verify("3275011403950001", "3275010101100001", "Budi", BIRTH)
     assert result.status == "not_found"
-    assert len(Registry.requests) == 3
+    assert len(registry_server.requests) == 3
 
 
 def test_http_backend_unreachable_is_unavailable(settings):
@@ -230,7 +200,7 @@ def test_worker_records_verified_mismatch_and_not_found(celery_worker):
 
 @pytest.fixture
 def worker_uses_http_registry(registry_server, monkeypatch):
-    port = registry_server.server_port
+    port = registry_server.port
     monkeypatch.setenv("CIVIL_REGISTRY_BACKEND", "registration.civil_registry.HttpJsonBackend")
     monkeypatch.setenv("CIVIL_REGISTRY_URL", f"http://127.0.0.1:{port}/verify")
     monkeypatch.setenv("CIVIL_REGISTRY_HTTP_RETRIES", "0")
@@ -240,7 +210,8 @@ def worker_uses_http_registry(registry_server, monkeypatch):
 
 @pytest.mark.worker
 def test_worker_retries_an_unavailable_registry(worker_uses_http_registry, celery_worker):
-    Registry.answers = [
+    registry_server = worker_uses_http_registry
+    registry_server.answers = [
         (503, {"error": "busy"}),
         (503, {"error": "busy"}),
         (200, {"found": True, "match": {"kk": True, "name": True, "birth_date": True}}),
@@ -251,6 +222,6 @@ def test_worker_retries_an_unavailable_registry(worker_uses_http_registry, celer
         message=f"the worker to retry until verified\n{celery_worker.output}",
     )
     assert seen
-    assert len(Registry.requests) == 3
+    assert len(registry_server.requests) == 3
     assert celery_worker.output.count("Retry in") == 2
     assert not Notification.objects.filter(user=applicant.user).exists()  # never told "rejected"
