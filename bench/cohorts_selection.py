@@ -86,9 +86,16 @@ def main() -> None:
     assert run.status == "done", run.error
     print(f"   selected {run.result['selected']:,} of {run.result['pool']:,}")
 
+    from unittest import mock
+
+    from cohorts.tasks import selection_run_task
+
     with step("announcement (ledger accounts, participants with card numbers, balance credits)"):
         run = selection_run_request(wave=wave, kind=RunKind.ANNOUNCEMENT)
-        selection_run_execute(run_id=run.pk)
+        # Without a broker Celery runs the follow-up notification job inline when the
+        # announcement commits; hold it back so that it is timed as its own step below.
+        with mock.patch.object(selection_run_task, "delay"):
+            selection_run_execute(run_id=run.pk)
     run.refresh_from_db()
     assert run.status == "done", run.error
     print(f"   {run.result}")
