@@ -90,3 +90,19 @@ class CancelledBy(models.TextChoices):
     PARTICIPANT = "participant", pgettext_lazy("cancelled by", "Participant")
     PLATFORM = "platform", pgettext_lazy("cancelled by", "Platform")
     OFFICER = "officer", pgettext_lazy("cancelled by", "Programme officer")
+
+
+class WebhookEvent(models.TextChoices):
+    """What a webhook to a platform tells it (``X-Prakerja-Event``)."""
+
+    VOUCHER_ISSUED = "voucher.issued", pgettext_lazy("webhook event", "Voucher issued")
+    VOUCHER_CANCELLED = "voucher.cancelled", pgettext_lazy("webhook event", "Voucher cancelled")
+
+
+class WebhookStatus(models.TextChoices):
+    """queued -> sending -> delivered, or back to queued (retry later), or failed."""
+
+    QUEUED = "queued", pgettext_lazy("webhook status", "Queued")
+    SENDING = "sending", pgettext_lazy("webhook status", "Sending")
+    DELIVERED = "delivered", pgettext_lazy("webhook status", "Delivered")
+    FAILED = "failed", pgettext_lazy("webhook status", "Failed")

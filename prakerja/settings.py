@@ -358,6 +358,17 @@ CELERY_BEAT_SCHEDULE["marketplace-purchases-expire"] = {
     "task": "marketplace.purchases_expire_stale",
     "schedule": 600.0,
 }
+# Webhooks to Platform.webhook_url: the platform has this long to answer, attempts before a delivery
+# is marked failed (backoff 30 s doubling, at most 1 h), when a row left in "sending" is sent again,
+# and how many due rows one sweep dispatches.
+MARKETPLACE_WEBHOOK_TIMEOUT_SECONDS = env_float("MARKETPLACE_WEBHOOK_TIMEOUT_SECONDS", 5.0)
+MARKETPLACE_WEBHOOK_MAX_ATTEMPTS = env_int("MARKETPLACE_WEBHOOK_MAX_ATTEMPTS", 8)
+MARKETPLACE_WEBHOOK_STUCK_AFTER_SECONDS = env_int("MARKETPLACE_WEBHOOK_STUCK_AFTER_SECONDS", 300)
+MARKETPLACE_WEBHOOK_SWEEP_BATCH = env_int("MARKETPLACE_WEBHOOK_SWEEP_BATCH", 500)
+CELERY_BEAT_SCHEDULE["marketplace-webhooks-sweep"] = {
+    "task": "marketplace.webhooks_sweep",
+    "schedule": 60.0,
+}
 
 # --- disbursement ---
 from celery.schedules import crontab  # noqa: E402 - kept inside this app's section

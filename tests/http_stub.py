@@ -11,7 +11,8 @@ class JsonStub:
     """Answers POSTs from ``answers``, a queue of (status, body) whose last entry repeats.
 
     With no answers it sends ``default``; a body of None sends bytes that are not JSON.
-    Every request is kept in ``requests`` as {"path", "auth", "body"}.
+    Every request is kept in ``requests`` as {"path", "auth", "body", "headers", "raw"}: ``body`` is
+    the parsed JSON, ``raw`` the bytes as sent (to check a signature), ``headers`` a plain dict.
     """
 
     def __init__(self, default: tuple[int, dict | None] = (200, {})):
@@ -23,11 +24,14 @@ class JsonStub:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 - http.server's name
                 length = int(self.headers["Content-Length"])
+                raw = self.rfile.read(length)
                 stub.requests.append(
                     {
                         "path": self.path,
                         "auth": self.headers.get("Authorization"),
-                        "body": json.loads(self.rfile.read(length)),
+                        "body": json.loads(raw),
+                        "headers": dict(self.headers.items()),
+                        "raw": raw,
                     }
                 )
                 status, body = stub._next_answer()

@@ -1,4 +1,4 @@
-"""Marketplace models: the catalog (``catalog.py``) and buying (``buying.py``)."""
+"""Marketplace models: the catalog (``catalog.py``), buying (``buying.py``) and webhooks (``webhooks.py``)."""
 
 from marketplace.models.buying import Completion, Purchase, Voucher
 from marketplace.models.catalog import (
@@ -17,6 +17,7 @@ from marketplace.models.catalog import (
     nib_validator,
     provider_document_path,
 )
+from marketplace.models.webhooks import WebhookDelivery
 
 __all__ = [
     "SHUFFLE_MODULUS",
@@ -33,6 +34,7 @@ __all__ = [
     "Training",
     "TrainingSession",
     "Voucher",
+    "WebhookDelivery",
     "new_shuffle_key",
     "nib_validator",
     "provider_document_path",

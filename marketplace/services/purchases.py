@@ -14,7 +14,8 @@ without sending another SMS (a double tap or a refreshed page).
 transaction: locks the participant (``cohorts.services.participant_for_purchase``:
 refuses a revoked card or a passed deadline), debits the balance through the
 ledger into the platform's payable account (never overdraws), issues the
-voucher and stops the deadline clock (``participant_record_purchase``).
+voucher and stops the deadline clock (``participant_record_purchase``), and queues the
+``voucher.issued`` webhook for the platform (``marketplace.webhooks``).
 Confirming a paid purchase again returns the same voucher; confirming a purchase
 that failed raises the same refusal again.
 
@@ -39,10 +40,11 @@ from cohorts.services import CohortError, participant_for_purchase, participant_
 from disbursement.models import LedgerAccount
 from disbursement.services import InsufficientFunds, ledger_debit, ledger_programme_account_open
 from marketplace.codes import voucher_code_new
-from marketplace.enums import PurchaseChannel, PurchaseStatus, TrainingMode, VoucherStatus
+from marketplace.enums import PurchaseChannel, PurchaseStatus, TrainingMode, VoucherStatus, WebhookEvent
 from marketplace.exceptions import PurchaseRefused
 from marketplace.models import Listing, Platform, Purchase, TrainingSession, Voucher
 from marketplace.selectors import listings_visible
+from marketplace.webhooks import webhook_queue
 from prakerja.audit import audit_log
 from prakerja.models import OneTimeCode
 from prakerja.money import format_rupiah
@@ -436,6 +438,7 @@ def _pay(*, purchase: Purchase, user, phone: str) -> Voucher:
         phone=phone,
         idempotency_key=f"marketplace.voucher:{voucher.pk}:issued",
     )
+    webhook_queue(voucher_id=voucher.pk, event_type=WebhookEvent.VOUCHER_ISSUED)
     return voucher
 
 

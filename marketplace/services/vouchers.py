@@ -25,9 +25,10 @@ from cohorts.services import CohortError, participant_for_purchase
 from disbursement.enums import MovementKind
 from disbursement.services import ledger_reverse
 from marketplace.codes import code_normalize, redeem_code_new
-from marketplace.enums import PurchaseStatus, VoucherStatus
+from marketplace.enums import PurchaseStatus, VoucherStatus, WebhookEvent
 from marketplace.exceptions import VoucherRefused
 from marketplace.models import Completion, Purchase, Voucher
+from marketplace.webhooks import webhook_queue
 from prakerja.audit import audit_log
 from prakerja.money import format_rupiah
 from prakerja.notifications import notify_user
@@ -159,7 +160,8 @@ def voucher_cancel(
     ``by`` is a ``CancelledBy``; ``platform_id`` limits it to that platform's
     vouchers. The refund reverses the purchase's ledger movement (kind
     ``refund``). Refused for a redeemed, completed or cancelled voucher, and
-    when the card is no longer active (the programme has ended).
+    when the card is no longer active (the programme has ended). Queues the
+    ``voucher.cancelled`` webhook for the platform, also when the platform cancelled.
     """
     reason = (reason or "").strip()[:300]
     with transaction.atomic():
@@ -215,6 +217,7 @@ def voucher_cancel(
             phone=participant.applicant.phone,
             idempotency_key=f"marketplace.voucher:{voucher.pk}:cancelled",
         )
+        webhook_queue(voucher_id=voucher.pk, event_type=WebhookEvent.VOUCHER_CANCELLED)
     voucher.refresh_from_db()
     return voucher
 
