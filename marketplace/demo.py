@@ -332,7 +332,9 @@ def platforms_ensure() -> dict[str, Platform]:
                 "website": f"https://{slug}.example",
                 "contact_name": "Tim Kemitraan Prakerja",
                 "contact_email": f"prakerja@{slug}.example",
-                "webhook_url": f"https://{slug}.example/prakerja/webhook",
+                # No webhook URL: the demo's platforms do not exist, and each purchase would
+                # otherwise end in a failed delivery. Set one in the console to watch deliveries.
+                "webhook_url": "",
             },
         )
         platforms[slug] = platform
