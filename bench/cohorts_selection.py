@@ -90,13 +90,15 @@ def main() -> None:
 
     from cohorts.tasks import selection_run_task
 
-    with step("announcement (ledger accounts, participants with card numbers, balance credits)"):
-        # Without a broker Celery runs each queued job inline when its request commits: the
-        # announcement at once, and the notification job it queues inside the announcement.
-        # Hold both back, so that each is run and timed here as its own step.
-        with mock.patch.object(selection_run_task, "delay"):
-            run = selection_run_request(wave=wave, kind=RunKind.ANNOUNCEMENT)
-            selection_run_execute(run_id=run.pk)
+    # Without a broker Celery runs each queued job inline when its request commits: the
+    # announcement at once, and the notification job it queues inside the announcement.
+    # Hold both back, so that each is run and timed here as its own step.
+    with (
+        step("announcement (ledger accounts, participants with card numbers, balance credits)"),
+        mock.patch.object(selection_run_task, "delay"),
+    ):
+        run = selection_run_request(wave=wave, kind=RunKind.ANNOUNCEMENT)
+        selection_run_execute(run_id=run.pk)
     run.refresh_from_db()
     assert run.status == "done", run.error
     print(f"   {run.result}")
