@@ -292,7 +292,7 @@ def _ineligible_counts(params: dict) -> dict[str, int]:
 
 
 def selection_compute(*, wave: Wave, seed: str) -> SelectionResult:
-    """The dry run: what the selection would be now, without writing anything."""
+    """What the selection would be now; writes nothing (the dry-run job re-applies the lists before it)."""
     params = _base_params(wave, seed)
     pool_sql = _live_pool_sql()
     with transaction.atomic():

@@ -338,6 +338,10 @@ def platforms_ensure() -> dict[str, Platform]:
             },
         )
         platforms[slug] = platform
+    # Demo databases made before webhooks were sent still carry the old invented URLs.
+    Platform.objects.filter(
+        slug__in=[slug for slug, _name in PLATFORMS], webhook_url__contains=".example/"
+    ).update(webhook_url="")
     return platforms
 
 

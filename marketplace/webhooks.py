@@ -50,13 +50,21 @@ USER_AGENT = "PrakerjaPortal-Webhooks/1"
 TASK_BATCH = 10  # a slow platform holds up at most this many deliveries of one task
 ERROR_MAX = 300
 RETRY_STATUS_CODES = frozenset({408, 429})
+CONNECT_TIMEOUT_SECONDS = 3
 
 
 def _enqueue(ids: list[int]) -> None:
+    """Dispatch sends in small batches, on MARKETPLACE_WEBHOOK_QUEUE when one is set.
+
+    A platform that stops answering costs a worker the whole timeout per delivery: in
+    production the sends go to their own queue and worker, so they never hold up the
+    SMS codes and KYC checks on the default queue.
+    """
     from marketplace.tasks import webhooks_send_batch
 
+    queue = settings.MARKETPLACE_WEBHOOK_QUEUE or None
     for start in range(0, len(ids), TASK_BATCH):
-        webhooks_send_batch.delay(ids[start : start + TASK_BATCH])
+        webhooks_send_batch.apply_async((ids[start : start + TASK_BATCH],), queue=queue)
 
 
 # --- Queueing ---------------------------------------------------------------------
@@ -97,7 +105,7 @@ def webhook_queue(*, voucher_id: int, event_type: str) -> WebhookDelivery | None
             delivery.save(force_insert=True)
     except IntegrityError:
         return WebhookDelivery.objects.get(idempotency_key=key)
-    transaction.on_commit(lambda: _enqueue([delivery.pk]))
+    transaction.on_commit(lambda: _enqueue([delivery.pk]), robust=True)
     return delivery
 
 
@@ -134,6 +142,9 @@ def _post(delivery: WebhookDelivery) -> _Outcome:
     url = platform.webhook_url
     if not url:
         return _Outcome(None, "The platform has no webhook URL any more.")
+    if settings.SECURE_HTTPS and urlsplit(url).scheme != "https":
+        # Vouchers and redeem codes travel in the payload: never in the clear in production.
+        return _Outcome(None, "The webhook URL must use https.")
     credential = _signing_credential(platform)
     if credential is None:
         return _Outcome(None, "The platform has no valid API credential to sign the webhook with.")
@@ -158,7 +169,7 @@ def _post(delivery: WebhookDelivery) -> _Outcome:
             url,
             data=body,
             headers=headers,
-            timeout=settings.MARKETPLACE_WEBHOOK_TIMEOUT_SECONDS,
+            timeout=(CONNECT_TIMEOUT_SECONDS, settings.MARKETPLACE_WEBHOOK_TIMEOUT_SECONDS),
             allow_redirects=False,
             stream=True,  # the answer's body is never read beyond the few bytes kept as the error
         )
@@ -271,5 +282,5 @@ def webhook_retry(*, delivery_id: int, actor) -> bool:
                 "attempts": delivery.attempts,
             },
         )
-        transaction.on_commit(lambda: _enqueue([delivery.pk]))
+        transaction.on_commit(lambda: _enqueue([delivery.pk]), robust=True)
     return True

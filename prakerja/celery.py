@@ -11,14 +11,18 @@ app.autodiscover_tasks()
 
 
 @setup_logging.connect
-def _logging_from_django_settings(**kwargs) -> None:
+def _logging_from_django_settings(loglevel=None, **kwargs) -> None:
     """Workers and beat log through settings.LOGGING, not Celery's own handlers.
 
     Celery would otherwise replace the root logger's handlers and with them the
     filter that masks NIK and KK numbers (prakerja.logging.RedactPersonalData).
+    ``--loglevel`` still sets the level of Celery's own messages; the portal's
+    follow LOG_LEVEL.
     """
     import logging.config
 
     from django.conf import settings
 
     logging.config.dictConfig(settings.LOGGING)
+    if loglevel:
+        logging.getLogger("celery").setLevel(loglevel)

@@ -66,7 +66,9 @@ def notification_queue(
         if not idempotency_key:
             raise
         return Notification.objects.get(idempotency_key=idempotency_key)
-    transaction.on_commit(lambda: _enqueue([notification.id]))
+    # robust: the row is committed and the sweeper sends it even if the broker is briefly away;
+    # that must not turn the caller's finished work (a purchase, a registration) into an error.
+    transaction.on_commit(lambda: _enqueue([notification.id]), robust=True)
     return notification
 
 

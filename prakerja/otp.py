@@ -20,6 +20,7 @@ Both raise ``OtpError`` with a stable ``code`` and a message for the person.
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -112,9 +113,18 @@ def _check_limit(queryset, *, limit: int, window: timedelta, now: datetime, code
 # names the training, its price and the platform, so the owner of the card can tell
 # a purchase they did not ask for (the code is the consent).
 PURPOSE_DETAIL_TEXTS = {
-    "purchase": _("to buy “%(item)s” for %(price)s on %(platform)s"),
+    "purchase": _('to buy "%(item)s" for %(price)s on %(platform)s'),
 }
 SMS_ITEM_MAX_CHARS = 40
+# Plain-ASCII stand-ins: one character outside the GSM 7-bit alphabet turns the whole SMS
+# into UCS-2 (67 characters a part instead of 160), which costs a part more on every code.
+_SMS_PLAIN = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "–": "-", "—": "-", "…": "..."})
+
+
+def sms_plain(text: str) -> str:
+    """``text`` folded to ASCII for an SMS: typographic punctuation replaced, accents dropped."""
+    folded = unicodedata.normalize("NFKD", text.translate(_SMS_PLAIN))
+    return folded.encode("ascii", "ignore").decode()
 
 
 def otp_sms_text(*, code: str, purpose: str, language: str, detail: dict | None = None) -> str:
@@ -122,9 +132,11 @@ def otp_sms_text(*, code: str, purpose: str, language: str, detail: dict | None 
         purpose_text = PURPOSE_TEXTS.get(purpose)
         if detail and purpose in PURPOSE_DETAIL_TEXTS:
             values = dict(detail)
-            item = str(values.get("item", ""))
+            item = sms_plain(str(values.get("item", "")))
             if len(item) > SMS_ITEM_MAX_CHARS:
-                values["item"] = item[: SMS_ITEM_MAX_CHARS - 1].rstrip() + "…"
+                item = item[: SMS_ITEM_MAX_CHARS - 3].rstrip() + "..."
+            values["item"] = item
+            values["platform"] = sms_plain(str(values.get("platform", "")))
             purpose_text = str(PURPOSE_DETAIL_TEXTS[purpose]) % values
         minutes = _minutes(settings.OTP_TTL_SECONDS)
         if purpose_text:

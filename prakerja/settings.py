@@ -365,6 +365,9 @@ MARKETPLACE_WEBHOOK_TIMEOUT_SECONDS = env_float("MARKETPLACE_WEBHOOK_TIMEOUT_SEC
 MARKETPLACE_WEBHOOK_MAX_ATTEMPTS = env_int("MARKETPLACE_WEBHOOK_MAX_ATTEMPTS", 8)
 MARKETPLACE_WEBHOOK_STUCK_AFTER_SECONDS = env_int("MARKETPLACE_WEBHOOK_STUCK_AFTER_SECONDS", 300)
 MARKETPLACE_WEBHOOK_SWEEP_BATCH = env_int("MARKETPLACE_WEBHOOK_SWEEP_BATCH", 500)
+# Empty: sends go to the default queue (one worker does everything). docker-compose sets "webhooks"
+# and runs a worker for it, so a platform that stops answering never delays SMS codes.
+MARKETPLACE_WEBHOOK_QUEUE = env_str("MARKETPLACE_WEBHOOK_QUEUE", "")
 CELERY_BEAT_SCHEDULE["marketplace-webhooks-sweep"] = {
     "task": "marketplace.webhooks_sweep",
     "schedule": 60.0,

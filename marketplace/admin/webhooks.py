@@ -28,6 +28,7 @@ class WebhookDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["status", "event_type", "platform"]
     list_select_related = ["platform"]
     paginator = CappedCountPaginator
+    ordering = ["-id"]  # newest first by the primary key: no sort of the whole table
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     list_per_page = 50

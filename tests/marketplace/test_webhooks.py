@@ -310,6 +310,53 @@ def test_an_unreachable_platform_is_retried(secret, platform, receiver):
     assert delivery.last_error.startswith("ConnectionError")
 
 
+def test_production_never_sends_a_webhook_in_the_clear(secret, platform, receiver, settings):
+    settings.SECURE_HTTPS = True
+    buy(platform)  # the receiver is http://127.0.0.1:...
+    delivery = WebhookDelivery.objects.get()
+    assert webhooks.webhook_send(delivery_id=delivery.pk) == WebhookStatus.FAILED
+    delivery.refresh_from_db()
+    assert delivery.last_error == "The webhook URL must use https."
+    assert receiver.requests == []
+
+
+def test_sends_go_to_their_own_queue_when_one_is_set(
+    platform, secret, settings, django_capture_on_commit_callbacks
+):
+    from unittest import mock
+
+    from marketplace.tasks import webhooks_send_batch
+
+    settings.MARKETPLACE_WEBHOOK_QUEUE = "webhooks"
+    with (
+        mock.patch.object(webhooks_send_batch, "apply_async") as send,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        voucher = buy(platform)
+    delivery = WebhookDelivery.objects.get(idempotency_key=f"voucher:{voucher.pk}:issued")
+    send.assert_called_once_with(([delivery.pk],), queue="webhooks")
+    settings.MARKETPLACE_WEBHOOK_QUEUE = ""
+    with mock.patch.object(webhooks_send_batch, "apply_async") as send:
+        webhooks.webhooks_sweep()  # the sweeper dispatches the same way; empty: the default queue
+    send.assert_called_once_with(([delivery.pk],), queue=None)
+
+
+def test_a_broker_outage_at_commit_does_not_fail_the_purchase(
+    platform, secret, django_capture_on_commit_callbacks
+):
+    """The row is committed and the sweeper sends it later: the participant must not see an error."""
+    from unittest import mock
+
+    from marketplace.tasks import webhooks_send_batch
+
+    with (
+        mock.patch.object(webhooks_send_batch, "apply_async", side_effect=ConnectionError("broker down")),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        voucher = buy(platform)
+    assert WebhookDelivery.objects.get(idempotency_key=f"voucher:{voucher.pk}:issued").status == "queued"
+
+
 def test_without_a_valid_credential_the_delivery_fails(platform, receiver):
     credential_for(platform)
     PlatformCredential.objects.filter(platform=platform).update(

@@ -69,7 +69,8 @@ def test_celery_workers_keep_the_masking_log_filter(capsys):
     from prakerja.celery import app
 
     app.log.already_setup = False
-    app.log.setup_logging_subsystem(loglevel=logging.INFO)
+    app.log.setup_logging_subsystem(loglevel=logging.ERROR)
+    assert logging.getLogger("celery").level == logging.ERROR  # --loglevel still sets Celery's own
     root = logging.getLogger()
     assert any(isinstance(f, RedactPersonalData) for handler in root.handlers for f in handler.filters)
     logging.getLogger("registration.tasks").warning("checking 3275010101900001")

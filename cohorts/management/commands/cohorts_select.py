@@ -16,7 +16,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--wave", type=int, required=True, help="wave number")
-        parser.add_argument("--dry-run", action="store_true", help="compute and print; write nothing")
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="re-apply the lists, compute and print; the wave and its applications are not changed",
+        )
         parser.add_argument("--seed", default="", help="seed for the draw (random when omitted)")
 
     def handle(self, *args, wave, dry_run, seed, **options):
