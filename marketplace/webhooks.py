@@ -27,7 +27,6 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 from urllib.parse import urlsplit
 
 import requests
@@ -41,6 +40,7 @@ from marketplace.credentials import CredentialKeyError, secret_decrypt
 from marketplace.enums import WebhookEvent, WebhookStatus
 from marketplace.models import Platform, PlatformCredential, Voucher, WebhookDelivery
 from prakerja.audit import audit_log
+from prakerja.outbox import outbox_sweep_due, retry_delay
 
 logger = logging.getLogger(__name__)
 
@@ -118,10 +118,6 @@ class _Outcome:
     error: str
     delivered: bool = False
     transient: bool = False
-
-
-def _retry_delay(attempts: int) -> timedelta:
-    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
 
 
 def _signing_credential(platform: Platform) -> PlatformCredential | None:
@@ -211,7 +207,7 @@ def webhook_send(*, delivery_id: int) -> str:
         update["delivered_at"] = timezone.now()
     elif outcome.transient and delivery.attempts < settings.MARKETPLACE_WEBHOOK_MAX_ATTEMPTS:
         status = WebhookStatus.QUEUED
-        update["next_attempt_at"] = timezone.now() + _retry_delay(delivery.attempts)
+        update["next_attempt_at"] = timezone.now() + retry_delay(delivery.attempts)
     else:
         status = WebhookStatus.FAILED
     WebhookDelivery.objects.filter(id=delivery.id, status=WebhookStatus.SENDING).update(
@@ -238,18 +234,13 @@ def webhooks_sweep(*, limit: int | None = None) -> dict[str, int]:
     ``MARKETPLACE_WEBHOOK_STUCK_AFTER_SECONDS`` it is dispatched again (the
     claim makes a second task harmless).
     """
-    now = timezone.now()
-    stuck_before = now - timedelta(seconds=settings.MARKETPLACE_WEBHOOK_STUCK_AFTER_SECONDS)
-    requeued = WebhookDelivery.objects.filter(
-        status=WebhookStatus.SENDING, sending_started_at__lt=stuck_before
-    ).update(status=WebhookStatus.QUEUED, next_attempt_at=now, sending_started_at=None)
-    due = list(
-        WebhookDelivery.objects.filter(status=WebhookStatus.QUEUED, next_attempt_at__lte=now)
-        .filter(Q(sending_started_at__isnull=True) | Q(sending_started_at__lt=stuck_before))
-        .order_by("next_attempt_at", "id")
-        .values_list("id", flat=True)[: limit or settings.MARKETPLACE_WEBHOOK_SWEEP_BATCH]
+    requeued, due = outbox_sweep_due(
+        WebhookDelivery,
+        queued=WebhookStatus.QUEUED,
+        sending=WebhookStatus.SENDING,
+        stuck_after_seconds=settings.MARKETPLACE_WEBHOOK_STUCK_AFTER_SECONDS,
+        limit=limit or settings.MARKETPLACE_WEBHOOK_SWEEP_BATCH,
     )
-    WebhookDelivery.objects.filter(id__in=due, status=WebhookStatus.QUEUED).update(sending_started_at=now)
     _enqueue(due)
     return {"requeued": requeued, "enqueued": len(due)}
 

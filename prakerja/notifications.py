@@ -11,17 +11,17 @@ from __future__ import annotations
 import logging
 import smtplib
 from collections.abc import Iterable
-from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from prakerja.enums import NotificationChannel, NotificationStatus
 from prakerja.models import Notification
+from prakerja.outbox import outbox_sweep_due, retry_delay
 from prakerja.sms import SmsError, send_sms
 
 logger = logging.getLogger(__name__)
@@ -133,10 +133,6 @@ def _deliver(notification: Notification) -> None:
         raise SmsError(f"unknown channel {notification.channel}", transient=False)
 
 
-def _retry_delay(attempts: int) -> timedelta:
-    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
-
-
 def notification_send(*, notification_id: int) -> str:
     """Send one queued message; returns the resulting status. Safe to run twice."""
     now = timezone.now()
@@ -155,7 +151,7 @@ def notification_send(*, notification_id: int) -> str:
         Notification.objects.filter(id=notification.id, status=NotificationStatus.SENDING).update(
             status=status,
             last_error=f"{exc.__class__.__name__}: {exc}"[:1000],
-            next_attempt_at=now + _retry_delay(notification.attempts),
+            next_attempt_at=now + retry_delay(notification.attempts),
             sending_started_at=None,
         )
         logger.warning("notification %s attempt %s failed: %s", notification.id, notification.attempts, exc)
@@ -174,20 +170,12 @@ def notifications_sweep(*, limit: int | None = None) -> dict[str, int]:
     next sweep does not dispatch it again while its task is waiting in the
     queue; after ``NOTIFICATION_STUCK_AFTER_SECONDS`` it is dispatched again.
     """
-    now = timezone.now()
-    stuck_before = now - timedelta(seconds=settings.NOTIFICATION_STUCK_AFTER_SECONDS)
-    requeued = Notification.objects.filter(
-        status=NotificationStatus.SENDING, sending_started_at__lt=stuck_before
-    ).update(status=NotificationStatus.QUEUED, next_attempt_at=now, sending_started_at=None)
-    due = list(
-        Notification.objects.filter(status=NotificationStatus.QUEUED, next_attempt_at__lte=now)
-        .filter(Q(sending_started_at__isnull=True) | Q(sending_started_at__lt=stuck_before))
-        .order_by("next_attempt_at", "id")
-        .values_list("id", flat=True)[: limit or settings.NOTIFICATION_SWEEP_BATCH]
+    requeued, due = outbox_sweep_due(
+        Notification,
+        queued=NotificationStatus.QUEUED,
+        sending=NotificationStatus.SENDING,
+        stuck_after_seconds=settings.NOTIFICATION_STUCK_AFTER_SECONDS,
+        limit=limit or settings.NOTIFICATION_SWEEP_BATCH,
     )
-    for start in range(0, len(due), 5000):
-        Notification.objects.filter(
-            id__in=due[start : start + 5000], status=NotificationStatus.QUEUED
-        ).update(sending_started_at=now)
     _enqueue(due)
     return {"requeued": requeued, "enqueued": len(due)}

@@ -261,7 +261,7 @@ def test_transient_answers_are_retried(
 
 
 def test_backoff_doubles_from_30_seconds_up_to_an_hour():
-    delays = [webhooks._retry_delay(attempts).total_seconds() for attempts in range(1, 10)]
+    delays = [webhooks.retry_delay(attempts).total_seconds() for attempts in range(1, 10)]
     assert delays == [30, 60, 120, 240, 480, 960, 1920, 3600, 3600]
 
 
