@@ -536,6 +536,28 @@ def participant_record_purchase(*, participant: Participant, at: datetime.dateti
         )
 
 
+def participant_record_cancellation(
+    *, participant: Participant, trainings_left: bool, at: datetime.datetime | None = None
+) -> datetime.datetime | None:
+    """After a cancelled purchase: with no training left, the deadline clock runs again.
+
+    Buying and cancelling must not take a participant off the clock for good. The new
+    deadline is the wave's one or ``COHORTS_REBUY_GRACE_DAYS`` after the cancellation,
+    whichever is later (a provider that never delivered must not cost the participant
+    the card). Call with the row locked; returns the new deadline, or None when the
+    clock stays stopped (another training is still bought).
+    """
+    if trainings_left or participant.first_purchase_at is None:
+        return None
+    at = at or timezone.now()
+    deadline = max(
+        participant.purchase_deadline, at + datetime.timedelta(days=settings.COHORTS_REBUY_GRACE_DAYS)
+    )
+    Participant.objects.filter(pk=participant.pk).update(first_purchase_at=None, purchase_deadline=deadline)
+    participant.first_purchase_at, participant.purchase_deadline = None, deadline
+    return deadline
+
+
 def participants_revoke_expired(*, now: datetime.datetime | None = None) -> dict[str, int]:
     """Revoke participants who bought no training in time: card off, balance forfeited, blacklisted.
 

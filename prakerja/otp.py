@@ -121,10 +121,13 @@ SMS_ITEM_MAX_CHARS = 40
 _SMS_PLAIN = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "–": "-", "—": "-", "…": "..."})
 
 
-def sms_plain(text: str) -> str:
-    """``text`` folded to ASCII for an SMS: typographic punctuation replaced, accents dropped."""
-    folded = unicodedata.normalize("NFKD", text.translate(_SMS_PLAIN))
-    return folded.encode("ascii", "ignore").decode()
+def sms_plain(text: str, *, max_chars: int | None = None) -> str:
+    """``text`` folded to ASCII for an SMS (typographic punctuation replaced, accents dropped),
+    cut to ``max_chars`` with "..." when longer."""
+    folded = unicodedata.normalize("NFKD", text.translate(_SMS_PLAIN)).encode("ascii", "ignore").decode()
+    if max_chars and len(folded) > max_chars:
+        folded = folded[: max_chars - 3].rstrip() + "..."
+    return folded
 
 
 def otp_sms_text(*, code: str, purpose: str, language: str, detail: dict | None = None) -> str:
@@ -132,10 +135,7 @@ def otp_sms_text(*, code: str, purpose: str, language: str, detail: dict | None 
         purpose_text = PURPOSE_TEXTS.get(purpose)
         if detail and purpose in PURPOSE_DETAIL_TEXTS:
             values = dict(detail)
-            item = sms_plain(str(values.get("item", "")))
-            if len(item) > SMS_ITEM_MAX_CHARS:
-                item = item[: SMS_ITEM_MAX_CHARS - 3].rstrip() + "..."
-            values["item"] = item
+            values["item"] = sms_plain(str(values.get("item", "")), max_chars=SMS_ITEM_MAX_CHARS)
             values["platform"] = sms_plain(str(values.get("platform", "")))
             purpose_text = str(PURPOSE_DETAIL_TEXTS[purpose]) % values
         minutes = _minutes(settings.OTP_TTL_SECONDS)

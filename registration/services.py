@@ -36,6 +36,7 @@ CLAIM_PURPOSE = "claim"
 # ``.invalid`` is reserved: nothing is ever delivered there.
 OFFLINE_EMAIL_DOMAIN = "offline.prakerja.invalid"
 IDENTITY_FIELDS = ("nik", "kk_number", "full_name", "birth_date", "gender")
+CIVIL_RECHECK_MIN_INTERVAL = datetime.timedelta(minutes=1)
 NAME_RE = re.compile(r"^[^\W\d_]+(?:[ .,'\-]+[^\W\d_]+)*\.?$")
 
 PROFILE_ERRORS = {
@@ -227,7 +228,13 @@ def _profile_save(
         if phone and not applicant.phone_verified_at:
             applicant.phone = phone
         recheck = created or any(name in changed for name in ("nik", "kk_number", "full_name", "birth_date"))
-        if recheck or applicant.civil_status == CivilRegistryStatus.NOT_CHECKED:
+        # Saving again after "not found" or "mismatch" asks for a new check: the applicant may have had
+        # the record corrected at the Dukcapil office. At most once a minute per applicant.
+        retry = applicant.civil_status in (CivilRegistryStatus.NOT_FOUND, CivilRegistryStatus.MISMATCH) and (
+            applicant.civil_checked_at is None
+            or now - applicant.civil_checked_at >= CIVIL_RECHECK_MIN_INTERVAL
+        )
+        if recheck or retry or applicant.civil_status == CivilRegistryStatus.NOT_CHECKED:
             applicant.civil_status = CivilRegistryStatus.PENDING
             applicant.civil_mismatch_fields = []
             applicant.civil_checked_at = None

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from prakerja.otp import OtpError, otp_active
 from registration import imports, services
-from registration.enums import Channel, ImportKind, ImportStatus
+from registration.enums import Channel, CivilRegistryStatus, ImportKind, ImportStatus
 from registration.forms import (
     ClaimForm,
     CodeForm,
@@ -63,13 +63,16 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
         form = ProfileForm(request.POST, initial=initial, locked=locked)
         if form.is_valid():
             try:
-                services.applicant_profile_save(user=request.user, data=form.profile_input())
+                saved = services.applicant_profile_save(user=request.user, data=form.profile_input())
             except services.RegistrationError as exc:
                 apply_registration_errors(form, exc)
             else:
-                messages.success(
-                    request, _("Your profile is saved. We are checking your NIK with the civil registry.")
-                )
+                if saved.civil_status == CivilRegistryStatus.PENDING:
+                    messages.success(
+                        request, _("Your profile is saved. We are checking your NIK with the civil registry.")
+                    )
+                else:
+                    messages.success(request, _("Your profile is saved."))
                 if not (applicant and applicant.phone_verified_at):
                     return redirect("registration:phone")
                 return redirect("dashboard")

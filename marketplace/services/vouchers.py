@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cohorts.models import Participant
-from cohorts.services import CohortError, participant_for_purchase
+from cohorts.services import CohortError, participant_for_purchase, participant_record_cancellation
 from disbursement.enums import MovementKind
 from disbursement.services import ledger_reverse
 from marketplace.codes import code_normalize, redeem_code_new
@@ -198,11 +198,26 @@ def voucher_cancel(
         Purchase.objects.filter(pk=purchase.pk, status=PurchaseStatus.PAID).update(
             status=PurchaseStatus.REFUNDED, refunded_at=now, refund_movement=refund
         )
+        trainings_left = (
+            Voucher.objects.filter(participant_id=voucher.participant_id)
+            .exclude(pk=voucher.pk)
+            .exclude(status=VoucherStatus.CANCELLED)
+            .exists()
+        )
+        new_deadline = participant_record_cancellation(
+            participant=participant, trainings_left=trainings_left, at=now
+        )
         audit_log(
             actor=actor,
             action="marketplace.voucher.cancelled",
             obj=voucher,
-            data={"by": by, "reason": reason, "refund": refund.pk, "amount": refund.amount},
+            data={
+                "by": by,
+                "reason": reason,
+                "refund": refund.pk,
+                "amount": refund.amount,
+                "deadline_restarted": bool(new_deadline),
+            },
         )
         user = participant.applicant.user
         notify_user(
@@ -213,6 +228,7 @@ def voucher_cancel(
                 "training": voucher.training,
                 "amount": format_rupiah(refund.amount),
                 "by": by,
+                "deadline": new_deadline,
             },
             phone=participant.applicant.phone,
             idempotency_key=f"marketplace.voucher:{voucher.pk}:cancelled",

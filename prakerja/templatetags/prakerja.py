@@ -15,6 +15,17 @@ def rupiah(amount):
 
 
 @register.filter
+def sms_text(value, max_chars=40):
+    """``{{ training.title|sms_text }}``: plain GSM-safe characters, at most 40 (cut with "...").
+
+    One typographic quote or accent turns a whole SMS into UCS-2 (67 characters a part).
+    """
+    from prakerja.otp import sms_plain
+
+    return sms_plain(str(value), max_chars=int(max_chars))
+
+
+@register.filter
 def masked(value):
     """``{{ nik|masked }}`` -> ``3275••••••••0001``."""
     return mask_identifier(value)

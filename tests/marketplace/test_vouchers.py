@@ -189,6 +189,52 @@ def test_cancelling_refunds_the_balance_exactly_once(bought):
     )
 
 
+def test_cancelling_the_only_training_restarts_the_deadline_clock(bought, settings):
+    """Buying and cancelling at once must not keep Rp1.000.000 off the clock for good."""
+    settings.COHORTS_REBUY_GRACE_DAYS = 7
+    settings.OTP_RESEND_SECONDS = 0
+    participant = Participant.objects.get(pk=bought.participant_id)
+    assert participant.first_purchase_at is not None
+    wave_deadline = participant.purchase_deadline
+
+    services.voucher_cancel(voucher_id=bought.pk, by=CancelledBy.PARTICIPANT)
+    participant.refresh_from_db()
+    assert participant.first_purchase_at is None
+    # Well before the wave's deadline: the wave's deadline stands.
+    assert participant.purchase_deadline == wave_deadline
+    email = Notification.objects.get(idempotency_key=f"marketplace.voucher:{bought.pk}:cancelled:email")
+    assert "Anda tidak punya pelatihan lagi" in email.body
+
+    # Near the deadline: at least the grace days from the cancellation.
+    Participant.objects.filter(pk=participant.pk).update(
+        purchase_deadline=timezone.now() + datetime.timedelta(days=1)
+    )
+    again = buy(participant, ListingFactory(price=100_000))
+    Participant.objects.filter(pk=participant.pk).update(
+        purchase_deadline=timezone.now() + datetime.timedelta(days=1)
+    )
+    before = timezone.now()
+    services.voucher_cancel(voucher_id=again.pk, by=CancelledBy.PLATFORM)
+    participant.refresh_from_db()
+    assert participant.first_purchase_at is None
+    assert participant.purchase_deadline >= before + datetime.timedelta(days=7)
+    assert (
+        AuditEntry.objects.filter(action="marketplace.voucher.cancelled")
+        .latest("id")
+        .data["deadline_restarted"]
+    )
+
+
+def test_cancelling_one_of_two_trainings_keeps_the_clock_stopped(bought, settings):
+    settings.OTP_RESEND_SECONDS = 0
+    participant = Participant.objects.get(pk=bought.participant_id)
+    buy(participant, ListingFactory(price=100_000))
+    first_purchase_at = Participant.objects.get(pk=participant.pk).first_purchase_at
+
+    services.voucher_cancel(voucher_id=bought.pk, by=CancelledBy.PARTICIPANT)
+    assert Participant.objects.get(pk=participant.pk).first_purchase_at == first_purchase_at
+
+
 def test_a_redeemed_voucher_cannot_be_cancelled(bought):
     services.voucher_redeem(code=bought.code, platform_id=bought.platform_id)
     refusal = _refusal(lambda: services.voucher_cancel(voucher_id=bought.pk, by=CancelledBy.PARTICIPANT))

@@ -151,6 +151,29 @@ def test_mismatch_is_emailed_with_a_masked_nik(django_capture_on_commit_callback
     assert entry.data == {"result": "mismatch", "fields": ["kk_number"]}
 
 
+def test_saving_again_after_not_found_checks_again_once_a_minute(django_capture_on_commit_callbacks):
+    """The dashboard's "Periksa NIK saya": the record may have been fixed at the Dukcapil office."""
+    data = profile_input()
+    user = UserFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        applicant_profile_save(user=user, data=data)
+    assert Applicant.objects.get(user=user).civil_status == "not_found"
+
+    civil_record_for(data)  # the office corrected the record, a few minutes later
+    checked = Applicant.objects.get(user=user).civil_checked_at
+    Applicant.objects.filter(user=user).update(civil_checked_at=checked - datetime.timedelta(minutes=5))
+    with django_capture_on_commit_callbacks(execute=True):
+        saved = applicant_profile_save(user=user, data=data)  # nothing changed in the form
+    assert saved.civil_status == "pending"
+    assert Applicant.objects.get(user=user).civil_status == "verified"
+
+    # Not a way to hammer Dukcapil: a second save within the minute does not ask again.
+    Applicant.objects.filter(user=user).update(civil_status="not_found")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        saved = applicant_profile_save(user=user, data=data)
+    assert saved.civil_status == "not_found" and callbacks == []
+
+
 def test_sweep_requeues_stale_checks(django_capture_on_commit_callbacks):
     from registration.services import civil_check_sweep
 
