@@ -26,6 +26,8 @@ $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
 install: $(VENV)/.installed
 	$(PY) manage.py compile_translations
 
+# Links in emails and SMS point at the server this starts (another PORT included).
+run: export SITE_URL ?= http://$(HOST):$(PORT)
 run: install
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py collectstatic --no-input --verbosity 0

@@ -211,7 +211,7 @@ class WaveAdmin(admin.ModelAdmin):
                         return redirect("admin:cohorts_selectionrun_progress", run.pk)
         context = {
             **self.admin_site.each_context(request),
-            "title": _("Selection of wave %(wave)s") % {"wave": wave},
+            "title": _("Selection: %(wave)s") % {"wave": wave},
             "wave": wave,
             "opts": self.model._meta,
             "runs": wave.runs.select_related("created_by")[:10],
@@ -264,15 +264,32 @@ class SelectionRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 {"code": code, "name": names.get(code, code), **row}
                 for code, row in run.result["provinces"].items()
             ]
+        quota_sum = sum(row["quota"] or 0 for row in provinces) if provinces else 0
         context = {
             **self.admin_site.each_context(request),
-            "title": _("%(kind)s of wave %(wave)s") % {"kind": run.get_kind_display(), "wave": run.wave},
+            "title": _("%(kind)s: %(wave)s") % {"kind": run.get_kind_display(), "wave": run.wave},
             "run": run,
             "opts": self.model._meta,
             "provinces": provinces,
+            "ineligible": [
+                (INELIGIBLE_LABELS.get(code, code), n)
+                for code, n in (run.result.get("ineligible") or {}).items()
+            ],
+            # Quotas adding up to more than the total: the total cuts across provinces after them.
+            "total_cut": quota_sum > run.wave.total_quota and bool(provinces),
+            "quota_sum": quota_sum,
             "running": run.status in (RunStatus.QUEUED, RunStatus.RUNNING),
         }
         return TemplateResponse(request, "admin/cohorts/selectionrun/progress.html", context)
+
+
+INELIGIBLE_LABELS = {
+    "participant": _("already a participant"),
+    "blacklisted": _("barred from later waves (blacklist)"),
+    "excluded": _("on an exclusion list"),
+    "nik_not_verified": _("NIK not verified by the civil registry"),
+    "kyc_not_verified": _("identity (KYC) not verified"),
+}
 
 
 @admin.register(Application)

@@ -71,7 +71,8 @@ class Wave(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.number}. {self.name}"
+        # The name already says which wave ("Gelombang 3"); the number is its own column.
+        return self.name or f"#{self.number}"
 
     @property
     def is_accepting(self) -> bool:

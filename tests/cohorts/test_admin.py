@@ -62,6 +62,26 @@ def test_officer_runs_dry_run_then_commit_then_announce(
     assert {"cohorts.selection_committed", "cohorts.wave_announced", "cohorts.selection_verified"} <= actions
 
 
+def test_the_dry_run_page_explains_itself_in_indonesian(
+    client, closed_wave, django_capture_on_commit_callbacks
+):
+    from tests.cohorts.factories import put_on_list
+
+    applicants = pool(closed_wave, district_code="31.71.01", count=2)
+    put_on_list(applicants[:1], kind="exclusion", category="asn")
+    ProvinceQuota.objects.create(wave=closed_wave, province_id="32", quota=2)
+    ProvinceQuota.objects.create(wave=closed_wave, province_id="31", quota=2)  # 4 > total 2
+    client.force_login(officer())
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("admin:cohorts_wave_selection", args=[closed_wave.pk]), {"action": "dry_run", "seed": "x"}
+        )
+    page = client.get(response["Location"]).content.decode()
+    assert "tidak memenuhi syarat: ada di daftar pengecualian" in page
+    assert ": excluded" not in page
+    assert "Kuota provinsi berjumlah 4 tempat, lebih dari total gelombang 2" in page
+
+
 def test_roles_without_selection_permission_cannot_run_it(client, closed_wave):
     client.force_login(officer("Finance Officer"))
     url = reverse("admin:cohorts_wave_selection", args=[closed_wave.pk])

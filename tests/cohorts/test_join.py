@@ -19,8 +19,8 @@ def test_verified_applicant_joins_the_open_wave_once(client):
     client.force_login(applicant.user)
     page = client.get(reverse("cohorts:join")).content.decode()
     assert "Gabung gelombang ini" in page
-    response = client.post(reverse("cohorts:join"))
-    assert response.status_code == 302
+    response = client.post(reverse("cohorts:join"), follow=True)
+    assert f"Anda sudah bergabung di {wave.name}. Hasilnya kami umumkan" in response.content.decode()
     application = Application.objects.get(applicant=applicant)
     assert (application.wave, application.province_id, application.status) == (wave, "32", "pending")
     dashboard = client.get(reverse("dashboard")).content.decode()
@@ -28,7 +28,10 @@ def test_verified_applicant_joins_the_open_wave_once(client):
     # A second try is refused with a reason, and nothing is duplicated.
     client.post(reverse("cohorts:join"))
     assert Application.objects.filter(applicant=applicant).count() == 1
-    assert "Anda sudah bergabung di gelombang ini." in client.get(reverse("cohorts:join")).content.decode()
+    # The wave page then says where the applicant stands, not that they "cannot join".
+    page = client.get(reverse("cohorts:join")).content.decode()
+    assert f"Anda sudah bergabung di {wave.name}." in page and "Menunggu gelombang ditutup" in page
+    assert "Anda belum dapat bergabung" not in page
 
 
 def test_reasons_are_shown_when_not_eligible(client):
