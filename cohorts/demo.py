@@ -181,7 +181,7 @@ def demo_load(*, stdout) -> list[DemoLogin]:
         EmailAddress.objects.get_or_create(
             user=star.user, email=PARTICIPANT_EMAIL, defaults={"verified": True, "primary": True}
         )
-        Applicant.objects.filter(pk=star.pk).update(full_name="Kartika Lestari")
+        Applicant.objects.filter(pk=star.pk).update(full_name="Bagus Kartono")  # the NIK says male
         # The demo login is on a priority list (laid-off workers), so the draw selects it first.
         _demo_list(
             [star],

@@ -168,15 +168,26 @@ def application_create(*, applicant: Applicant, wave: Wave) -> Application:
         raise CohortError(check.reasons[0].message)
     try:
         with transaction.atomic():
-            return Application.objects.create(
+            application = Application.objects.create(
                 wave=wave,
                 applicant=applicant,
                 province_id=applicant.province_id,
                 kk_number=applicant.kk_number,
                 is_priority=applicant.is_priority,
             )
+            audit_log(
+                actor=applicant.user,
+                action="cohorts.wave_joined",
+                obj=application,
+                data={
+                    "wave": wave.number,
+                    "province": applicant.province_id,
+                    "priority": applicant.is_priority,
+                },
+            )
     except IntegrityError as exc:
         raise CohortError(_("You have already joined this wave.")) from exc
+    return application
 
 
 # --- Selection and announcement runs -----------------------------------------

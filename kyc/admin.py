@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from kyc.enums import CaseStatus, Decision, RejectReason
@@ -72,13 +73,15 @@ class KycCaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("face distance"))
     def latest_distance(self, case):
         latest = case.latest_submission
-        return "—" if latest is None or latest.distance is None else f"{latest.distance:.3f}"
+        return "—" if latest is None or latest.distance is None else number_format(latest.distance, 3)
 
     @admin.display(description=_("closest other face"))
     def duplicate_distance(self, case):
         latest = case.latest_submission
         return (
-            "—" if latest is None or latest.duplicate_distance is None else f"{latest.duplicate_distance:.3f}"
+            "—"
+            if latest is None or latest.duplicate_distance is None
+            else number_format(latest.duplicate_distance, 3)
         )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -229,7 +232,7 @@ class KycSubmissionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("face distance"), ordering="distance")
     def distance_label(self, submission):
-        return "—" if submission.distance is None else f"{submission.distance:.3f}"
+        return "—" if submission.distance is None else number_format(submission.distance, 3)
 
     @admin.display(description=_("decided by"))
     def decided_by_display(self, submission):

@@ -90,20 +90,35 @@ class KycUploadForm(forms.Form):
             # A bound field copies its help text when first used (during validation).
             self[kind].help_text = field.help_text
 
+    def _refused(self, kind: str, message: str, code: str) -> forms.ValidationError:
+        """The new photo's problem; with an earlier photo kept, also which one will be used."""
+        if self.drafts.get(kind):
+            message = " ".join(
+                [
+                    str(message),
+                    str(
+                        _(
+                            "Your earlier photo is still kept: it is used if you send without choosing a new one."
+                        )
+                    ),
+                ]
+            )
+        return forms.ValidationError(message, code=code)
+
     def _clean_photo(self, kind: str):
         if kind in self.oversized:
-            raise forms.ValidationError(reason_message(Reason.TOO_LARGE, kind), code=Reason.TOO_LARGE)
+            raise self._refused(kind, reason_message(Reason.TOO_LARGE, kind), Reason.TOO_LARGE)
         upload = self.cleaned_data.get(kind)
         if not upload:
             if self.drafts.get(kind):
                 self.photos[kind] = self.drafts[kind]
             return None
         if upload.size > settings.KYC_MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(reason_message(Reason.TOO_LARGE, kind), code=Reason.TOO_LARGE)
+            raise self._refused(kind, reason_message(Reason.TOO_LARGE, kind), Reason.TOO_LARGE)
         try:
             self.photos[kind] = kyc_photo_prepare(data=upload.read(), image=kind)
         except PhotoRejected as exc:
-            raise forms.ValidationError(str(exc), code=exc.reason) from exc
+            raise self._refused(kind, str(exc), exc.reason) from exc
         return None
 
     def clean_ktp(self):

@@ -23,6 +23,10 @@ def test_verified_applicant_joins_the_open_wave_once(client):
     assert f"Anda sudah bergabung di {wave.name}. Hasilnya kami umumkan" in response.content.decode()
     application = Application.objects.get(applicant=applicant)
     assert (application.wave, application.province_id, application.status) == (wave, "32", "pending")
+    from prakerja.models import AuditEntry
+
+    joined = AuditEntry.objects.get(action="cohorts.wave_joined")
+    assert (joined.actor, joined.data["wave"]) == (applicant.user, wave.number)
     dashboard = client.get(reverse("dashboard")).content.decode()
     assert "Menunggu gelombang ditutup" in dashboard
     # A second try is refused with a reason, and nothing is duplicated.

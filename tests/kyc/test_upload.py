@@ -225,6 +225,18 @@ def test_consent_is_required_and_photos_are_kept(client, applicant, photo, ktp):
     assert KycSubmission.objects.count() == 0
 
 
+def test_a_refused_new_photo_says_the_earlier_one_is_still_used(client, applicant, photo, photo_image, ktp):
+    client.post(UPLOAD, files(photo("obama", 1), ktp("obama", 2), consent=False))  # both kept as drafts
+    dark = to_jpeg(ImageEnhance.Brightness(photo_image("obama", 1)).enhance(0.15))
+    html = client.post(UPLOAD, files(dark, None)).content.decode()
+    assert "Swafoto Anda terlalu gelap." in html
+    assert (
+        "Foto Anda sebelumnya tetap kami simpan: foto itu dipakai jika Anda mengirim tanpa memilih foto baru."
+        in (html)
+    )
+    assert KycSubmission.objects.count() == 0
+
+
 def test_no_second_upload_while_one_is_being_verified(client, applicant, photo, ktp):
     KycCaseFactory(applicant=applicant, status=CaseStatus.PROCESSING)
     html = client.post(UPLOAD, files(photo("obama", 1), ktp("obama", 2))).content.decode()
