@@ -91,7 +91,8 @@ class AuditEntry(models.Model):
         indexes = [models.Index(fields=["target_type", "target_id"], name="audit_target_idx")]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_repr} {self.action}"
+        created = timezone.localtime(self.created_at) if self.created_at else None
+        return f"{created:%Y-%m-%d %H:%M} {self.actor_repr} {self.action}" if created else self.action
 
     def save(self, *args, **kwargs):
         if self.pk is not None:
