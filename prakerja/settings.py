@@ -202,7 +202,8 @@ MFA_REQUIRED_FOR_STAFF = env_bool("MFA_REQUIRED_FOR_STAFF", env_bool("SECURE_HTT
 # --- Internationalisation -------------------------------------------------
 LANGUAGE_CODE = "id"
 LANGUAGES = [("id", _("Bahasa Indonesia")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# The second path: Indonesian for third-party apps that ship none (django-import-export).
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "i18n_vendor" / "locale"]
 TIME_ZONE = "Asia/Jakarta"
 USE_I18N = True
 USE_TZ = True
