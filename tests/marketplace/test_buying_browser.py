@@ -155,6 +155,28 @@ def test_the_simulator_drives_the_whole_flow_over_http(live_server):
     assert lines[0] == "platform: Tokopedia (tokopedia)"
 
 
+def test_the_simulator_takes_the_credential_and_the_card_from_the_database(live_server):
+    """The README's one-liner on the portal's own machine: --platform SLUG --card-of EMAIL."""
+    platform = PlatformFactory(slug="pijar", name="Pijar Mahir")
+    credential_for(platform)
+    ListingFactory(platform=platform, price=150_000)
+    participant = participant_with_balance(balance=1_000_000)
+    out = io.StringIO()
+    call_command(
+        "platform_simulator",
+        url=live_server.url,
+        key_id="",
+        secret="",
+        platform="pijar",
+        card_of=participant.applicant.user.email.upper(),
+        code_from="db",
+        steps="purchase",
+        stdout=out,
+    )
+    summary = json.loads(out.getvalue().strip().splitlines()[-1])
+    assert Voucher.objects.get(code=summary["voucher"]).participant_id == participant.pk
+
+
 def test_the_simulator_reads_the_code_from_stdin_and_can_cancel(live_server, monkeypatch):
     platform = PlatformFactory(slug="bukalapak", name="Bukalapak")
     key_id, secret = credential_for(platform)

@@ -52,7 +52,9 @@ class Command(BaseCommand):
             "--card-of", help="same machine only: the card number of the participant with this email"
         )
         parser.add_argument(
-            "--listing", type=int, help="the listing id (default: the cheapest in the catalog)"
+            "--listing",
+            type=int,
+            help="the listing id (default: the cheapest in the catalog; one that is not a webinar when redeeming)",
         )
         parser.add_argument("--sku", help="the listing's SKU instead of its id")
         parser.add_argument("--session", type=int, help="webinar session id (default: the next one)")
@@ -72,6 +74,10 @@ class Command(BaseCommand):
             raise CommandError(
                 f"unknown steps: {', '.join(sorted(unknown))} (choose from {', '.join(STEPS)})"
             )
+        if options["platform"] and not (options["key_id"] and options["secret"]):
+            options["key_id"], options["secret"] = _credential_from_database(options["platform"])
+        if options["card_of"] and not options["card"]:
+            options["card"] = _card_from_database(options["card_of"])
         if not (options["key_id"] and options["secret"]):
             raise CommandError(
                 "give the platform's --key-id and --secret (or PRAKERJA_KEY_ID and PRAKERJA_SECRET)"
@@ -121,6 +127,10 @@ class Command(BaseCommand):
                     "this platform has no listing in the catalog"
                     + (" with that SKU" if options["sku"] else "")
                 )
+            if "redeem" in options["steps"]:
+                # A webinar redeems only around its session; a self-paced or offline training any time.
+                anytime = [row for row in listings if row["training"]["mode"] != "webinar"]
+                listings = anytime or listings
             listing_id = min(listings, key=lambda row: (row["price"], row["id"]))["id"]
         purchase = client.purchase_start(
             card_number=options["card"], listing_id=listing_id, session_id=options["session"]
