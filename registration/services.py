@@ -254,7 +254,8 @@ def _profile_save(
         )
         if applicant.civil_status == CivilRegistryStatus.PENDING:
             applicant_id = applicant.pk
-            transaction.on_commit(lambda: _enqueue_civil_check(applicant_id))
+            # robust: the profile is saved; with the broker away for a moment the sweeper queues the check.
+            transaction.on_commit(lambda: _enqueue_civil_check(applicant_id), robust=True)
     return applicant
 
 
@@ -383,7 +384,7 @@ def applicants_civil_recheck(*, applicant_ids: list[int], actor) -> int:
         )
         for applicant in Applicant.objects.filter(pk__in=ids):
             audit_log(actor=actor, action="registration.civil_recheck", obj=applicant)
-        transaction.on_commit(lambda: [_enqueue_civil_check(pk) for pk in ids])
+        transaction.on_commit(lambda: [_enqueue_civil_check(pk) for pk in ids], robust=True)
     return len(ids)
 
 

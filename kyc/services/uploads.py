@@ -101,7 +101,8 @@ def kyc_submission_create(*, applicant: Applicant, selfie_jpeg: bytes, ktp_jpeg:
             )
             if not _case_start_processing(case, submission):
                 raise UploadNotAllowed(_("Your photos were already received."))
-            transaction.on_commit(lambda: kyc_submission_verify_task.delay(submission.id))
+            # robust: the photos are kept; with the broker away for a moment kyc.sweep queues the check.
+            transaction.on_commit(lambda: kyc_submission_verify_task.delay(submission.id), robust=True)
     except Exception:
         for name in names:
             default_storage.delete(name)

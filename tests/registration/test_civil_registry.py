@@ -174,6 +174,21 @@ def test_saving_again_after_not_found_checks_again_once_a_minute(django_capture_
     assert saved.civil_status == "not_found" and callbacks == []
 
 
+def test_a_broker_outage_when_saving_does_not_lose_the_profile(
+    django_capture_on_commit_callbacks, monkeypatch
+):
+    from registration import tasks
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("redis is restarting")
+
+    monkeypatch.setattr(tasks.civil_check_task, "delay", broker_down)
+    user = UserFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        saved = applicant_profile_save(user=user, data=profile_input())  # no error for the applicant
+    assert Applicant.objects.get(pk=saved.pk).civil_status == "pending"  # the sweeper takes it from here
+
+
 def test_sweep_requeues_stale_checks(django_capture_on_commit_callbacks):
     from registration.services import civil_check_sweep
 
