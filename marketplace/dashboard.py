@@ -120,5 +120,7 @@ def dashboard_panels(request) -> list[Panel]:
                 order=20,
             )
         )
-    panels.append(Panel(template="marketplace/_dashboard_catalog.html", order=60))
+    else:
+        # Participants reach the catalog from their training step and "My trainings": one way, not three.
+        panels.append(Panel(template="marketplace/_dashboard_catalog.html", order=60))
     return panels

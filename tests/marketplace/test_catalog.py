@@ -319,3 +319,17 @@ def test_dashboard_links_to_the_catalog(client):
     html = client.get(reverse("dashboard")).content.decode()
     assert 'data-panel="marketplace-catalog"' in html
     assert reverse("marketplace:catalog") in html
+
+
+def test_a_participant_sees_one_button_to_the_catalog(client):
+    """The training step's button; "My trainings" says where to look; no extra catalog panel."""
+    from tests.marketplace.factories import participant_with_balance
+
+    participant = participant_with_balance(balance=1_000_000)
+    client.force_login(participant.applicant.user)
+    html = client.get(reverse("dashboard")).content.decode()
+    assert 'data-panel="marketplace-catalog"' not in html
+    assert 'data-panel="marketplace-my-trainings"' in html
+    catalog = re.escape(reverse("marketplace:catalog"))
+    # At most the next step's button (here the next step is KYC): no panel adds its own.
+    assert len(re.findall(rf'<a class="button[^"]*" href="{catalog}"', html)) <= 1
