@@ -22,25 +22,15 @@ from disbursement.forms import MovementReverseForm
 from disbursement.models import LedgerAccount, LedgerEntry, LedgerMovement
 from disbursement.selectors import ledger_statement
 from disbursement.services import LedgerError, ledger_reverse
-from prakerja.admin import CappedCountPaginator, ReadOnlyAdminMixin
+from prakerja.admin import CappedCountPaginator, ExactSearchMixin, ReadOnlyAdminMixin
 from prakerja.money import format_rupiah
 
 
-class LedgerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class LedgerAdmin(ExactSearchMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     paginator = CappedCountPaginator
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     list_per_page = 50
-
-    def search_filter(self, term: str) -> Q:
-        raise NotImplementedError
-
-    def get_search_results(self, request, queryset, search_term):
-        # Exact matches on indexed columns only: a LIKE over millions of ledger rows is never run.
-        term = search_term.strip()
-        if not term:
-            return queryset, False
-        return queryset.filter(self.search_filter(term)), False
 
 
 def _titled(filter_class, title):

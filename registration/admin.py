@@ -14,6 +14,7 @@ import re
 
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -24,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources, widgets
 from import_export.admin import ExportMixin, ImportExportModelAdmin
 
-from prakerja.admin import CappedCountPaginator
+from prakerja.admin import CappedCountPaginator, ExactSearchMixin
 from prakerja.audit import audit_entries_for, audit_log
 from prakerja.masking import mask_identifier
 from registration import imports, services
@@ -269,7 +270,7 @@ class PhoneVerifiedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Applicant)
-class ApplicantAdmin(MaskingAdminMixin, ExportMixin, admin.ModelAdmin):
+class ApplicantAdmin(ExactSearchMixin, MaskingAdminMixin, ExportMixin, admin.ModelAdmin):
     resource_classes = [ApplicantResource]
     list_display = [
         "display_name",
@@ -374,16 +375,13 @@ class ApplicantAdmin(MaskingAdminMixin, ExportMixin, admin.ModelAdmin):
             queryset = queryset.filter(province_id=staff.province_id)
         return queryset
 
-    def get_search_results(self, request, queryset, search_term):
-        term = search_term.strip()
-        if not term:
-            return queryset, False
+    def search_filter(self, term: str) -> Q:
         digits = "".join(ch for ch in term if ch not in " .-")
         if SIXTEEN_DIGITS.match(digits):
-            return queryset.filter(nik=digits), False
+            return Q(nik=digits)
         if "@" in term:
-            return queryset.filter(user__email=term.lower()), False
-        return queryset.filter(full_name__istartswith=" ".join(term.split())), False
+            return Q(user__email=term.lower())
+        return Q(full_name__istartswith=" ".join(term.split()))
 
     def get_export_resource_kwargs(self, request, **kwargs):
         return {**super().get_export_resource_kwargs(request, **kwargs), "user": request.user}
@@ -453,7 +451,7 @@ class ApplicantAdmin(MaskingAdminMixin, ExportMixin, admin.ModelAdmin):
 
 
 @admin.register(CivilRecord)
-class CivilRecordAdmin(MaskingAdminMixin, ImportExportModelAdmin):
+class CivilRecordAdmin(ExactSearchMixin, MaskingAdminMixin, ImportExportModelAdmin):
     resource_classes = [CivilRecordResource]
     list_display = ["display_nik", "display_kk", "full_name", "birth_date", "gender", "updated_at"]
     search_fields = ["nik"]
@@ -480,11 +478,8 @@ class CivilRecordAdmin(MaskingAdminMixin, ImportExportModelAdmin):
             return self.get_fields(request, obj)
         return ["updated_at"]
 
-    def get_search_results(self, request, queryset, search_term):
-        digits = "".join(ch for ch in search_term if ch.isdigit())
-        if not search_term.strip():
-            return queryset, False
-        return queryset.filter(nik=digits), False
+    def search_filter(self, term: str) -> Q:
+        return Q(nik="".join(ch for ch in term if ch.isdigit()))
 
     def get_import_resource_kwargs(self, request, **kwargs):
         return {**super().get_import_resource_kwargs(request, **kwargs), "user": request.user}

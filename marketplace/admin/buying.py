@@ -14,27 +14,13 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from disbursement.admin import CappedCountPaginator
 from marketplace import services
 from marketplace.admin._common import audit_history, with_reason
 from marketplace.codes import code_normalize
 from marketplace.enums import CancelledBy
 from marketplace.models import Completion, Purchase, Voucher
-from prakerja.admin import ReadOnlyAdminMixin
+from prakerja.admin import CappedCountPaginator, ExactSearchMixin, ReadOnlyAdminMixin
 from prakerja.money import format_rupiah
-
-
-class ExactSearchMixin:
-    """Exact matches only: a LIKE over millions of purchases is never run."""
-
-    def search_filter(self, term: str) -> Q:
-        raise NotImplementedError
-
-    def get_search_results(self, request, queryset, search_term):
-        term = search_term.strip()
-        if not term:
-            return queryset, False
-        return queryset.filter(self.search_filter(term)), False
 
 
 class BuyingAdmin(ExactSearchMixin, ReadOnlyAdminMixin, admin.ModelAdmin):

@@ -11,6 +11,7 @@ import json
 import uuid
 
 from django.contrib import admin, messages
+from django.db.models import Q
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -18,11 +19,11 @@ from django.utils.translation import ngettext
 from marketplace.admin._common import audit_history
 from marketplace.models import WebhookDelivery
 from marketplace.webhooks import webhook_retry
-from prakerja.admin import CappedCountPaginator, ReadOnlyAdminMixin
+from prakerja.admin import CappedCountPaginator, ExactSearchMixin, ReadOnlyAdminMixin
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class WebhookDeliveryAdmin(ExactSearchMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "platform", "event_type", "status", "attempts", "last_status_code",
                     "delivered_at"]  # fmt: skip
     list_filter = ["status", "event_type", "platform"]
@@ -40,15 +41,11 @@ class WebhookDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     readonly_fields = fields
     actions = ["retry_now"]
 
-    def get_search_results(self, request, queryset, search_term):
-        term = search_term.strip()
-        if not term:
-            return queryset, False
+    def search_filter(self, term: str) -> Q:
         try:
-            event_id = uuid.UUID(term)
+            return Q(event_id=uuid.UUID(term))
         except ValueError:
-            return queryset.none(), False
-        return queryset.filter(event_id=event_id), False
+            return Q(pk__in=[])
 
     @admin.display(description=_("payload"))
     def pretty_payload(self, obj):
