@@ -185,7 +185,10 @@ def _codes_limit(*, user, now: datetime.datetime) -> None:
 
 
 def _send_code(*, purchase: Purchase, user, phone: str) -> OtpSent:
-    listing = Listing.objects.select_related("training", "platform").get(pk=purchase.listing_id)
+    if Purchase.listing.is_cached(purchase):  # a new purchase holds the listing it was made from
+        listing = purchase.listing
+    else:
+        listing = Listing.objects.select_related("training", "platform").get(pk=purchase.listing_id)
     try:
         sent = otp_send(
             user=user,
