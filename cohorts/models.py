@@ -23,6 +23,22 @@ class Programme(models.Model):
     end_date = models.DateField(
         _("programme end date"), help_text=_("Leftover training balances are forfeited after this day.")
     )
+    # The incentive schedule. surveys reads these and asks disbursement to schedule the payments.
+    training_incentive_amount = models.BigIntegerField(
+        _("training incentive per payment (Rp)"), default=600_000, validators=[MinValueValidator(1)]
+    )
+    training_incentive_count = models.PositiveSmallIntegerField(
+        _("training incentive payments"), default=4, validators=[MinValueValidator(1)]
+    )
+    training_incentive_interval_days = models.PositiveSmallIntegerField(
+        _("days between training incentive payments"), default=30, validators=[MinValueValidator(1)]
+    )
+    survey_incentive_amount = models.BigIntegerField(
+        _("survey incentive (Rp)"), default=50_000, validators=[MinValueValidator(1)]
+    )
+    survey_incentive_due_days = models.PositiveSmallIntegerField(
+        _("survey incentive paid within (days)"), default=14, validators=[MinValueValidator(1)]
+    )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:

@@ -47,6 +47,35 @@ class Panel:
     order: int = 100
 
 
+# The lifecycle in the order a person meets it. Apps contribute steps in INSTALLED_APPS order (lowest
+# app first), which is not the lifecycle's order (disbursement sits below cohorts), so the collector sorts
+# by this list; a key not listed here goes last.
+STEP_ORDER = (
+    "account",
+    "email",
+    "profile",
+    "phone",
+    "nik_check",
+    "screening",
+    "kyc",
+    "wave",
+    "card",
+    "training_buy",
+    "training_finish",
+    "rating",
+    "payout_account",
+    "incentive",
+    "survey",
+)
+
+
+def _step_rank(step: Step) -> int:
+    try:
+        return STEP_ORDER.index(step.key)
+    except ValueError:
+        return len(STEP_ORDER)
+
+
 def _hook_modules():
     for config in apps.get_app_configs():
         name = f"{config.name}.dashboard"
@@ -62,6 +91,7 @@ def collect(request) -> tuple[list[Step], list[Panel]]:
             steps.extend(module.dashboard_steps(request))
         if hasattr(module, "dashboard_panels"):
             panels.extend(module.dashboard_panels(request))
+    steps.sort(key=_step_rank)
     panels.sort(key=lambda panel: panel.order)
     return steps, panels
 
