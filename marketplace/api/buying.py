@@ -30,7 +30,7 @@ from stdnum import luhn
 from cohorts.models import Participant
 from marketplace import services
 from marketplace.api.errors import ApiError
-from marketplace.api.framework import ApiContext, parse_json_object, platform_endpoint
+from marketplace.api.framework import ApiContext, json_int, parse_json_object, platform_endpoint
 from marketplace.enums import CancelledBy, PurchaseChannel, PurchaseStatus
 from marketplace.exceptions import PurchaseRefused, VoucherRefused
 from marketplace.models import Listing, Purchase, TrainingSession, Voucher
@@ -38,6 +38,7 @@ from marketplace.services.purchases import FAILURE_API_CODES
 from prakerja.models import OneTimeCode
 
 CARD_DIGITS = 16
+CONFIRM_CODE_MAX_LENGTH = 12  # openapi.yaml: maxLength
 MAX_CLOCK_SKEW = datetime.timedelta(minutes=5)
 
 
@@ -160,10 +161,11 @@ def _positive_int(data: dict, name: str, errors: dict, *, required: bool) -> int
         if required:
             errors[name] = ["required"]
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    number = json_int(value)
+    if number is None or number < 1:
         errors[name] = ["must be a positive integer"]
         return None
-    return value
+    return number
 
 
 def _card_failures_key(context: ApiContext) -> str:
@@ -236,7 +238,7 @@ def purchase_confirm(request: HttpRequest, context: ApiContext, purchase_id: int
     data = parse_json_object(request)
     errors = _fields(data, allowed={"code"})
     code = data.get("code")
-    if not isinstance(code, str) or not code.strip():
+    if not isinstance(code, str) or not code.strip() or len(code) > CONFIRM_CODE_MAX_LENGTH:
         errors["code"] = ["required: the 6-digit code from the SMS, as a string"]
     _validation(errors)
     try:
@@ -304,8 +306,8 @@ def voucher_complete(request: HttpRequest, context: ApiContext, code: str) -> Ht
     certificate = data.get("certificate_number")
     if not isinstance(certificate, str) or not 1 <= len(certificate.strip()) <= 64:
         errors["certificate_number"] = ["required: 1-64 characters"]
-    score = data.get("score")
-    if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 100:
+    score = json_int(data.get("score"))
+    if score is None or not 0 <= score <= 100:
         errors["score"] = ["required: an integer from 0 to 100"]
     completed_at = None
     if data.get("completed_at") is not None:

@@ -38,6 +38,7 @@ ERRORS: dict[str, tuple[int, str]] = {
     ),
     "idempotency_key_reused": (422, _("This Idempotency-Key was used for a different request.")),
     "invalid_json": (400, _("The body is not a JSON object.")),
+    "payload_too_large": (413, _("The body is too large for this API (details.max_bytes at most).")),
     "validation_failed": (422, _("Some fields are not valid; see details.")),
     "price_not_allowed": (422, _("This price is not allowed.")),
     "not_found": (404, _("There is no such endpoint.")),

@@ -8,6 +8,16 @@ Every endpoint is wrapped by ``platform_endpoint``:
    stored in the same transaction as the change, and a retry with the same key
    and the same request gets that response again (``Idempotent-Replayed: true``);
 4. errors become JSON with stable codes (errors.py).
+
+Before any of that, input no endpoint could mean is answered at once: a path
+with a control character is ``not_found`` (404; a path names nothing with a
+newline in it), a body over ``MAX_BODY_BYTES`` is ``payload_too_large`` (413).
+After authentication a query value with a control character is
+``validation_failed``. Every header is matched against a strict ASCII pattern
+before it is used, so nothing malformed reaches the database or ``int()``.
+
+The signature covers the path percent-decoded (``request.path``: ``%2D`` and
+``-`` sign the same) and the query string exactly as sent.
 """
 
 from __future__ import annotations
@@ -24,6 +34,7 @@ from datetime import timedelta
 from functools import wraps
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
@@ -36,8 +47,18 @@ from marketplace.models import ApiIdempotencyRecord, ApiNonce, Platform, Platfor
 
 logger = logging.getLogger(__name__)
 
-NONCE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{8,100}$")
+# Patterns are used with fullmatch (``$`` would let a trailing newline through).
+NONCE_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+IDEMPOTENCY_KEY_PATTERN = re.compile(r"[A-Za-z0-9_.:-]{8,100}")
+KEY_ID_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+TIMESTAMP_PATTERN = re.compile(r"[0-9]{1,12}")
+SIGNATURE_PATTERN = re.compile(r"[0-9a-fA-F]{64}")
+# C0 controls and DEL, except tab, line feed and carriage return (allowed inside JSON text).
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+PATH_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+CONTROL_MESSAGE = "must not contain control characters"
+# API bodies are a few hundred bytes; anything bigger is refused before it is read.
+MAX_BODY_BYTES = 64 * 1024
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
@@ -61,12 +82,16 @@ def authenticate(request: HttpRequest) -> ApiContext:
     if not (key_id and timestamp and nonce and given):
         raise ApiError("auth_missing")
     if (
-        not timestamp.isdigit()
+        not TIMESTAMP_PATTERN.fullmatch(timestamp)
         or abs(time.time() - int(timestamp)) > settings.MARKETPLACE_API_MAX_SKEW_SECONDS
     ):
         raise ApiError("timestamp_invalid", details={"server_time": int(time.time())})
-    if not NONCE_PATTERN.match(nonce):
+    if not NONCE_PATTERN.fullmatch(nonce):
         raise ApiError("nonce_invalid")
+    if not KEY_ID_PATTERN.fullmatch(key_id):
+        raise ApiError("key_unknown")
+    if not SIGNATURE_PATTERN.fullmatch(given):
+        raise ApiError("signature_invalid")
     now = timezone.now()
     credential = PlatformCredential.objects.select_related("platform").filter(key_id=key_id).first()
     if credential is None or not credential.is_valid(now):
@@ -127,7 +152,7 @@ def run_idempotent(
     key = request.headers.get(signing.HEADER_IDEMPOTENCY_KEY, "")
     if not key:
         raise ApiError("idempotency_key_missing")
-    if not IDEMPOTENCY_KEY_PATTERN.match(key):
+    if not IDEMPOTENCY_KEY_PATTERN.fullmatch(key):
         raise ApiError("idempotency_key_invalid")
     request_hash = _request_hash(request)
     with transaction.atomic():
@@ -166,14 +191,71 @@ def _language(request: HttpRequest) -> str:
     return "en" if accept.startswith("en") else "id"
 
 
+def _has_control_characters(value) -> bool:
+    if isinstance(value, str):
+        return bool(CONTROL_CHARACTERS.search(value))
+    if isinstance(value, list):
+        return any(_has_control_characters(item) for item in value)
+    if isinstance(value, dict):
+        return any(_has_control_characters(k) or _has_control_characters(v) for k, v in value.items())
+    return False
+
+
 def parse_json_object(request: HttpRequest) -> dict:
+    """The body as a JSON object; no text in it may hold a control character (PostgreSQL refuses NUL)."""
     try:
         data = json.loads(request.body or b"")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        # RecursionError: an array nested 100,000 deep.
         raise ApiError("invalid_json") from None
     if not isinstance(data, dict):
         raise ApiError("invalid_json")
+    errors = {
+        CONTROL_CHARACTERS.sub("", name) or "_": [CONTROL_MESSAGE]
+        for name, value in data.items()
+        if _has_control_characters(name) or _has_control_characters(value)
+    }
+    if errors:
+        raise ApiError("validation_failed", details=errors)
     return data
+
+
+def json_int(value) -> int | None:
+    """A JSON number that is a whole number (``80`` or ``80.0``, as JSON Schema's ``integer``), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer() and abs(value) <= 2**53:
+        return int(value)  # beyond 2**53 a float is no longer an exact whole number
+    return None
+
+
+def _query_check(request: HttpRequest) -> None:
+    errors = {
+        PATH_CONTROL_CHARACTERS.sub("", name) or "_": [CONTROL_MESSAGE]
+        for name, values in request.GET.lists()
+        if PATH_CONTROL_CHARACTERS.search(name) or any(PATH_CONTROL_CHARACTERS.search(v) for v in values)
+    }
+    if errors:
+        raise ApiError("validation_failed", details=errors)
+
+
+def _body_too_large(request: HttpRequest) -> bool:
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return False  # Django reads no body without a valid length
+    return length > MAX_BODY_BYTES
+
+
+def input_refusal(request: HttpRequest) -> HttpResponse | None:
+    """The answer to input no endpoint can mean, before authentication (also for unknown paths)."""
+    if PATH_CONTROL_CHARACTERS.search(request.path):
+        return error_response("not_found")
+    if _body_too_large(request):
+        return error_response("payload_too_large", details={"max_bytes": MAX_BODY_BYTES})
+    return None
 
 
 def platform_endpoint(*, methods: tuple[str, ...]):
@@ -185,16 +267,22 @@ def platform_endpoint(*, methods: tuple[str, ...]):
         def wrapper(request: HttpRequest, **kwargs) -> HttpResponse:
             with translation.override(_language(request)):
                 try:
+                    refusal = input_refusal(request)
+                    if refusal is not None:
+                        return refusal
                     if request.method not in methods:
                         response = error_response("method_not_allowed")
                         response["Allow"] = ", ".join(methods)
                         return response
                     context = authenticate(request)
+                    _query_check(request)
                     if request.method in STATE_CHANGING:
                         return run_idempotent(request, context, lambda: view(request, context, **kwargs))
                     return view(request, context, **kwargs)
                 except ApiError as exc:
                     return exc.response()
+                except RequestDataTooBig:
+                    return error_response("payload_too_large", details={"max_bytes": MAX_BODY_BYTES})
                 except Exception:
                     logger.exception("platform API: unexpected error on %s %s", request.method, request.path)
                     return error_response("internal_error")

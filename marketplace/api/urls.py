@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 from django.views.decorators.csrf import csrf_exempt
 
 from marketplace.api import buying, views
@@ -18,5 +18,7 @@ urlpatterns = [
     path("vouchers/<str:code>/redeem", buying.voucher_redeem, name="voucher_redeem"),
     path("vouchers/<str:code>/complete", buying.voucher_complete, name="voucher_complete"),
     path("vouchers/<str:code>/cancel", buying.voucher_cancel, name="voucher_cancel"),
-    path("<path:rest>", csrf_exempt(views.not_found), name="not_found"),
+    # Everything else under /api/platform/v1/ is the API's JSON 404, also a path with a newline
+    # (``<path:>`` is ``.+``, which stops at one, and the portal's HTML page would answer).
+    re_path(r"^[\s\S]*\Z", csrf_exempt(views.not_found), name="not_found"),
 ]

@@ -10,7 +10,13 @@ from django.views.decorators.http import require_GET
 
 from marketplace import services
 from marketplace.api.errors import ApiError, error_response
-from marketplace.api.framework import ApiContext, parse_json_object, platform_endpoint
+from marketplace.api.framework import (
+    ApiContext,
+    input_refusal,
+    json_int,
+    parse_json_object,
+    platform_endpoint,
+)
 from marketplace.enums import ProviderStatus, TrainingStatus
 from marketplace.exceptions import PriceNotAllowed
 from marketplace.models import Listing
@@ -19,6 +25,7 @@ from marketplace.selectors import affiliated_expression
 OPENAPI_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 50
+SKU_MAX_LENGTH = Listing._meta.get_field("sku").max_length
 
 
 def _listings(context: ApiContext):
@@ -91,6 +98,8 @@ def listings(request: HttpRequest, context: ApiContext) -> HttpResponse:
     after = _int_param(request, "after", default=0, low=0, high=None)
     queryset = _listings(context).filter(pk__gt=after).order_by("pk")
     sku = request.GET.get("sku")
+    if sku and len(sku) > SKU_MAX_LENGTH:
+        raise ApiError("validation_failed", details={"sku": [f"at most {SKU_MAX_LENGTH} characters"]})
     if sku:
         queryset = queryset.filter(sku=sku)
     rows = list(queryset[:limit])
@@ -107,8 +116,10 @@ def _validate_listing_patch(data: dict) -> dict:
     unknown = sorted(set(data) - {"price", "available"})
     for name in unknown:
         errors[name] = ["unknown field"]
-    if "price" in data and (isinstance(data["price"], bool) or not isinstance(data["price"], int)):
-        errors["price"] = ["must be an integer number of rupiah"]
+    if "price" in data:
+        data["price"] = json_int(data["price"])
+        if data["price"] is None:
+            errors["price"] = ["must be an integer number of rupiah"]
     if "available" in data and not isinstance(data["available"], bool):
         errors["available"] = ["must be true or false"]
     if not ({"price", "available"} & set(data)):
@@ -141,8 +152,8 @@ def listing(request: HttpRequest, context: ApiContext, listing_id: int) -> HttpR
     return JsonResponse(listing_json(row))
 
 
-def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
-    return error_response("not_found")
+def not_found(request: HttpRequest) -> HttpResponse:
+    return input_refusal(request) or error_response("not_found")
 
 
 @require_GET
