@@ -262,7 +262,18 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# The console backends print every message, one-time codes included, into the log.
+CONSOLE_MESSAGE_BACKENDS = {
+    "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
+    "SMS_BACKEND": "prakerja.sms.ConsoleSmsBackend",
+}
 if SECURE_HTTPS:
+    for _name, _console in CONSOLE_MESSAGE_BACKENDS.items():
+        if globals()[_name] == _console:
+            raise ImproperlyConfigured(
+                f"{_name} is the console backend, which writes one-time codes to the log; with "
+                f'SECURE_HTTPS=1 (production) set {_name} to a real backend (see README "Settings").'
+            )
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
@@ -277,10 +288,17 @@ LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "prakerja.logging.RedactPersonalData"}},
+    "filters": {
+        "redact": {"()": "prakerja.logging.RedactPersonalData"},
+        "client_errors": {"()": "prakerja.logging.ClientErrorsOneLine"},
+    },
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["client_errors", "redact"],
+        },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {

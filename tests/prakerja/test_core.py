@@ -148,3 +148,58 @@ def test_load_demo_is_idempotent():
     call_command("load_demo", stdout=io.StringIO())
     assert (User.objects.count(), Group.objects.get(name="Disnaker Staff").user_set.count()) == first
     assert User.objects.get(email="petugas@prakerja.test").groups.filter(name="Programme Officer").exists()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Task kyc.verify succeeded in 0.1234567890123456s: None",  # a duration's fraction
+        "took 3275010101900001.5 seconds",  # the whole part of a decimal
+        "card 5200100012345678",  # a Prakerja card number: no valid day of birth
+        "order 9911010101900001",  # 99 is no province
+        "ref 3275013201900001",  # day 32
+        "ref 3275010113900001",  # month 13
+        "id 32750101019000011",  # 17 digits
+    ],
+)
+def test_numbers_that_are_not_nik_shaped_stay_readable(text):
+    assert redact(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        (
+            "NIK 3275014101900001 (perempuan)",
+            "NIK 3275\u2022\u2022\u2022\u2022\u2022\u2022\u2022\u20220001 (perempuan)",
+        ),
+        (
+            "3275010101900001,3175010101900002",
+            "3275\u2022\u2022\u2022\u2022\u2022\u2022\u2022\u20220001,3175\u2022\u2022\u2022\u2022\u2022\u2022\u2022\u20220002",
+        ),
+        ("nik=1101017112990009.", "nik=1101\u2022\u2022\u2022\u2022\u2022\u2022\u2022\u20220009."),
+    ],
+)
+def test_nik_shaped_numbers_are_masked(text, masked):
+    assert redact(text) == masked
+
+
+@pytest.mark.django_db
+def test_a_403_is_one_log_line_without_a_traceback(client, django_user_model):
+    """Reloading a forbidden page must not grow the log by a traceback each time."""
+    handler = next(
+        h for h in logging.getLogger().handlers if any(isinstance(f, RedactPersonalData) for f in h.filters)
+    )
+    stream = io.StringIO()
+    old_stream = handler.setStream(stream)
+    try:
+        user = django_user_model.objects.create_user(email="pemohon@example.id", password="x" * 12)
+        client.force_login(user)
+        response = client.get("/staf/kyc/foto/1/selfie/")
+        assert response.status_code == 403
+    finally:
+        handler.setStream(old_stream)
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 1, lines
+    assert "Forbidden" in lines[0] and "/staf/kyc/foto/1/selfie/" in lines[0]
+    assert "Traceback" not in stream.getvalue()

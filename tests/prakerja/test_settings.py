@@ -9,6 +9,11 @@ from django.core.exceptions import ImproperlyConfigured
 from prakerja import env
 
 BASE_DIR = Path(__file__).resolve().parents[2]
+# Production needs real message backends (the console ones print one-time codes to the log).
+PRODUCTION_BACKENDS = {
+    "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+    "SMS_BACKEND": "prakerja.sms.HttpSmsBackend",
+}
 
 
 def _manage(*args, extra_env):
@@ -32,6 +37,7 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
             "SECRET_KEY": "x7Gd2kq9LmPz4VbN8sTw1YcRf6HjUe3Ao5Ki0XlQnMpBvCtDyZg",
             "ALLOWED_HOSTS": "prakerja.example.go.id",
             "VAR_DIR": str(tmp_path),
+            **PRODUCTION_BACKENDS,
         },
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -71,3 +77,27 @@ def test_production_refuses_to_start_without_a_shared_secret_key(tmp_path):
     assert result.returncode != 0
     assert "SECRET_KEY must be set when SECURE_HTTPS is on" in result.stderr
     assert not (tmp_path / "secret_key").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "console"),
+    [
+        ("SMS_BACKEND", "prakerja.sms.ConsoleSmsBackend"),
+        ("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"),
+    ],
+)
+def test_production_refuses_a_console_message_backend(tmp_path, name, console):
+    """The console backends print one-time codes into the log."""
+    production = {
+        "DEBUG": "0",
+        "SECURE_HTTPS": "1",
+        "SECRET_KEY": "x7Gd2kq9LmPz4VbN8sTw1YcRf6HjUe3Ao5Ki0XlQnMpBvCtDyZg",
+        "ALLOWED_HOSTS": "prakerja.example.go.id",
+        "VAR_DIR": str(tmp_path),
+        **PRODUCTION_BACKENDS,
+        name: console,
+    }
+    result = _manage("check", extra_env=production)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert f"{name} is the console backend, which writes one-time codes to the log" in result.stderr
