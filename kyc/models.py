@@ -118,6 +118,9 @@ class KycSubmission(models.Model):
     )
     started_at = models.DateTimeField(_("processing started"), null=True, blank=True)
     processing_attempts = models.PositiveSmallIntegerField(_("times picked up by a worker"), default=0)
+    # The running check's lease: renewed while it runs; when it is older than KYC_LEASE_SECONDS the
+    # worker is presumed dead and the sweeper puts the submission back in the queue.
+    heartbeat_at = models.DateTimeField(_("last sign of life of the check"), null=True, blank=True)
 
     # Photos: re-encoded JPEGs without metadata in private storage. Emptied by
     # the retention job; the encodings and the decision stay.

@@ -423,6 +423,12 @@ KYC_MIN_BRIGHTNESS = env_float("KYC_MIN_BRIGHTNESS", 30.0)
 KYC_MIN_SHARPNESS = env_float("KYC_MIN_SHARPNESS", 10.0)
 KYC_PHOTO_RETENTION_DAYS = env_int("KYC_PHOTO_RETENTION_DAYS", 90)
 KYC_STUCK_AFTER_SECONDS = env_int("KYC_STUCK_AFTER_SECONDS", 900)
+# A running check renews its lease every quarter of this; a check whose lease is older (its worker
+# was killed) is requeued by the next sweep (every KYC_SWEEP_SECONDS).
+KYC_LEASE_SECONDS = env_int("KYC_LEASE_SECONDS", 120)
+KYC_SWEEP_SECONDS = env_int("KYC_SWEEP_SECONDS", 60)
+# How long a check waits for a row or advisory lock before giving the submission back to the queue.
+KYC_LOCK_TIMEOUT_MS = env_int("KYC_LOCK_TIMEOUT_MS", 5000)
 KYC_FACE_INDEX_RELOAD_SECONDS = env_int("KYC_FACE_INDEX_RELOAD_SECONDS", 3600)
 if not 0 < KYC_DUPLICATE_THRESHOLD <= KYC_MATCH_THRESHOLD <= KYC_REVIEW_THRESHOLD:
     raise ImproperlyConfigured(
@@ -430,7 +436,7 @@ if not 0 < KYC_DUPLICATE_THRESHOLD <= KYC_MATCH_THRESHOLD <= KYC_REVIEW_THRESHOL
     )
 if KYC_MAX_ATTEMPTS < 1:
     raise ImproperlyConfigured("KYC_MAX_ATTEMPTS must be at least 1")
-CELERY_BEAT_SCHEDULE["kyc-sweep"] = {"task": "kyc.sweep", "schedule": 300.0}
+CELERY_BEAT_SCHEDULE["kyc-sweep"] = {"task": "kyc.sweep", "schedule": float(KYC_SWEEP_SECONDS)}
 CELERY_BEAT_SCHEDULE["kyc-photos-purge"] = {"task": "kyc.photos_purge", "schedule": 3600.0}
 
 # --- cohorts ---

@@ -2,18 +2,30 @@
 
 The CPU work (kyc/engine.py) runs outside any transaction; the result is
 recorded in one, with a compare-and-swap on the submission's status.
+
+One check at a time per submission: a worker claims it (``queued ->
+processing``, ``processing_attempts + 1``: that number is the claim's token)
+and holds a lease, ``heartbeat_at``, renewed by a thread every quarter of
+``KYC_LEASE_SECONDS`` while the check runs. A killed worker stops renewing; the
+sweeper (every ``KYC_SWEEP_SECONDS``) requeues a submission whose lease is older
+than ``KYC_LEASE_SECONDS``. Everything a claim writes (lease, result) is a
+compare-and-swap on its token, so a worker that lost its lease (stalled past
+it) records nothing over the next claim's run. Row and advisory locks are taken
+with ``prakerja.db.lock_timeout(KYC_LOCK_TIMEOUT_MS)``: a stuck lock holder
+gives the submission back to the queue instead of hanging the worker.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import timedelta
 
 import numpy as np
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import OperationalError, connections
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -38,6 +50,7 @@ from kyc.services.common import (
     _verified_face_store,
 )
 from prakerja.audit import audit_log
+from prakerja.db import is_lock_timeout, lock_timeout
 
 logger = logging.getLogger(__name__)
 
@@ -86,37 +99,105 @@ class VerifyOutcome:
     reason: str
 
 
+class SubmissionLease:
+    """Renews a claimed submission's ``heartbeat_at`` from a thread while the check runs (PostgreSQL).
+
+    ``lost`` turns true when a renewal finds the claim gone (the sweeper gave the
+    submission to another worker). SQLite is the single-process embedded setup:
+    no sweeper races a running check there, and no second thread is started.
+    """
+
+    def __init__(self, *, submission_id: int, token: int):
+        self.submission_id = submission_id
+        self.token = token
+        self.lost = False
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _claim(self):
+        return KycSubmission.objects.filter(
+            id=self.submission_id, status=SubmissionStatus.PROCESSING, processing_attempts=self.token
+        )
+
+    def renew(self) -> bool:
+        renewed = bool(self._claim().update(heartbeat_at=timezone.now()))
+        self.lost = self.lost or not renewed
+        return renewed
+
+    def _run(self, interval: float) -> None:
+        try:
+            while not self._stop.wait(interval):
+                if not self.renew():
+                    logger.warning("kyc submission %s: the lease was lost", self.submission_id)
+                    return
+        except Exception:  # noqa: BLE001 - a failed renewal must not kill the check; the lease runs out
+            logger.exception("kyc submission %s: renewing the lease failed", self.submission_id)
+        finally:
+            connections.close_all()  # this thread's own connection
+
+    def __enter__(self) -> SubmissionLease:
+        if connections["default"].vendor == "postgresql":
+            interval = max(settings.KYC_LEASE_SECONDS / 4, 0.1)
+            self._thread = threading.Thread(
+                target=self._run, args=(interval,), name=f"kyc-lease-{self.submission_id}", daemon=True
+            )
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+
 def kyc_submission_verify(
     *, submission_id: int, config: engine.EngineConfig | None = None
 ) -> VerifyOutcome | None:
-    """Run the face check of one submission and record the result. Safe to run twice.
+    """Run the face check of one submission and record the result. Safe to run twice, also at once.
 
-    Returns None when the submission is gone or another worker has it.
+    Returns None when the submission is gone, another worker has it, or a lock
+    was not granted within KYC_LOCK_TIMEOUT_MS (then it is back in the queue).
     """
     now = timezone.now()
     claimed = KycSubmission.objects.filter(id=submission_id, status=SubmissionStatus.QUEUED).update(
-        status=SubmissionStatus.PROCESSING, started_at=now, processing_attempts=F("processing_attempts") + 1
+        status=SubmissionStatus.PROCESSING,
+        started_at=now,
+        heartbeat_at=now,
+        processing_attempts=F("processing_attempts") + 1,
     )
     if not claimed:
         return None
     submission = KycSubmission.objects.select_related("case").get(id=submission_id)
+    token = submission.processing_attempts
     config = config or engine.EngineConfig.from_settings()
-    result = engine.pair_match(_read(submission.selfie.name), _read(submission.ktp.name), config=config)
-    duplicates: list[FaceMatch] = []
-    if result.selfie_encoding is not None:
-        started = timezone.now()
-        duplicates = kyc_duplicates_find(
-            encoding=result.selfie_encoding, applicant_id=submission.case.applicant_id
-        )
-        result.timings["duplicates_ms"] = round((timezone.now() - started).total_seconds() * 1000, 1)
-    return _submission_record(submission, result, duplicates)
+    with SubmissionLease(submission_id=submission_id, token=token) as lease:
+        result = engine.pair_match(_read(submission.selfie.name), _read(submission.ktp.name), config=config)
+        duplicates: list[FaceMatch] = []
+        if result.selfie_encoding is not None:
+            started = timezone.now()
+            duplicates = kyc_duplicates_find(
+                encoding=result.selfie_encoding, applicant_id=submission.case.applicant_id
+            )
+            result.timings["duplicates_ms"] = round((timezone.now() - started).total_seconds() * 1000, 1)
+    if lease.lost:
+        return None
+    try:
+        return _submission_record(submission, result, duplicates, token=token)
+    except OperationalError as exc:
+        if not is_lock_timeout(exc):
+            raise
+        # Someone holds the case (or the duplicate lock) too long: give the claim back; the next
+        # sweep dispatches it again. Nothing was recorded (the transaction rolled back).
+        lease._claim().update(status=SubmissionStatus.QUEUED)
+        logger.warning("kyc submission %s: lock timeout, back in the queue", submission_id)
+        return None
 
 
 def _submission_record(
-    submission: KycSubmission, result: engine.MatchResult, duplicates: list[FaceMatch]
+    submission: KycSubmission, result: engine.MatchResult, duplicates: list[FaceMatch], *, token: int
 ) -> VerifyOutcome | None:
     now = timezone.now()
-    with transaction.atomic():
+    with lock_timeout(settings.KYC_LOCK_TIMEOUT_MS):
         case = KycCase.objects.select_for_update().get(id=submission.case_id)
         if result.verdict == Verdict.VERIFIED:
             # Two look-alike uploads verified at the same moment must not both
@@ -149,10 +230,10 @@ def _submission_record(
             "decided_at": now,
             "decided_by": None,
         }
-        if not KycSubmission.objects.filter(id=submission.id, status=SubmissionStatus.PROCESSING).update(
-            **fields
-        ):
-            return None  # another run of this task recorded it first
+        if not KycSubmission.objects.filter(
+            id=submission.id, status=SubmissionStatus.PROCESSING, processing_attempts=token
+        ).update(**fields):
+            return None  # another run of this task recorded it first, or this claim's lease ran out
         for name, value in fields.items():
             setattr(submission, name, value)
         DuplicateCandidate.objects.bulk_create(
@@ -190,12 +271,20 @@ def _submission_record(
 
 
 def kyc_sweep(*, now=None) -> dict[str, int]:
-    """Put submissions a dead worker left behind back in the queue; give up after a few tries."""
+    """Put submissions a dead worker left behind back in the queue; give up after a few tries.
+
+    A running check whose lease (``heartbeat_at``) is older than KYC_LEASE_SECONDS
+    has lost its worker. A queued submission never picked up for
+    KYC_STUCK_AFTER_SECONDS (its task message was lost) is dispatched again.
+    """
     from kyc.tasks import kyc_submission_verify_task
 
     now = now or timezone.now()
     stuck_before = now - timedelta(seconds=settings.KYC_STUCK_AFTER_SECONDS)
-    stuck = KycSubmission.objects.filter(status=SubmissionStatus.PROCESSING, started_at__lt=stuck_before)
+    lease_before = now - timedelta(seconds=settings.KYC_LEASE_SECONDS)
+    stuck = KycSubmission.objects.filter(status=SubmissionStatus.PROCESSING).filter(
+        Q(heartbeat_at__lt=lease_before) | Q(heartbeat_at__isnull=True, started_at__lt=lease_before)
+    )
     gave_up = 0
     for submission in stuck.filter(processing_attempts__gte=MAX_PROCESSING_ATTEMPTS).select_related("case"):
         gave_up += _submission_give_up(submission)
@@ -213,7 +302,7 @@ def kyc_sweep(*, now=None) -> dict[str, int]:
 
 
 def _submission_give_up(submission: KycSubmission) -> int:
-    with transaction.atomic():
+    with lock_timeout(settings.KYC_LOCK_TIMEOUT_MS):
         case = KycCase.objects.select_for_update().get(id=submission.case_id)
         updated = KycSubmission.objects.filter(id=submission.id, status=SubmissionStatus.PROCESSING).update(
             status=SubmissionStatus.DONE,
