@@ -31,6 +31,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from prakerja.audit import audit_log
+from prakerja.csvfiles import CsvNotUtf8, csv_text
 from registration.enums import Education, EmploymentStatus, Gender, ImportKind, ImportStatus
 from registration.models import Applicant, ImportJob, ScreeningEntry, ScreeningList
 from registration.nik import nik_clean
@@ -119,7 +120,10 @@ def _header_key(name: str) -> str:
 
 
 def _csv_rows(handle) -> Iterator[list[str]]:
-    text = io.TextIOWrapper(handle, encoding="utf-8-sig", errors="replace", newline="")
+    try:
+        text = csv_text(handle)
+    except CsvNotUtf8 as exc:
+        raise ImportFileError(str(exc)) from None
     sample = text.read(4096)
     text.seek(0)
     try:

@@ -194,6 +194,22 @@ def test_an_import_that_died_half_way_resumes_without_duplicates(django_capture_
     assert Applicant.objects.filter(channel=Channel.OFFLINE).count() == 2
 
 
+@pytest.mark.parametrize("encoding", ["latin-1", "utf-16"])
+def test_a_csv_that_is_not_utf8_fails_with_a_message_that_says_so(
+    client, encoding, django_capture_on_commit_callbacks
+):
+    """Excel's plain "CSV" is Latin-1: it used to garble names, or (UTF-16) report missing columns."""
+    client.force_login(disnaker_user("32"))
+    text = "\n".join([HEADER, offline_row("3204055403950001", name="Désirée Nurhaliza")]) + "\n"
+    latin = SimpleUploadedFile("peserta.csv", text.encode(encoding), content_type="text/csv")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("registration:staff_import"), {"file": latin, "paper_consent": "on"})
+    job = ImportJob.objects.get()
+    assert job.status == "failed"
+    assert job.failure.startswith("Berkas tidak disimpan sebagai teks UTF-8 (baris ")
+    assert "CSV UTF-8 (Comma delimited)" in job.failure
+
+
 def test_import_template_has_the_columns(client):
     client.force_login(disnaker_user("32"))
     response = client.get(reverse("registration:staff_import_template"))
