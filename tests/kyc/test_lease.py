@@ -177,3 +177,36 @@ def test_a_running_check_renews_its_lease(transactional_db, settings, monkeypatc
     assert outcome is not None and outcome.verdict == "verified"
     submission.refresh_from_db()
     assert (submission.status, submission.processing_attempts) == (SubmissionStatus.DONE, 1)
+
+
+# --- A real worker, killed mid-check ------------------------------------------------------------
+
+
+@pytest.fixture
+def short_lease(settings, monkeypatch):
+    """A 2-second lease, here and in the worker process (it reads the environment when it starts)."""
+    monkeypatch.setenv("KYC_LEASE_SECONDS", "2")
+    settings.KYC_LEASE_SECONDS = 2
+
+
+@pytest.mark.worker
+def test_a_killed_workers_check_is_requeued_by_the_sweeper(short_lease, celery_worker, photo, ktp):
+    import os
+    import signal
+
+    submission = kyc_submission_create(
+        applicant=ApplicantFactory(), selfie_jpeg=photo("obama", 1), ktp_jpeg=ktp("obama", 2)
+    )
+    wait_until(
+        lambda: KycSubmission.objects.filter(id=submission.id, status=SubmissionStatus.PROCESSING).exists(),
+        interval=0.02,
+        message=f"the worker to claim the submission\n{celery_worker.output}",
+    )
+    os.kill(celery_worker.process.pid, signal.SIGKILL)  # mid-check: the face models are still loading
+    celery_worker.process.wait()
+    submission.refresh_from_db()
+    assert (submission.status, submission.processing_attempts) == (SubmissionStatus.PROCESSING, 1)
+    # The old rule waited 15 minutes; with the lease the next sweeps after 2 s requeue it.
+    wait_until(lambda: kyc_sweep()["requeued"] == 1, interval=0.5, message="the sweeper to requeue the check")
+    submission.refresh_from_db()
+    assert (submission.status, submission.processing_attempts) == (SubmissionStatus.QUEUED, 1)
