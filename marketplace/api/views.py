@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -26,6 +27,7 @@ OPENAPI_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 50
 SKU_MAX_LENGTH = Listing._meta.get_field("sku").max_length
+QUERY_INTEGER = re.compile(r"([0-9]{1,18})(?:\.0+)?")
 
 
 def _listings(context: ApiContext):
@@ -74,10 +76,14 @@ def _int_param(
     raw = request.GET.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or int(raw) < low or (high is not None and int(raw) > high):
+    # ASCII digits only (str.isdigit() also says yes to "²" and "١٢", and int() refuses 5,000
+    # digits); "80.0" is the integer 80, as JSON Schema says.
+    match = QUERY_INTEGER.fullmatch(raw)
+    value = int(match[1]) if match else None
+    if value is None or value < low or (high is not None and value > high):
         bounds = f"{low}..{high}" if high is not None else f">= {low}"
         raise ApiError("validation_failed", details={name: [f"must be an integer {bounds}"]})
-    return int(raw)
+    return value
 
 
 @platform_endpoint(methods=("GET",))

@@ -178,6 +178,19 @@ def test_an_id_beyond_any_database_integer_is_not_found_or_refused(api, listing_
     assert response.status_code in (200, 422)
 
 
+@pytest.mark.parametrize("after", ["9" * 5000, "%C2%B2", "%D9%A1", "1e3", "-1", "%201"])
+def test_a_query_integer_that_is_not_ascii_digits_is_refused(api, after):
+    response = api.get(f"{V1}/listings?after={after}")
+    _error(response, 422, "validation_failed")
+    assert response.json()["error"]["details"] == {"after": ["must be an integer >= 0"]}
+
+
+def test_a_query_integer_written_with_a_zero_fraction_is_an_integer(api, platform):
+    listings = [ListingFactory(platform=platform) for _ in range(2)]
+    response = api.get(f"{V1}/listings?limit=1.0")
+    assert [row["id"] for row in response.json()["results"]] == [listings[0].pk]
+
+
 def test_the_spec_price_maximum_is_the_programme_maximum():
     from marketplace.api.views import OPENAPI_PATH
 
