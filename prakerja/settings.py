@@ -124,11 +124,30 @@ IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 
 # --- Redis: broker, cache ---------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
+# Seconds to wait for Redis to accept a connection / answer: a Redis that hangs must not hang
+# every request (the cache then falls back to the database, see prakerja/cache.py).
+REDIS_CONNECT_TIMEOUT = env_float("REDIS_CONNECT_TIMEOUT", 0.5)
+REDIS_SOCKET_TIMEOUT = env_float("REDIS_SOCKET_TIMEOUT", 1.0)
+# After Redis failed to answer, cache calls go straight to the database for this long.
+CACHE_FALLBACK_RETRY_SECONDS = env_int("CACHE_FALLBACK_RETRY_SECONDS", 30)
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    CACHES = {
+        "default": {
+            "BACKEND": "prakerja.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+                "socket_timeout": REDIS_SOCKET_TIMEOUT,
+                "FALLBACK_RETRY_SECONDS": CACHE_FALLBACK_RETRY_SECONDS,
+            },
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Sessions live in the database only: a cache outage must not sign anyone out or answer 500
+# (cached_db reads the cache first), and a logout during an outage must not leave a stale copy
+# in Redis that comes back to life afterwards.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # --- Celery -----------------------------------------------------------------
 # Without REDIS_URL every task runs in-process, right where it is enqueued.
@@ -141,7 +160,20 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+    "socket_timeout": REDIS_SOCKET_TIMEOUT,
+}
+# A web request that enqueues while the broker is away gives up after about a second (every
+# enqueue of lasting work is robust: the row is saved and a sweeper queues it again later).
+CELERY_BROKER_CONNECTION_TIMEOUT = env_float("CELERY_BROKER_CONNECTION_TIMEOUT", 2.0)
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
 CELERY_TIMEZONE = "Asia/Jakarta"
 # Periodic jobs, all in one place. Apps add theirs here.
 CELERY_BEAT_SCHEDULE = {
@@ -328,6 +360,7 @@ CELERY_BEAT_SCHEDULE |= {
     "registration-civil-check-sweep": {"task": "registration.civil_check_sweep", "schedule": 600.0},
     "registration-import-sweep": {"task": "registration.import_sweep", "schedule": 300.0},
     "prakerja-otp-purge": {"task": "prakerja.otp_purge", "schedule": 3600.0},
+    "prakerja-sessions-clear": {"task": "prakerja.sessions_clear", "schedule": 3600.0},
 }
 
 # --- marketplace ---
