@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "prakerja.middleware.UserLanguageMiddleware",
+    "prakerja.middleware.SessionTimeoutMiddleware",
     "prakerja.middleware.StaffMFAMiddleware",
 ]
 
@@ -230,6 +231,16 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Prakerja Portal"
 # Officers (staff accounts) must have TOTP before they can use admin or staff pages.
 MFA_REQUIRED_FOR_STAFF = env_bool("MFA_REQUIRED_FOR_STAFF", env_bool("SECURE_HTTPS", False))
+# Session lifetimes in seconds (README "Security"). Officers (staff accounts, who can see KYC
+# photos): 30 minutes idle, 12 hours at most (OWASP ASVS 4.0.3 V3.3). Applicants, on their own
+# phones: 7 days idle, 30 days at most.
+OFFICER_SESSION_IDLE_SECONDS = env_int("OFFICER_SESSION_IDLE_SECONDS", 30 * 60)
+OFFICER_SESSION_MAX_SECONDS = env_int("OFFICER_SESSION_MAX_SECONDS", 12 * 3600)
+APPLICANT_SESSION_IDLE_SECONDS = env_int("APPLICANT_SESSION_IDLE_SECONDS", 7 * 86400)
+APPLICANT_SESSION_MAX_SECONDS = env_int("APPLICANT_SESSION_MAX_SECONDS", 30 * 86400)
+SESSION_COOKIE_AGE = APPLICANT_SESSION_IDLE_SECONDS
+# Re-authentication (password or authenticator code) is valid this long for sensitive changes.
+ACCOUNT_REAUTHENTICATION_TIMEOUT = env_int("ACCOUNT_REAUTHENTICATION_TIMEOUT", 300)
 
 # --- Internationalisation -------------------------------------------------
 LANGUAGE_CODE = "id"
