@@ -27,9 +27,9 @@ from django.core.cache.backends.redis import RedisCache
 logger = logging.getLogger(__name__)
 
 FALLBACK_TABLE = "prakerja_cache_fallback"
-# Failures that mean "Redis is not there"; anything else (a wrong type, a bad
-# command) is a bug and propagates.
-UNREACHABLE = (redis.ConnectionError, redis.TimeoutError)
+# Any failure of Redis itself (refused, timed out, garbage on the port, a read-only replica
+# during a failover) sends the call to the database: a degraded cache, never a 500.
+UNREACHABLE = (redis.RedisError,)
 
 _state_lock = threading.Lock()
 # Cache instances are per thread; the outage is shared by every thread of the process.

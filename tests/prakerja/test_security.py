@@ -242,3 +242,17 @@ def test_wrong_password_does_not_reauthenticate(client):
     assert response.status_code == 200
     change = reverse("admin:marketplace_platform_change", args=[platform.pk])
     assert client.get(change).status_code == 302
+
+
+def test_an_action_posted_without_a_recent_confirmation_runs_after_it(client):
+    """allauth holds the POST while the officer confirms the password, then submits it."""
+    platform = PlatformFactory()
+    client.force_login(officer(Role.PROGRAMME_OFFICER))
+    changelist = reverse("admin:marketplace_platform_changelist")
+    response = client.post(changelist, {"action": "issue_credentials", "_selected_action": [platform.pk]})
+    assert response["Location"] == f"/accounts/reauthenticate/?next={changelist.replace('/', '%2F')}"
+    assert not PlatformCredential.objects.exists()
+    response = client.post(response["Location"], {"password": PASSWORD})
+    assert response.status_code == 200
+    assert PlatformCredential.objects.filter(platform=platform).count() == 1
+    assert "no-store" in response["Cache-Control"]
