@@ -222,3 +222,25 @@ def test_production_settings_use_the_resilient_cache_and_database_sessions():
     assert module.CACHES["default"]["OPTIONS"]["socket_connect_timeout"] == 0.5
     assert module.SESSION_ENGINE == "django.contrib.sessions.backends.db"
     assert module.CELERY_BROKER_TRANSPORT_OPTIONS["socket_connect_timeout"] == 0.5
+
+
+def test_disnaker_import_upload_without_broker_is_kept_for_the_sweeper(client, redis_down):
+    from django.core.files.uploadedfile import SimpleUploadedFile as Upload
+
+    from registration.imports import import_jobs_sweep
+    from registration.models import ImportJob
+    from tests.registration.factories import disnaker_user
+
+    client.force_login(disnaker_user("32"))
+    response = client.post(
+        reverse("registration:staff_import"),
+        {"file": Upload("peserta.csv", b"nik\n3204051212900004\n", "text/csv"), "paper_consent": "on"},
+    )
+    job = ImportJob.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("registration:staff_import_detail", args=[job.pk])
+    assert job.status == "uploaded"
+    redis_down()
+    ImportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - datetime.timedelta(hours=1))
+    assert import_jobs_sweep() == 1
+    assert ("registration.import_validate", [job.pk]) in _queued_tasks()
