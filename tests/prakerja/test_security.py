@@ -114,6 +114,9 @@ def test_forged_session_with_totp_set_up_is_stopped_before_admin_and_photos(clie
         response = client.get(path)
         assert response.status_code == 302
         assert response["Location"] == f"/accounts/2fa/reauthenticate/?next={path.replace('/', '%2F')}"
+    page = client.get(response["Location"]).content.decode()
+    assert "Masukkan kode dari aplikasi autentikator Anda untuk melanjutkan." in page
+    assert 'name="code"' in page
 
 
 def test_password_only_login_does_not_reach_the_console(client, mfa_required):
