@@ -27,6 +27,7 @@ from django.core.cache.backends.redis import RedisCache
 logger = logging.getLogger(__name__)
 
 FALLBACK_TABLE = "prakerja_cache_fallback"
+FALLBACK_MAX_ENTRIES = 500_000
 # Any failure of Redis itself (refused, timed out, garbage on the port, a read-only replica
 # during a failover) sends the call to the database: a degraded cache, never a 500.
 UNREACHABLE = (redis.RedisError,)
@@ -55,6 +56,9 @@ class ResilientRedisCache(RedisCache):
         super().__init__(server, params)
         self._location = server if isinstance(server, str) else ",".join(server)
         fallback_params = {key: value for key, value in params.items() if key != "OPTIONS"}
+        # Django's default (300 entries, then a third is dropped) would let a flood of keys wipe
+        # the rate-limit counters; expired rows go first anyway.
+        fallback_params["OPTIONS"] = {"MAX_ENTRIES": FALLBACK_MAX_ENTRIES, "CULL_FREQUENCY": 4}
         self._fallback = DatabaseCache(FALLBACK_TABLE, fallback_params)
 
     def redis_is_down(self) -> bool:

@@ -244,3 +244,29 @@ def test_disnaker_import_upload_without_broker_is_kept_for_the_sweeper(client, r
     ImportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - datetime.timedelta(hours=1))
     assert import_jobs_sweep() == 1
     assert ("registration.import_validate", [job.pk]) in _queued_tasks()
+
+
+def test_cache_keeps_its_contract_in_the_database_and_redis_takes_over_again(settings):
+    from django.core.cache import cache
+
+    settings.CACHES = _redis_cache(DEAD)
+    cache_fallback_reset()
+    assert cache.add("limit:ip", 0, 3600) is True
+    assert cache.add("limit:ip", 5, 3600) is False
+    assert cache.incr("limit:ip") == 1
+    assert cache.get_many(["limit:ip", "other"]) == {"limit:ip": 1}
+    with pytest.raises(ValueError):
+        cache.incr("missing")
+    assert FallbackCacheEntry.objects.count() == 1
+    assert cache._fallback._max_entries == 500_000
+    # Redis answers again: the next call after a reset goes there, not to the table.
+    settings.CACHES = _redis_cache(django_settings.REDIS_URL)
+    cache_fallback_reset()
+    cache.delete("limit:ip")
+    assert cache.get("limit:ip") is None
+    cache.set("limit:ip", 7, 60)
+    assert (
+        redis.Redis.from_url(django_settings.REDIS_URL).exists(cache.make_and_validate_key("limit:ip")) == 1
+    )
+    assert FallbackCacheEntry.objects.get().value != ""
+    cache.delete("limit:ip")
