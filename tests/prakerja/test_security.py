@@ -259,3 +259,22 @@ def test_an_action_posted_without_a_recent_confirmation_runs_after_it(client):
     assert response.status_code == 200
     assert PlatformCredential.objects.filter(platform=platform).count() == 1
     assert "no-store" in response["Cache-Control"]
+
+
+def test_expired_sessions_are_deleted_by_the_hourly_job(client):
+    import datetime
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    from prakerja.tasks import sessions_clear_task
+
+    client.force_login(officer())
+    Session.objects.update(expire_date=timezone.now() - datetime.timedelta(seconds=1))
+    client2_user = UserFactory()
+    from django.test import Client
+
+    other = Client()
+    other.force_login(client2_user)
+    sessions_clear_task.delay()
+    assert list(Session.objects.values_list("session_key", flat=True)) == [other.session.session_key]
