@@ -7,6 +7,7 @@ the queued work to the broker.
 
 from __future__ import annotations
 
+import base64
 import datetime
 import io
 import json
@@ -95,7 +96,7 @@ def _queued_tasks() -> list[tuple[str, list]]:
     out = []
     for raw in client.lrange(app.conf.task_default_queue, 0, -1):
         message = json.loads(raw)
-        body = json.loads(__import__("base64").b64decode(message["body"]))
+        body = json.loads(base64.b64decode(message["body"]))
         out.append((message["headers"]["task"], body[0]))
     return sorted(out)
 
@@ -115,6 +116,14 @@ def _login(client, email: str) -> None:
     response = client.post(reverse("account_login"), {"login": email, "password": PASSWORD})
     assert response.status_code == 302, response.content.decode()[:500]
     assert response["Location"] == reverse("dashboard")
+
+
+def client_for(email: str):
+    from django.test import Client
+
+    other = Client()
+    _login(other, email)
+    return other
 
 
 def test_portal_works_without_redis_and_the_sweepers_deliver_afterwards(client, redis_down):
@@ -179,14 +188,6 @@ def test_portal_works_without_redis_and_the_sweepers_deliver_afterwards(client, 
     assert sorted(pk for batch in sent for pk in batch) == sorted(queued_notifications)
 
 
-def client_for(email: str):
-    from django.test import Client
-
-    other = Client()
-    _login(other, email)
-    return other
-
-
 def test_login_limit_holds_without_redis(client, redis_down):
     """allauth's failed-login limit (5 per 5 minutes per account) is counted in the database."""
     user = UserFactory()
@@ -205,6 +206,9 @@ def test_login_limit_holds_without_redis(client, redis_down):
 
 def test_a_signed_in_page_survives_a_redis_outage(client, settings):
     """Sessions are in the database: nobody is signed out when Redis goes away."""
+    import prakerja.settings as production
+
+    settings.SESSION_ENGINE = production.SESSION_ENGINE  # the tests' default is the same; be explicit
     applicant = ApplicantFactory()
     settings.CACHES = _redis_cache(settings.REDIS_URL)
     cache_fallback_reset()
