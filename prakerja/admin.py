@@ -1,3 +1,4 @@
+from allauth.account.decorators import reauthentication_required
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.paginator import Paginator
@@ -19,6 +20,27 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class RecentAuthRequiredMixin:
+    """For console screens that set where money or secrets go (payment destinations, platform
+    credentials, webhook URLs): the officer confirms the password (or an authenticator code)
+    again before opening the form, saving, deleting or running an action.
+
+    Built on allauth's re-authentication: a confirmation is valid for
+    ``ACCOUNT_REAUTHENTICATION_TIMEOUT`` seconds; a form posted later is held while the officer
+    confirms, then submitted. Views outside the console use allauth's
+    ``allauth.account.decorators.reauthentication_required`` the same way.
+    """
+
+    def changeform_view(self, request, *args, **kwargs):
+        return reauthentication_required(super().changeform_view)(request, *args, **kwargs)
+
+    def delete_view(self, request, *args, **kwargs):
+        return reauthentication_required(super().delete_view)(request, *args, **kwargs)
+
+    def response_action(self, request, queryset):
+        return reauthentication_required(super().response_action)(request, queryset)
 
 
 class CappedCountPaginator(Paginator):

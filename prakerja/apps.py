@@ -34,3 +34,9 @@ class PrakerjaConfig(AppConfig):
         admin.site.site_title = _("Prakerja Officer Console")
         admin.site.index_title = _("Programme administration")
         post_migrate.connect(_sync_roles, dispatch_uid="prakerja.roles_sync")
+
+        from django.contrib.auth.signals import user_logged_in
+
+        from prakerja.security import session_clock_start
+
+        user_logged_in.connect(session_clock_start, dispatch_uid="prakerja.session_clock_start")

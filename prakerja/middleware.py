@@ -2,10 +2,17 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import REDIRECT_FIELD_NAME, logout
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpResponseRedirect
 from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import translation
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+
+from prakerja.security import session_expired, session_passed_mfa
 
 STAFF_PREFIXES = ("/admin/", "/staf/")
 HEALTH_PATH = "/healthz"
@@ -56,7 +63,12 @@ def user_has_totp(user) -> bool:
 
 
 class StaffMFAMiddleware:
-    """With MFA_REQUIRED_FOR_STAFF, officers must set up TOTP before admin or staff pages."""
+    """With MFA_REQUIRED_FOR_STAFF, officers reach admin and staff pages only after this session
+    passed the second factor.
+
+    An officer without TOTP is sent to set it up; one with TOTP whose session did not pass it
+    (a password-only sign-in, a session made some other way) is asked for the code first.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -64,14 +76,35 @@ class StaffMFAMiddleware:
     def __call__(self, request):
         if settings.MFA_REQUIRED_FOR_STAFF and request.path.startswith(STAFF_PREFIXES):
             user = request.user
-            if user.is_authenticated and user.is_staff and not user_has_totp(user):
-                messages.warning(
-                    request,
-                    _(
-                        "Officer accounts must use two-factor authentication. Set up an authenticator app first."
-                    ),
-                )
-                return redirect("mfa_activate_totp")
+            if user.is_authenticated and user.is_staff:
+                if not user_has_totp(user):
+                    messages.warning(
+                        request,
+                        _(
+                            "Officer accounts must use two-factor authentication. "
+                            "Set up an authenticator app first."
+                        ),
+                    )
+                    return redirect("mfa_activate_totp")
+                if not session_passed_mfa(request):
+                    messages.info(request, _("Enter the code from your authenticator app to continue."))
+                    query = urlencode({REDIRECT_FIELD_NAME: request.get_full_path()})
+                    return HttpResponseRedirect(f"{reverse('mfa_reauthenticate')}?{query}")
+        return self.get_response(request)
+
+
+class SessionTimeoutMiddleware:
+    """End a signed-in session after its idle or absolute limit (``prakerja.security.session_limits``)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and session_expired(request):
+            logout(request)
+            messages.warning(request, _("Your session has ended. Please sign in again."))
+            return redirect_to_login(request.get_full_path(), login_url=reverse("account_login"))
         return self.get_response(request)
 
 

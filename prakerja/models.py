@@ -189,3 +189,22 @@ class OneTimeCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose} #{self.pk}"
+
+
+class FallbackCacheEntry(models.Model):
+    """Where the cache (rate-limit counters) lives while Redis is unreachable (``prakerja.cache``).
+
+    The layout is Django's database cache table; only ``DatabaseCache`` reads and writes it.
+    """
+
+    cache_key = models.CharField(max_length=255, primary_key=True)
+    value = models.TextField()
+    expires = models.DateTimeField(db_index=True)
+
+    class Meta:
+        db_table = "prakerja_cache_fallback"
+        verbose_name = _("fallback cache entry")
+        verbose_name_plural = _("fallback cache entries")
+
+    def __str__(self) -> str:
+        return self.cache_key

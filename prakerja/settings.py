@@ -74,6 +74,7 @@ MIDDLEWARE = [
     # ALLOWED_HOSTS (the public name) nor the HTTPS redirect would let through.
     "prakerja.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "prakerja.middleware.PortalLocaleMiddleware",
@@ -84,6 +85,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "prakerja.middleware.UserLanguageMiddleware",
+    "prakerja.middleware.SessionTimeoutMiddleware",
     "prakerja.middleware.StaffMFAMiddleware",
 ]
 
@@ -124,11 +126,30 @@ IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 
 # --- Redis: broker, cache ---------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
+# Seconds to wait for Redis to accept a connection / answer: a Redis that hangs must not hang
+# every request (the cache then falls back to the database, see prakerja/cache.py).
+REDIS_CONNECT_TIMEOUT = env_float("REDIS_CONNECT_TIMEOUT", 0.5)
+REDIS_SOCKET_TIMEOUT = env_float("REDIS_SOCKET_TIMEOUT", 1.0)
+# After Redis failed to answer, cache calls go straight to the database for this long.
+CACHE_FALLBACK_RETRY_SECONDS = env_int("CACHE_FALLBACK_RETRY_SECONDS", 30)
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    CACHES = {
+        "default": {
+            "BACKEND": "prakerja.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+                "socket_timeout": REDIS_SOCKET_TIMEOUT,
+                "FALLBACK_RETRY_SECONDS": CACHE_FALLBACK_RETRY_SECONDS,
+            },
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Sessions live in the database only: a cache outage must not sign anyone out or answer 500
+# (cached_db reads the cache first), and a logout during an outage must not leave a stale copy
+# in Redis that comes back to life afterwards.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # --- Celery -----------------------------------------------------------------
 # Without REDIS_URL every task runs in-process, right where it is enqueued.
@@ -141,7 +162,20 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+    "socket_timeout": REDIS_SOCKET_TIMEOUT,
+}
+# A web request that enqueues while the broker is away gives up after about a second (every
+# enqueue of lasting work is robust: the row is saved and a sweeper queues it again later).
+CELERY_BROKER_CONNECTION_TIMEOUT = env_float("CELERY_BROKER_CONNECTION_TIMEOUT", 2.0)
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
 CELERY_TIMEZONE = "Asia/Jakarta"
 # Periodic jobs, all in one place. Apps add theirs here.
 CELERY_BEAT_SCHEDULE = {
@@ -198,6 +232,16 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Prakerja Portal"
 # Officers (staff accounts) must have TOTP before they can use admin or staff pages.
 MFA_REQUIRED_FOR_STAFF = env_bool("MFA_REQUIRED_FOR_STAFF", env_bool("SECURE_HTTPS", False))
+# Session lifetimes in seconds (README "Security"). Officers (staff accounts, who can see KYC
+# photos): 30 minutes idle, 12 hours at most (OWASP ASVS 4.0.3 V3.3). Applicants, on their own
+# phones: 7 days idle, 30 days at most.
+OFFICER_SESSION_IDLE_SECONDS = env_int("OFFICER_SESSION_IDLE_SECONDS", 30 * 60)
+OFFICER_SESSION_MAX_SECONDS = env_int("OFFICER_SESSION_MAX_SECONDS", 12 * 3600)
+APPLICANT_SESSION_IDLE_SECONDS = env_int("APPLICANT_SESSION_IDLE_SECONDS", 7 * 86400)
+APPLICANT_SESSION_MAX_SECONDS = env_int("APPLICANT_SESSION_MAX_SECONDS", 30 * 86400)
+SESSION_COOKIE_AGE = APPLICANT_SESSION_IDLE_SECONDS
+# Re-authentication (password or authenticator code) is valid this long for sensitive changes.
+ACCOUNT_REAUTHENTICATION_TIMEOUT = env_int("ACCOUNT_REAUTHENTICATION_TIMEOUT", 300)
 
 # --- Internationalisation -------------------------------------------------
 LANGUAGE_CODE = "id"
@@ -267,6 +311,28 @@ CONSOLE_MESSAGE_BACKENDS = {
     "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
     "SMS_BACKEND": "prakerja.sms.ConsoleSmsBackend",
 }
+# Content-Security-Policy (django-csp): scripts, styles, fonts and images come from this site
+# only, nothing inline (no <script> blocks, on* handlers or style attributes: templates load
+# static files), no plugins, no framing, forms post only here. Images may also be data: URIs
+# (the TOTP QR code). CSP_REPORT_ONLY=1 sends the same policy as report-only.
+_CSP_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+if env_bool("CSP_REPORT_ONLY", False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = _CSP_POLICY
+else:
+    CONTENT_SECURITY_POLICY = _CSP_POLICY
 if SECURE_HTTPS:
     for _name, _console in CONSOLE_MESSAGE_BACKENDS.items():
         if globals()[_name] == _console:
@@ -346,6 +412,7 @@ CELERY_BEAT_SCHEDULE |= {
     "registration-civil-check-sweep": {"task": "registration.civil_check_sweep", "schedule": 600.0},
     "registration-import-sweep": {"task": "registration.import_sweep", "schedule": 300.0},
     "prakerja-otp-purge": {"task": "prakerja.otp_purge", "schedule": 3600.0},
+    "prakerja-sessions-clear": {"task": "prakerja.sessions_clear", "schedule": 3600.0},
 }
 
 # --- marketplace ---

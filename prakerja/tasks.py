@@ -27,3 +27,13 @@ def otp_purge_task() -> None:
     deleted = otp_purge()
     if deleted:
         logger.info("one-time codes purged: %s", deleted)
+
+
+@shared_task(name="prakerja.sessions_clear", ignore_result=True)
+def sessions_clear_task() -> None:
+    """Delete expired sessions (they live in the database), like ``manage.py clearsessions``."""
+    from importlib import import_module
+
+    from django.conf import settings
+
+    import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()

@@ -1,7 +1,8 @@
+from allauth.account import views as account_views
 from django.contrib import admin
 from django.urls import include, path
 
-from prakerja import views
+from prakerja import security, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -11,6 +12,10 @@ urlpatterns = [
     path("privasi/", views.privacy, name="privacy"),
     path("bantuan/", views.help_page, name="help"),
     path("accounts/", include("allauth.urls")),
+    # The console signs in and out through allauth only (rate limits, TOTP): these two come
+    # before the admin's own login and logout.
+    path("admin/login/", security.admin_login),
+    path("admin/logout/", account_views.logout),
     path("admin/", admin.site.urls),
     path("", include("registration.urls")),
     path("", include("kyc.urls")),

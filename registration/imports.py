@@ -419,7 +419,8 @@ def import_job_create(
         audit_log(
             actor=user, action="registration.import_uploaded", obj=job, data={"kind": kind, "file": name}
         )
-        transaction.on_commit(lambda: _enqueue("validate", job.pk))
+        # robust: the file is saved; with the broker away the import sweeper queues it.
+        transaction.on_commit(lambda: _enqueue("validate", job.pk), robust=True)
     return job
 
 
@@ -501,7 +502,7 @@ def import_job_confirm(*, job: ImportJob, actor) -> bool:
             audit_log(
                 actor=actor, action="registration.import_confirmed", obj=job, data={"rows": job.valid_rows}
             )
-            transaction.on_commit(lambda: _enqueue("run", job.pk))
+            transaction.on_commit(lambda: _enqueue("run", job.pk), robust=True)
     return bool(started)
 
 

@@ -73,3 +73,12 @@ class ApplicantFactory(factory.django.DjangoModelFactory):
     phone_verified_at = factory.LazyFunction(timezone.now)
     civil_status = CivilRegistryStatus.VERIFIED
     civil_checked_at = factory.LazyFunction(timezone.now)
+
+
+def reauthenticate(client, password: str = "rahasia-panjang-2026") -> None:
+    """Confirm the signed-in user's password again (allauth), as console screens that change
+    where money or secrets go require (prakerja.admin.RecentAuthRequiredMixin)."""
+    from django.urls import reverse
+
+    response = client.post(reverse("account_reauthenticate"), {"password": password})
+    assert response.status_code == 302, response.content.decode()[:300]

@@ -12,6 +12,7 @@ from marketplace.models import (
     Platform,
     PlatformCredential,
 )
+from prakerja.admin import RecentAuthRequiredMixin
 
 # --- Platforms ------------------------------------------------------------------
 
@@ -28,7 +29,10 @@ class PlatformCredentialInline(admin.TabularInline):
 
 
 @admin.register(Platform)
-class PlatformAdmin(admin.ModelAdmin):
+class PlatformAdmin(RecentAuthRequiredMixin, admin.ModelAdmin):
+    """The webhook URL and the API credentials decide where platform traffic and secrets go:
+    every change asks for the officer's password again (RecentAuthRequiredMixin)."""
+
     formfield_overrides = URL_FIELDS
     list_display = ["name", "slug", "active", "contact_email", "webhook_url"]
     list_filter = ["active"]

@@ -14,7 +14,7 @@ from marketplace.resources import ListingResource, TrainingResource
 from marketplace.services import api_records_cleanup
 from prakerja.models import AuditEntry
 from prakerja.roles import Role
-from tests.factories import UserFactory
+from tests.factories import UserFactory, reauthenticate
 from tests.marketplace.factories import ListingFactory, PlatformFactory, ProviderFactory, TrainingFactory
 
 pytestmark = pytest.mark.django_db
@@ -210,6 +210,7 @@ def test_issued_secret_is_shown_once_and_stored_encrypted(client):
     platform = PlatformFactory(slug="sekolahmu", name="Sekolahmu")
     user = officer()
     client.force_login(user)
+    reauthenticate(client)
     response = client.post(
         reverse("admin:marketplace_platform_changelist"),
         {"action": "issue_credentials", "_selected_action": [platform.pk]},
@@ -233,6 +234,7 @@ def test_issued_secret_is_shown_once_and_stored_encrypted(client):
 def test_only_officers_with_permission_rotate_credentials(client):
     platform = PlatformFactory()
     client.force_login(officer(Role.FINANCE_OFFICER))
+    reauthenticate(client)
     response = client.post(
         reverse("admin:marketplace_platform_changelist"),
         {"action": "issue_credentials", "_selected_action": [platform.pk]},
@@ -248,6 +250,7 @@ def test_revoke_ends_every_credential_now(client):
     credential_for(platform)
     credential_for(platform)
     client.force_login(officer())
+    reauthenticate(client)
     client.post(
         reverse("admin:marketplace_platform_changelist"),
         {"action": "revoke_credentials", "_selected_action": [platform.pk]},

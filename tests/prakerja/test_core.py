@@ -123,7 +123,9 @@ def test_staff_without_totp_must_set_it_up_when_required(client, django_user_mod
     from allauth.mfa.models import Authenticator
 
     Authenticator.objects.create(user=officer, type=Authenticator.Type.TOTP, data={"secret": "x"})
-    assert client.get("/admin/").status_code == 200
+    # Having TOTP is not enough: this session must pass it (tests/prakerja/test_security.py).
+    response = client.get("/admin/")
+    assert response["Location"] == "/accounts/2fa/reauthenticate/?next=%2Fadmin%2F"
 
 
 @pytest.mark.django_db
