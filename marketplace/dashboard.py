@@ -46,8 +46,8 @@ def dashboard_steps(request) -> list[Step]:
     finish_title = _("Finish the training")
     if participant is None:
         return [
-            Step("training_buy", buy_title, StepStatus.LOCKED),
-            Step("training_finish", finish_title, StepStatus.LOCKED),
+            Step("training_buy", buy_title, StepStatus.LOCKED, _("After you receive your card.")),
+            Step("training_finish", finish_title, StepStatus.LOCKED, _("After you buy a training.")),
         ]
     bought = _with_vouchers(purchases)
     if bought:
@@ -58,7 +58,7 @@ def dashboard_steps(request) -> list[Step]:
             _("Bought: %(title)s") % {"title": bought[0].listing.training.title},
         )
     elif participant.status != ParticipantStatus.ACTIVE:
-        buy = Step("training_buy", buy_title, StepStatus.LOCKED)
+        buy = Step("training_buy", buy_title, StepStatus.LOCKED, _("Your card is no longer active."))
     else:
         detail = _("Choose a training in the catalog and pay with your training balance.")
         if participant.first_purchase_at is None:
@@ -105,7 +105,7 @@ def dashboard_steps(request) -> list[Step]:
             action_label=_("Show my voucher"),
         )
     else:
-        finish = Step("training_finish", finish_title, StepStatus.LOCKED)
+        finish = Step("training_finish", finish_title, StepStatus.LOCKED, _("After you buy a training."))
     return [buy, finish]
 
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("wilayah/kecamatan/", views.districts, name="districts"),
     path("profil/", views.profile_edit, name="profile"),
     path("profil/data/", views.profile_detail, name="profile_detail"),
+    path("profil/periksa-nik/", views.civil_retry, name="civil_retry"),
     path("profil/nomor-hp/", views.phone_start, name="phone"),
     path("profil/nomor-hp/kode/", views.phone_code, name="phone_code"),
     path("profil/nomor-hp/kirim-ulang/", views.phone_resend, name="phone_resend"),

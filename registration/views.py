@@ -109,6 +109,22 @@ def profile_detail(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def civil_retry(request: HttpRequest) -> HttpResponse:
+    """ "Check my NIK" on the dashboard: the same data is checked with Dukcapil again."""
+    result = services.applicant_civil_retry(user=request.user)
+    if result.queued:
+        messages.info(request, _("We are checking your NIK with Dukcapil again. The result appears below."))
+    elif result.wait_seconds:
+        messages.warning(
+            request,
+            _("Your NIK was checked a moment ago. You can check again in %(seconds)d seconds.")
+            % {"seconds": result.wait_seconds},
+        )
+    return redirect("dashboard")
+
+
+@login_required
 @never_cache
 def phone_start(request: HttpRequest) -> HttpResponse:
     applicant = applicant_for_user(request.user)
