@@ -77,13 +77,15 @@ def dashboard_steps(request) -> list[Step]:
     for purchase in bought:
         by_status.setdefault(purchase.voucher.status, []).append(purchase)
     if by_status.get(VoucherStatus.COMPLETED):
-        completions = [p.voucher.completion for p in by_status[VoucherStatus.COMPLETED]]
-        counted = next((c for c in completions if c.counts_for_incentive), completions[0])
+        completed = by_status[VoucherStatus.COMPLETED]
+        counted = next((p for p in completed if p.voucher.completion.counts_for_incentive), completed[0])
         finish = Step(
             "training_finish",
             finish_title,
             StepStatus.DONE,
-            _("Certificate %(number)s") % {"number": counted.certificate_number},
+            _("Certificate %(number)s") % {"number": counted.voucher.completion.certificate_number},
+            action_url=reverse("marketplace:voucher", kwargs={"public_id": counted.public_id}),
+            action_label=_("See and download my certificate"),
         )
     elif by_status.get(VoucherStatus.REDEEMED):
         finish = Step(
