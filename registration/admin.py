@@ -88,20 +88,43 @@ class ProvinceAdmin(admin.ModelAdmin):
     search_fields = ["code", "name"]
 
 
+class TitledRelatedFilter(admin.RelatedFieldListFilter):
+    """A related-field filter whose title is given, translated (the field itself has no verbose_name)."""
+
+    custom_title = ""
+
+    @classmethod
+    def titled(cls, title):
+        return type("TitledRelatedFilter", (cls,), {"custom_title": title})
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.title = self.custom_title
+
+
 @admin.register(Regency)
 class RegencyAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "province"]
-    list_filter = ["province"]
+    list_display = ["code", "name", "province_name"]
+    list_filter = [("province", TitledRelatedFilter.titled(_("province")))]
     search_fields = ["code", "name"]
     list_select_related = ["province"]
+
+    # The region tables' foreign keys carry no verbose_name (a label here avoids a migration of them).
+    @admin.display(description=_("province"), ordering="province__name")
+    def province_name(self, obj):
+        return obj.province
 
 
 @admin.register(District)
 class DistrictAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "regency"]
+    list_display = ["code", "name", "regency_name"]
     search_fields = ["code", "name"]
     list_select_related = ["regency"]
     show_full_result_count = False
+
+    @admin.display(description=_("regency/city"), ordering="regency__name")
+    def regency_name(self, obj):
+        return obj.regency
 
 
 @admin.register(DisnakerStaff)
