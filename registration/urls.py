@@ -19,5 +19,6 @@ urlpatterns = [
     path("staf/daftar/", views.staff_register, name="staff_register"),
     path("staf/impor/", views.staff_import, name="staff_import"),
     path("staf/impor/template.csv", views.staff_import_template, name="staff_import_template"),
+    path("staf/impor/template.xlsx", views.staff_import_template_xlsx, name="staff_import_template_xlsx"),
     path("staf/impor/<int:job_id>/", views.staff_import_detail, name="staff_import_detail"),
 ]

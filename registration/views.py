@@ -27,6 +27,7 @@ from registration.forms import (
     apply_registration_errors,
     profile_initial,
 )
+from registration.import_values import CODED_COLUMNS, offline_template_xlsx
 from registration.models import Applicant, District, ImportJob, Regency
 from registration.phones import phone_display, phone_masked
 from registration.selectors import applicant_for_user
@@ -336,7 +337,12 @@ def staff_import(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "registration/staff/import.html",
-        {"form": form, "staff": request.disnaker, "columns": imports.OFFLINE_COLUMNS},
+        {
+            "form": form,
+            "staff": request.disnaker,
+            "columns": imports.OFFLINE_COLUMNS,
+            "coded_columns": CODED_COLUMNS,
+        },
     )
 
 
@@ -344,6 +350,17 @@ def staff_import(request: HttpRequest) -> HttpResponse:
 def staff_import_template(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(imports.offline_template_csv(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="template-pendaftaran-offline.csv"'
+    return response
+
+
+@disnaker_required
+def staff_import_template_xlsx(request: HttpRequest) -> HttpResponse:
+    """The template with drop-downs of the accepted values (Excel data validation)."""
+    response = HttpResponse(
+        offline_template_xlsx(imports.OFFLINE_COLUMNS),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = 'attachment; filename="template-pendaftaran-offline.xlsx"'
     return response
 
 
