@@ -149,7 +149,13 @@ def test_applicant_pages_in_a_wave_and_as_a_participant(page, live_server):
 
 def test_staff_pages_have_no_serious_violations(page, live_server):
     staff = disnaker_user("32")
+    ApplicantFactory(channel="offline", registered_by=staff)  # a row in the staff list (Kota Bekasi)
     _sign_in(page, staff)
+    page.goto(reverse("registration:staff_home"))
+    # The staff list fits a phone without sideways scrolling (rows stack into label: value lines).
+    wrap = page.locator(".table-wrap")
+    assert wrap.evaluate("box => box.scrollWidth <= box.clientWidth")
+    assert page.evaluate("document.documentElement.scrollWidth") == 390
     _check(
         page,
         [
