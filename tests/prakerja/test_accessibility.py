@@ -178,3 +178,22 @@ def test_staff_pages_have_no_serious_violations(page, live_server):
             reverse("admin:kyc_kyccase_change", args=[case.pk]),
         ],
     )
+
+
+def test_keyboard_reaches_the_content_and_the_phone_menu(page, live_server):
+    page.goto("/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Langsung ke konten utama"
+    assert page.locator(".skip-link").evaluate("link => link.getBoundingClientRect().left >= 0")
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    page.goto("/")
+    toggle = page.locator(".nav-toggle")
+    for _step in range(5):
+        page.keyboard.press("Tab")
+        if toggle.evaluate("button => button === document.activeElement"):
+            break
+    assert toggle.evaluate("button => button === document.activeElement")
+    page.keyboard.press("Enter")
+    assert toggle.get_attribute("aria-expanded") == "true"
+    assert page.locator("#site-nav").is_visible()
