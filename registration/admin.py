@@ -31,6 +31,7 @@ from prakerja.masking import mask_identifier
 from registration import imports, services
 from registration.enums import Gender, ImportKind, ImportStatus
 from registration.forms import ImportUploadForm
+from registration.import_values import coded_value
 from registration.models import (
     Applicant,
     CivilRecord,
@@ -223,7 +224,7 @@ class GenderWidget(widgets.Widget):
         text = str(value or "").strip().lower()
         if not text:
             return ""
-        gender = imports.GENDER_WORDS.get(text)
+        gender = coded_value("jenis_kelamin", text)
         if gender is None:
             raise ValueError(gettext("Write L (male) or P (female)."))
         return gender
