@@ -158,7 +158,7 @@ class WaveAdmin(admin.ModelAdmin):
         for wave in queryset:
             try:
                 services.wave_open(wave=wave, actor=request.user)
-                self.message_user(request, _("Wave %(wave)s is open.") % {"wave": wave}, messages.SUCCESS)
+                self.message_user(request, _("%(wave)s is open.") % {"wave": wave}, messages.SUCCESS)
             except services.CohortError as exc:
                 self.message_user(request, str(exc), messages.ERROR)
 
@@ -167,7 +167,7 @@ class WaveAdmin(admin.ModelAdmin):
         for wave in queryset:
             try:
                 services.wave_close(wave=wave, actor=request.user)
-                self.message_user(request, _("Wave %(wave)s is closed.") % {"wave": wave}, messages.SUCCESS)
+                self.message_user(request, _("%(wave)s is closed.") % {"wave": wave}, messages.SUCCESS)
             except services.CohortError as exc:
                 self.message_user(request, str(exc), messages.ERROR)
 
@@ -328,6 +328,10 @@ class ParticipantAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     fields = ["masked_card_number", "applicant", "wave", "status", "balance", "purchase_deadline", "first_purchase_at",
               "revoked_at", "revoke_reason", "created_at"]  # fmt: skip
     readonly_fields = fields
+
+    @admin.display(description=_("card number"), ordering="card_number")
+    def masked_card_number(self, obj):
+        return obj.masked_card_number
 
     @admin.display(description=_("training balance"))
     def balance(self, obj):

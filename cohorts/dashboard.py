@@ -52,7 +52,7 @@ def _wave_step(request, applicant, participant) -> Step:
             action_label=_("Join the next wave") if retry else "",
         )
     if applicant is None:
-        return Step("wave", title, StepStatus.LOCKED)
+        return Step("wave", title, StepStatus.LOCKED, _("After your face verification."))
     check = services.wave_join_check(applicant=applicant, wave=wave)
     if check.eligible:
         return Step(
@@ -91,7 +91,14 @@ def dashboard_steps(request) -> list[Step]:
     steps = [_wave_step(request, applicant, participant)]
     card_title = _("Prakerja card and training balance")
     if participant is None:
-        steps.append(Step("card", card_title, StepStatus.LOCKED))
+        steps.append(
+            Step(
+                "card",
+                card_title,
+                StepStatus.LOCKED,
+                _("After the selection: a card number and a Rp1.000.000 training balance."),
+            )
+        )
     elif participant.status == ParticipantStatus.REVOKED:
         steps.append(Step("card", card_title, StepStatus.FAILED, participant.revoke_reason))
     elif participant.status == ParticipantStatus.ENDED:

@@ -70,7 +70,7 @@ def _transition(wave: Wave, *, expected: tuple[str, ...], new: str, actor, actio
         if not changed:
             wave.refresh_from_db()
             raise CohortError(
-                _("Wave %(wave)s is %(status)s; this step is not possible now.")
+                _("%(wave)s is %(status)s; this step is not possible now.")
                 % {"wave": wave, "status": wave.get_status_display()}
             )
         wave.refresh_from_db()
@@ -81,7 +81,7 @@ def _transition(wave: Wave, *, expected: tuple[str, ...], new: str, actor, actio
 def wave_open(*, wave: Wave, actor=None) -> Wave:
     other = Wave.objects.filter(status=WaveStatus.OPEN).exclude(pk=wave.pk).first()
     if other:
-        raise CohortError(_("Wave %(wave)s is still open. Close it first.") % {"wave": other})
+        raise CohortError(_("%(wave)s is still open. Close it first.") % {"wave": other})
     return _transition(
         wave, expected=(WaveStatus.DRAFT,), new=WaveStatus.OPEN, actor=actor, action="cohorts.wave_open"
     )

@@ -14,12 +14,13 @@ from registration.selectors import applicant_for_request
 
 
 def dashboard_steps(request) -> list[Step]:
-    applicant = applicant_for_request(request)
-    if applicant is None or request.user.is_staff:
+    if request.user.is_staff:
         return []
+    applicant = applicant_for_request(request)
     title = _("Face verification (KYC)")
     upload_url = reverse("kyc:upload")
-    if applicant.profile_completed_at is None:
+    # The step is always there (locked until the profile is saved), so the timeline keeps its numbering.
+    if applicant is None or applicant.profile_completed_at is None:
         return [
             Step(
                 key="kyc",

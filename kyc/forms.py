@@ -48,10 +48,6 @@ class KycUploadForm(forms.Form):
     )
     consent = forms.BooleanField(
         label=_("I agree that my photos are used to verify my identity"),
-        help_text=_(
-            "The selfie and the KTP photo are used only to confirm your identity for the Prakerja programme "
-            "and are deleted after the decision."
-        ),
         error_messages={"required": _("Tick the box to agree, otherwise we cannot check your photos.")},
     )
 
@@ -65,6 +61,10 @@ class KycUploadForm(forms.Form):
             for kind in (ImageKind.KTP, ImageKind.SELFIE)
         }
         limit = size_limit_text()
+        self.fields["consent"].help_text = _(
+            "The selfie and the KTP photo are used only to confirm your identity for the Prakerja programme "
+            "and are deleted %(days)d days after the decision."
+        ) % {"days": settings.KYC_PHOTO_RETENTION_DAYS}
         self.fields["ktp"].help_text = " ".join(
             [str(_("Lay the card flat and photograph all of it, sharp and readable.")), limit]
         )

@@ -59,9 +59,8 @@ def _upload(request: HttpRequest, handler: PhotoSizeLimitHandler) -> HttpRespons
                 messages.warning(request, str(exc))
                 return redirect("dashboard")
             drafts_clear(applicant_id=applicant.id)
-            messages.success(
-                request, _("Photos received. We are verifying them now; the result appears here in a moment.")
-            )
+            # No "still running" banner: the KYC step below says where the check stands, and updates itself.
+            messages.success(request, _("Your photos were received."))
             return redirect("dashboard")
     else:
         form = KycUploadForm(applicant=applicant)

@@ -15,6 +15,8 @@ import secrets
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 VOUCHER_CODE_LENGTH = 12
 REDEEM_CODE_LENGTH = 12
+# Printed on a certificate and checked by anyone at /sertifikat/<code>/: about 59 bits, not guessable.
+CERTIFICATE_CODE_LENGTH = 12
 CODE_MAX_INPUT = 40
 
 
@@ -28,6 +30,10 @@ def voucher_code_new() -> str:
 
 def redeem_code_new() -> str:
     return _random(REDEEM_CODE_LENGTH)
+
+
+def certificate_code_new() -> str:
+    return _random(CERTIFICATE_CODE_LENGTH)
 
 
 def code_normalize(raw: str | None) -> str:

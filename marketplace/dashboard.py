@@ -46,8 +46,8 @@ def dashboard_steps(request) -> list[Step]:
     finish_title = _("Finish the training")
     if participant is None:
         return [
-            Step("training_buy", buy_title, StepStatus.LOCKED),
-            Step("training_finish", finish_title, StepStatus.LOCKED),
+            Step("training_buy", buy_title, StepStatus.LOCKED, _("After you receive your card.")),
+            Step("training_finish", finish_title, StepStatus.LOCKED, _("After you buy a training.")),
         ]
     bought = _with_vouchers(purchases)
     if bought:
@@ -58,7 +58,7 @@ def dashboard_steps(request) -> list[Step]:
             _("Bought: %(title)s") % {"title": bought[0].listing.training.title},
         )
     elif participant.status != ParticipantStatus.ACTIVE:
-        buy = Step("training_buy", buy_title, StepStatus.LOCKED)
+        buy = Step("training_buy", buy_title, StepStatus.LOCKED, _("Your card is no longer active."))
     else:
         detail = _("Choose a training in the catalog and pay with your training balance.")
         if participant.first_purchase_at is None:
@@ -77,13 +77,15 @@ def dashboard_steps(request) -> list[Step]:
     for purchase in bought:
         by_status.setdefault(purchase.voucher.status, []).append(purchase)
     if by_status.get(VoucherStatus.COMPLETED):
-        completions = [p.voucher.completion for p in by_status[VoucherStatus.COMPLETED]]
-        counted = next((c for c in completions if c.counts_for_incentive), completions[0])
+        completed = by_status[VoucherStatus.COMPLETED]
+        counted = next((p for p in completed if p.voucher.completion.counts_for_incentive), completed[0])
         finish = Step(
             "training_finish",
             finish_title,
             StepStatus.DONE,
-            _("Certificate %(number)s") % {"number": counted.certificate_number},
+            _("Certificate %(number)s") % {"number": counted.voucher.completion.certificate_number},
+            action_url=reverse("marketplace:voucher", kwargs={"public_id": counted.public_id}),
+            action_label=_("See and download my certificate"),
         )
     elif by_status.get(VoucherStatus.REDEEMED):
         finish = Step(
@@ -105,7 +107,7 @@ def dashboard_steps(request) -> list[Step]:
             action_label=_("Show my voucher"),
         )
     else:
-        finish = Step("training_finish", finish_title, StepStatus.LOCKED)
+        finish = Step("training_finish", finish_title, StepStatus.LOCKED, _("After you buy a training."))
     return [buy, finish]
 
 

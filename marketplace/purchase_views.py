@@ -6,10 +6,12 @@ Every page is for the signed-in participant and shows only their own purchases
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -194,11 +196,18 @@ def voucher(request: HttpRequest, public_id) -> HttpResponse:
         raise Http404(_("This purchase was not completed."))
     voucher = purchase.voucher
     window = services.redeem_window(voucher)
+    completion = getattr(voucher, "completion", None)
     context = {
         "purchase": purchase,
         "voucher": voucher,
         "training": purchase.listing.training,
-        "completion": getattr(voucher, "completion", None),
+        "completion": completion,
+        "verify_url": (
+            settings.SITE_URL.rstrip("/")
+            + reverse("marketplace:certificate_verify", args=[completion.verification_code])
+            if completion
+            else ""
+        ),
         "window": window,
         "may_cancel": voucher.status == VoucherStatus.ISSUED,
     }
@@ -234,3 +243,21 @@ def voucher_cancel(request: HttpRequest, public_id) -> HttpResponse:
         "marketplace/voucher_cancel.html",
         {"purchase": purchase, "voucher": voucher, "training": purchase.listing.training, "form": form},
     )
+
+
+@login_required
+@never_cache
+def certificate_download(request: HttpRequest, public_id) -> HttpResponse:
+    """The participant's certificate of a completed training, as a PDF."""
+    from marketplace.certificates import certificate_pdf
+
+    purchase = _own_purchase(request, public_id)
+    voucher = getattr(purchase, "voucher", None)
+    completion = getattr(voucher, "completion", None) if voucher else None
+    if completion is None:
+        raise Http404(_("This training has no certificate yet."))
+    response = HttpResponse(certificate_pdf(completion), content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="sertifikat-prakerja-{completion.verification_code}.pdf"'
+    )
+    return response

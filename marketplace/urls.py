@@ -15,6 +15,13 @@ urlpatterns = [
         "pelatihan-saya/<uuid:public_id>/kirim-ulang/", purchase_views.purchase_resend, name="purchase_resend"
     ),
     path("pelatihan-saya/<uuid:public_id>/batalkan/", purchase_views.voucher_cancel, name="voucher_cancel"),
+    path(
+        "pelatihan-saya/<uuid:public_id>/sertifikat.pdf",
+        purchase_views.certificate_download,
+        name="certificate_download",
+    ),
+    path("sertifikat/", views.certificate_verify, name="certificate_lookup"),
+    path("sertifikat/<str:code>/", views.certificate_verify, name="certificate_verify"),
     path("lembaga/daftar/", views.provider_apply, name="provider_apply"),
     path("lembaga/daftar/terkirim/", views.provider_applied, name="provider_applied"),
     path("lembaga/wilayah/kecamatan/", views.districts, name="districts"),

@@ -193,3 +193,36 @@ def districts(request: HttpRequest) -> JsonResponse:
     )
     response["Cache-Control"] = "public, max-age=86400"
     return response
+
+
+CERTIFICATE_CHECKS_PER_HOUR = 60
+
+
+@require_GET
+@never_cache
+def certificate_verify(request: HttpRequest, code: str = "") -> HttpResponse:
+    """Public: anyone (an employer, say) checks a certificate's verification code, without logging in.
+
+    Shows only what the certificate itself says, with the name partly masked.
+    """
+    from marketplace.certificates import certificate_by_code, certificate_facts
+
+    code = code or request.GET.get("kode", "")
+    facts = None
+    limited = False
+    if code:
+        key = f"marketplace:certificate-check:{request.META.get('REMOTE_ADDR', '')}"
+        cache.add(key, 0, timeout=3600)
+        try:
+            limited = cache.incr(key) > CERTIFICATE_CHECKS_PER_HOUR
+        except ValueError:
+            limited = False
+        if not limited:
+            completion = certificate_by_code(code)
+            facts = certificate_facts(completion) if completion else None
+    return render(
+        request,
+        "marketplace/certificate_verify.html",
+        {"code": code, "facts": facts, "limited": limited},
+        status=429 if limited else 200,
+    )

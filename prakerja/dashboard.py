@@ -36,6 +36,8 @@ class Step:
     detail: str = ""
     action_url: str = ""
     action_label: str = ""
+    # The action changes something (e.g. "check my NIK again"): a POST button instead of a link.
+    action_post: bool = False
     # While a step is WAITING the page polls for changes (e.g. a face check running).
     polls: bool = False
 

@@ -84,6 +84,19 @@ def render_message(template: str, context: dict, *, language: str) -> tuple[str,
     return subject, email_body, sms_body
 
 
+def greeting_name(user) -> str:
+    """The name an email greets a person by: the name in their profile, else the account's first name.
+
+    Never the email address. The profile is reached through the reverse relation, so this module does
+    not import the registration app.
+    """
+    applicant = getattr(user, "applicant", None)
+    full_name = " ".join((getattr(applicant, "full_name", "") or "").split())
+    if full_name:
+        return full_name.title()
+    return (user.first_name or "").strip()
+
+
 def notify_user(
     *,
     user,
@@ -94,7 +107,12 @@ def notify_user(
     idempotency_key: str | None = None,
 ) -> list[Notification]:
     """Queue a templated message to a user by email and, given a phone, SMS, in their language."""
-    context = {"user": user, "site_url": settings.SITE_URL, **(context or {})}
+    context = {
+        "user": user,
+        "site_url": settings.SITE_URL,
+        "greeting_name": greeting_name(user),
+        **(context or {}),
+    }
     subject, email_body, sms_body = render_message(template, context, language=user.language or "id")
     subject = f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}"
     queued = []

@@ -56,6 +56,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "next_step": dashboard_hooks.next_step(steps),
         "fingerprint": dashboard_hooks.fingerprint(steps),
         "polls": any(step.polls for step in steps),
+        "done_count": sum(1 for step in steps if step.status == dashboard_hooks.StepStatus.DONE),
     }
     if request.GET.get("fragment") == "timeline":
         return render(request, "prakerja/_dashboard_body.html", context)

@@ -31,6 +31,7 @@ from prakerja.masking import mask_identifier
 from registration import imports, services
 from registration.enums import Gender, ImportKind, ImportStatus
 from registration.forms import ImportUploadForm
+from registration.import_values import coded_value
 from registration.models import (
     Applicant,
     CivilRecord,
@@ -88,20 +89,43 @@ class ProvinceAdmin(admin.ModelAdmin):
     search_fields = ["code", "name"]
 
 
+class TitledRelatedFilter(admin.RelatedFieldListFilter):
+    """A related-field filter whose title is given, translated (the field itself has no verbose_name)."""
+
+    custom_title = ""
+
+    @classmethod
+    def titled(cls, title):
+        return type("TitledRelatedFilter", (cls,), {"custom_title": title})
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.title = self.custom_title
+
+
 @admin.register(Regency)
 class RegencyAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "province"]
-    list_filter = ["province"]
+    list_display = ["code", "name", "province_name"]
+    list_filter = [("province", TitledRelatedFilter.titled(_("province")))]
     search_fields = ["code", "name"]
     list_select_related = ["province"]
+
+    # The region tables' foreign keys carry no verbose_name (a label here avoids a migration of them).
+    @admin.display(description=_("province"), ordering="province__name")
+    def province_name(self, obj):
+        return obj.province
 
 
 @admin.register(District)
 class DistrictAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "regency"]
+    list_display = ["code", "name", "regency_name"]
     search_fields = ["code", "name"]
     list_select_related = ["regency"]
     show_full_result_count = False
+
+    @admin.display(description=_("regency/city"), ordering="regency__name")
+    def regency_name(self, obj):
+        return obj.regency
 
 
 @admin.register(DisnakerStaff)
@@ -200,7 +224,7 @@ class GenderWidget(widgets.Widget):
         text = str(value or "").strip().lower()
         if not text:
             return ""
-        gender = imports.GENDER_WORDS.get(text)
+        gender = coded_value("jenis_kelamin", text)
         if gender is None:
             raise ValueError(gettext("Write L (male) or P (female)."))
         return gender

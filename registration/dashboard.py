@@ -82,8 +82,9 @@ def civil_step(applicant) -> Step:
             "If the number is right, ask your local Dukcapil office to check your record."
         )
         % {"nik": applicant.masked_nik},
-        action_url=reverse("registration:profile"),
+        action_url=reverse("registration:civil_retry"),
         action_label=_("Check my NIK"),
+        action_post=True,
     )
 
 
@@ -137,27 +138,44 @@ def dashboard_steps(request) -> list[Step]:
             )
         )
     steps.append(civil_step(applicant))
-    if applicant and applicant.is_excluded:
-        steps.append(
-            Step(
-                key="screening",
-                title=_("Eligibility"),
-                status=StepStatus.FAILED,
-                detail=_(
-                    "You cannot take part: %(reason)s (source: %(source)s). If this is wrong, contact the call "
-                    "centre with proof of your current status."
-                )
-                % {
-                    "reason": applicant.exclusion_reason,
-                    "source": (
-                        f"{applicant.exclusion_list.source}, {applicant.exclusion_list.reference_date:%d-%m-%Y}"
-                        if applicant.exclusion_list_id
-                        else "-"
-                    ),
-                },
-            )
-        )
+    steps.append(screening_step(applicant))
     return steps
+
+
+def screening_step(applicant) -> Step:
+    """Always shown, so the timeline keeps its shape: locked until the NIK is verified."""
+    title = _("Eligibility")
+    if applicant and applicant.is_excluded:
+        return Step(
+            key="screening",
+            title=title,
+            status=StepStatus.FAILED,
+            detail=_(
+                "You cannot take part: %(reason)s (source: %(source)s). If this is wrong, contact the call "
+                "centre with proof of your current status."
+            )
+            % {
+                "reason": applicant.exclusion_reason,
+                "source": (
+                    f"{applicant.exclusion_list.source}, {applicant.exclusion_list.reference_date:%d-%m-%Y}"
+                    if applicant.exclusion_list_id
+                    else "-"
+                ),
+            },
+        )
+    if applicant and applicant.civil_status == CivilRegistryStatus.VERIFIED:
+        return Step(
+            key="screening",
+            title=title,
+            status=StepStatus.DONE,
+            detail=_("You are not on any exclusion list (civil servants, TNI/Polri, officials, students)."),
+        )
+    return Step(
+        key="screening",
+        title=title,
+        status=StepStatus.LOCKED,
+        detail=_("After the NIK check: we check the programme's exclusion lists."),
+    )
 
 
 def dashboard_panels(request) -> list[Panel]:

@@ -312,7 +312,22 @@ class OfflineRegistrationForm(ProfileForm):
         self.fields["province"].initial = province.code
         if not (self.data.get("regency") if self.is_bound else None):
             self.fields["regency"].choices = _region_choices(Regency, province_id=province.code)
+        # The officer fills this in about someone else: no "your" on a staff page.
+        self.fields["nik"].label = _("The person's NIK (16 digits)")
+        self.fields["nik"].help_text = _(
+            "As printed on the person's KTP or family card. Check every digit: a typo is the most common "
+            "reason a registration fails."
+        )
+        self.fields["kk_number"].help_text = _(
+            "The number at the top of the person's Kartu Keluarga. It is not the same as the NIK."
+        )
         self.fields["full_name"].label = _("Full name as on the KTP")
+        self.fields["province"].label = _("Province where the person lives")
+        self.fields["province"].help_text = _(
+            "Where the person lives decides, not where the KTP was issued: you register anyone living in "
+            "%(province)s, also with a KTP from another province (people move). Someone living in another "
+            "province registers at that province's Disnaker office."
+        ) % {"province": province.name}
         self.fields["employment_status"].label = _("Employment status")
 
     def profile_input(self) -> ProfileInput:

@@ -32,7 +32,8 @@ from django.utils.translation import gettext_lazy as _
 
 from prakerja.audit import audit_log
 from prakerja.csvfiles import CsvNotUtf8, csv_text
-from registration.enums import Education, EmploymentStatus, Gender, ImportKind, ImportStatus
+from registration.enums import ImportKind, ImportStatus
+from registration.import_values import EXAMPLE_ROW, coded_value
 from registration.models import Applicant, ImportJob, ScreeningEntry, ScreeningList
 from registration.nik import nik_clean
 from registration.phones import PhoneError, phone_parse
@@ -65,31 +66,7 @@ COLUMN_ALIASES = {
     "hp": "no_hp",
     "kecamatan": "kode_kecamatan",
 }
-GENDER_WORDS = {"l": Gender.MALE, "laki-laki": Gender.MALE, "m": Gender.MALE, "p": Gender.FEMALE}
-GENDER_WORDS |= {"perempuan": Gender.FEMALE, "f": Gender.FEMALE, "wanita": Gender.FEMALE, "pria": Gender.MALE}
-EDUCATION_WORDS = {value: value for value in Education.values} | {
-    "tidak sekolah": Education.NONE,
-    "tidak tamat sd": Education.NONE,
-    "sma/smk": Education.SMA,
-    "smk": Education.SMA,
-    "ma": Education.SMA,
-    "d1": Education.D3,
-    "d2": Education.D3,
-    "d4": Education.S1,
-    "s3": Education.S2,
-}
-EMPLOYMENT_WORDS = {value: value for value in EmploymentStatus.values} | {
-    "tidak bekerja": EmploymentStatus.NOT_WORKING,
-    "phk": EmploymentStatus.LAID_OFF,
-    "korban phk": EmploymentStatus.LAID_OFF,
-    "dirumahkan": EmploymentStatus.FURLOUGHED,
-    "pekerja informal": EmploymentStatus.INFORMAL,
-    "informal": EmploymentStatus.INFORMAL,
-    "usaha mikro": EmploymentStatus.MICRO_BUSINESS,
-    "usaha mikro/kecil": EmploymentStatus.MICRO_BUSINESS,
-    "umk": EmploymentStatus.MICRO_BUSINESS,
-    "bekerja": EmploymentStatus.EMPLOYED,
-}
+# Accepted values of the coded columns (and their variants): registration/import_values.py
 
 
 class ImportFileError(Exception):
@@ -219,17 +196,17 @@ def offline_row_input(values: dict[str, str], errors: RowErrors, row: int):
     if birth_date is None:
         errors.add(row, "tanggal_lahir", _("Write the date of birth as DD-MM-YYYY, e.g. 14-03-1995."))
         ok = False
-    gender = GENDER_WORDS.get(values.get("jenis_kelamin", "").strip().lower())
+    gender = coded_value("jenis_kelamin", values.get("jenis_kelamin", ""))
     if gender is None:
         errors.add(row, "jenis_kelamin", _("Write L (male) or P (female)."))
         ok = False
-    education = EDUCATION_WORDS.get(values.get("pendidikan", "").strip().lower())
+    education = coded_value("pendidikan", values.get("pendidikan", ""))
     if education is None:
         errors.add(
             row, "pendidikan", _("Unknown education level. Use SD, SMP, SMA, D3, S1, S2 or tidak sekolah.")
         )
         ok = False
-    employment = EMPLOYMENT_WORDS.get(values.get("status_pekerjaan", "").strip().lower())
+    employment = coded_value("status_pekerjaan", values.get("status_pekerjaan", ""))
     if employment is None:
         errors.add(
             row,
@@ -654,19 +631,5 @@ def offline_template_csv() -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(OFFLINE_COLUMNS)
-    writer.writerow(
-        [
-            "3204055403950001",
-            "3204050101100002",
-            "Siti Nurhaliza",
-            "Bandung",
-            "14-03-1995",
-            "P",
-            "Jl. Merdeka No. 1, RT 01/RW 02",
-            "32.04.05",
-            "SMA",
-            "phk",
-            "081234567890",
-        ]
-    )
+    writer.writerow(EXAMPLE_ROW)
     return buffer.getvalue()

@@ -371,6 +371,39 @@ def applicant_civil_check(*, applicant_id: int) -> str:
     return result.status
 
 
+@dataclass(frozen=True)
+class CivilRetry:
+    queued: bool
+    wait_seconds: int = 0
+
+
+def applicant_civil_retry(*, user, now: datetime.datetime | None = None) -> CivilRetry:
+    """The applicant's "Check my NIK" button after "not found" or "mismatch": check the same data again.
+
+    The person may have had the record corrected at the Dukcapil office. At most once a minute per
+    applicant (the same interval as saving the profile again); the answer shows on the dashboard.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        applicant = Applicant.objects.select_for_update().filter(user=user).first()
+        retryable = (CivilRegistryStatus.NOT_FOUND, CivilRegistryStatus.MISMATCH)
+        if applicant is None or not applicant.nik or applicant.civil_status not in retryable:
+            return CivilRetry(queued=False)
+        if applicant.civil_checked_at and now - applicant.civil_checked_at < CIVIL_RECHECK_MIN_INTERVAL:
+            left = CIVIL_RECHECK_MIN_INTERVAL - (now - applicant.civil_checked_at)
+            return CivilRetry(queued=False, wait_seconds=max(int(left.total_seconds()) + 1, 1))
+        Applicant.objects.filter(pk=applicant.pk).update(
+            civil_status=CivilRegistryStatus.PENDING,
+            civil_mismatch_fields=[],
+            civil_checked_at=None,
+            updated_at=now,
+        )
+        audit_log(actor=user, action="registration.civil_retry", obj=applicant)
+        applicant_id = applicant.pk
+        transaction.on_commit(lambda: _enqueue_civil_check(applicant_id), robust=True)
+    return CivilRetry(queued=True)
+
+
 def applicants_civil_recheck(*, applicant_ids: list[int], actor) -> int:
     """Officer action: check these applicants again (except already verified ones)."""
     with transaction.atomic():

@@ -9,6 +9,7 @@ urlpatterns = [
     path("wilayah/kecamatan/", views.districts, name="districts"),
     path("profil/", views.profile_edit, name="profile"),
     path("profil/data/", views.profile_detail, name="profile_detail"),
+    path("profil/periksa-nik/", views.civil_retry, name="civil_retry"),
     path("profil/nomor-hp/", views.phone_start, name="phone"),
     path("profil/nomor-hp/kode/", views.phone_code, name="phone_code"),
     path("profil/nomor-hp/kirim-ulang/", views.phone_resend, name="phone_resend"),
@@ -18,5 +19,6 @@ urlpatterns = [
     path("staf/daftar/", views.staff_register, name="staff_register"),
     path("staf/impor/", views.staff_import, name="staff_import"),
     path("staf/impor/template.csv", views.staff_import_template, name="staff_import_template"),
+    path("staf/impor/template.xlsx", views.staff_import_template_xlsx, name="staff_import_template_xlsx"),
     path("staf/impor/<int:job_id>/", views.staff_import_detail, name="staff_import_detail"),
 ]

@@ -27,6 +27,7 @@ from registration.forms import (
     apply_registration_errors,
     profile_initial,
 )
+from registration.import_values import CODED_COLUMNS, offline_template_xlsx
 from registration.models import Applicant, District, ImportJob, Regency
 from registration.phones import phone_display, phone_masked
 from registration.selectors import applicant_for_user
@@ -106,6 +107,22 @@ def profile_detail(request: HttpRequest) -> HttpResponse:
             "eligibility": services.applicant_eligibility(applicant=applicant),
         },
     )
+
+
+@login_required
+@require_POST
+def civil_retry(request: HttpRequest) -> HttpResponse:
+    """ "Check my NIK" on the dashboard: the same data is checked with Dukcapil again."""
+    result = services.applicant_civil_retry(user=request.user)
+    if result.queued:
+        messages.info(request, _("We are checking your NIK with Dukcapil again. The result appears below."))
+    elif result.wait_seconds:
+        messages.warning(
+            request,
+            _("Your NIK was checked a moment ago. You can check again in %(seconds)d seconds.")
+            % {"seconds": result.wait_seconds},
+        )
+    return redirect("dashboard")
 
 
 @login_required
@@ -320,7 +337,12 @@ def staff_import(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "registration/staff/import.html",
-        {"form": form, "staff": request.disnaker, "columns": imports.OFFLINE_COLUMNS},
+        {
+            "form": form,
+            "staff": request.disnaker,
+            "columns": imports.OFFLINE_COLUMNS,
+            "coded_columns": CODED_COLUMNS,
+        },
     )
 
 
@@ -328,6 +350,17 @@ def staff_import(request: HttpRequest) -> HttpResponse:
 def staff_import_template(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(imports.offline_template_csv(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="template-pendaftaran-offline.csv"'
+    return response
+
+
+@disnaker_required
+def staff_import_template_xlsx(request: HttpRequest) -> HttpResponse:
+    """The template with drop-downs of the accepted values (Excel data validation)."""
+    response = HttpResponse(
+        offline_template_xlsx(imports.OFFLINE_COLUMNS),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = 'attachment; filename="template-pendaftaran-offline.xlsx"'
     return response
 
 

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cohorts.models import Participant
 from disbursement.models import LedgerMovement
-from marketplace.codes import code_display
+from marketplace.codes import certificate_code_new, code_display
 from marketplace.enums import CancelledBy, PurchaseChannel, PurchaseStatus, VoucherStatus
 from marketplace.models.catalog import Listing, Platform, Training, TrainingSession
 
@@ -190,6 +190,14 @@ class Completion(models.Model):
     )
     certificate_number = models.CharField(_("certificate number"), max_length=64)
     score = models.PositiveSmallIntegerField(_("score (0-100)"))
+    verification_code = models.CharField(
+        _("verification code"),
+        max_length=16,
+        unique=True,
+        default=certificate_code_new,
+        editable=False,
+        help_text=_("Printed on the certificate; anyone can check it at /sertifikat/<code>/."),
+    )
     completed_at = models.DateTimeField(_("completed"))
     recorded_at = models.DateTimeField(_("reported"), default=timezone.now)
     counts_for_incentive = models.BooleanField(
@@ -226,3 +234,7 @@ class Completion(models.Model):
 
     def __str__(self) -> str:
         return self.certificate_number
+
+    @property
+    def display_verification_code(self) -> str:
+        return code_display(self.verification_code)

@@ -39,7 +39,7 @@ def test_upload_in_the_browser_is_verified_by_the_worker(
     page.get_by_label("Saya setuju foto saya digunakan").check()
     page.get_by_role("button", name="Kirim foto").click()
     page.wait_for_url(re.compile(r"/dasbor/$"))
-    assert "Foto sudah diterima" in page.content()
+    assert "Foto Anda sudah kami terima." in page.content()
 
     # No reload by hand: the dashboard polls until the worker has decided.
     page.get_by_text("Wajah Anda cocok dengan foto di KTP.").wait_for(timeout=90_000)

@@ -269,3 +269,13 @@ def test_english_interface(client, applicant):
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     html = client.get(UPLOAD).content.decode()
     assert "No mask, hat or glasses" in html
+
+
+def test_camera_inputs_are_labelled_and_described_and_the_consent_says_one_retention(client, applicant):
+    html = client.get(reverse("kyc:upload")).content.decode()
+    for name in ("ktp", "selfie"):
+        assert f'<label for="id_{name}">' in html
+        assert f'aria-describedby="id_{name}_helptext"' in html
+    assert "dihapus 90 hari setelah keputusan" in html
+    assert "dihapus setelah keputusan" not in html
+    assert 'role="status" data-kyc-progress' in html

@@ -120,3 +120,24 @@ def test_sweep_limit(monkeypatch):
     )
     assert notifications.notifications_sweep(limit=3)["enqueued"] == 3
     assert notifications.notifications_sweep(limit=3)["enqueued"] == 2
+
+
+def test_emails_greet_by_the_profile_name_never_the_email_address():
+    from tests.factories import ApplicantFactory, UserFactory
+
+    applicant = ApplicantFactory(full_name="ROSA LESTARI", user__email="rosa.lestari@example.id")
+    [email] = notifications.notify_user(
+        user=applicant.user,
+        template="registration_civil_failed",
+        context={"status": "not_found", "masked_nik": applicant.masked_nik},
+        channels=("email",),
+    )
+    assert email.body.startswith("Halo Rosa Lestari,\n")
+    assert "rosa.lestari@" not in email.body
+    [email] = notifications.notify_user(
+        user=UserFactory(email="tanpa.profil@example.id", first_name=""),
+        template="registration_civil_failed",
+        context={"status": "not_found", "masked_nik": "3275••••••••0001"},
+        channels=("email",),
+    )
+    assert email.body.startswith("Halo,\n")

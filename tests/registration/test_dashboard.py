@@ -49,7 +49,7 @@ def test_verified_applicant(client):
     found, response = steps(client)
     assert [found[key].status for key in ("profile", "phone", "nik_check")] == ["done", "done", "done"]
     assert found["nik_check"].detail == "Identitas Anda sesuai dengan data Dukcapil."
-    assert "screening" not in found
+    assert found["screening"].status == "done"
 
 
 def test_mismatch_says_which_fields_and_how_to_fix(client):
@@ -142,3 +142,72 @@ def test_other_officers_get_no_disnaker_panel(client):
     client.force_login(officer())
     response = client.get(reverse("dashboard"))
     assert [panel.template for panel in response.context["panels"]] == ["marketplace/_dashboard_catalog.html"]
+
+
+LIFECYCLE = ["account", "email", "profile", "phone", "nik_check", "screening", "kyc", "wave", "card"]
+
+
+def test_the_timeline_keeps_its_shape_from_the_first_visit(client):
+    user = UserFactory()
+    client.force_login(user)
+    before, response = steps(client)
+    keys_before = [step.key for step in response.context["steps"]]
+    assert keys_before[: len(LIFECYCLE)] == LIFECYCLE
+    assert (before["kyc"].status, before["kyc"].detail) == (
+        "locked",
+        "Setelah profil lengkap: foto KTP dan swafoto.",
+    )
+    assert before["screening"].status == "locked"
+    applicant = ApplicantFactory(user=user)
+    after, response = steps(client)
+    assert [step.key for step in response.context["steps"]] == keys_before
+    assert (after["profile"].status, after["kyc"].status) == ("done", "current")
+    assert (
+        f"{sum(1 for s in after.values() if s.status == 'done')} dari {len(keys_before)} langkah selesai"
+        in (response.content.decode())
+    )
+    assert applicant.pk
+
+
+def test_check_my_nik_checks_again_and_shows_the_result(
+    client, monkeypatch, django_capture_on_commit_callbacks
+):
+    import datetime
+
+    from django.utils import timezone
+
+    from registration import services
+    from registration.civil_registry import CivilResult
+
+    applicant = ApplicantFactory(
+        civil_status=CivilRegistryStatus.NOT_FOUND,
+        civil_checked_at=timezone.now() - datetime.timedelta(minutes=5),
+    )
+    client.force_login(applicant.user)
+    found, response = steps(client)
+    assert (found["nik_check"].action_url, found["nik_check"].action_post) == (
+        reverse("registration:civil_retry"),
+        True,
+    )
+    assert f'<form method="post" action="{reverse("registration:civil_retry")}"' in response.content.decode()
+    monkeypatch.setattr(
+        services.civil_registry, "verify", lambda *args: CivilResult(status=CivilRegistryStatus.VERIFIED)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("registration:civil_retry"))
+    assert response.status_code == 302
+    response = client.get(reverse("dashboard"))
+    found = {step.key: step for step in response.context["steps"]}
+    assert found["nik_check"].status == "done"
+    assert "Kami sedang memeriksa NIK Anda lagi ke Dukcapil." in response.content.decode()
+
+
+def test_check_my_nik_is_limited_to_once_a_minute(client):
+    from django.utils import timezone
+
+    applicant = ApplicantFactory(civil_status=CivilRegistryStatus.NOT_FOUND, civil_checked_at=timezone.now())
+    client.force_login(applicant.user)
+    response = client.post(reverse("registration:civil_retry"), follow=True)
+    applicant.refresh_from_db()
+    assert applicant.civil_status == CivilRegistryStatus.NOT_FOUND
+    assert "Anda dapat memeriksa lagi dalam" in response.content.decode()

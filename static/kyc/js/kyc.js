@@ -34,6 +34,12 @@
 
   form.addEventListener("submit", function () {
     var button = form.querySelector("button[type=submit]");
+    var progress = form.querySelector("[data-kyc-progress]");
+    if (progress) {
+      // A live region: screen readers announce what is happening while the upload runs.
+      progress.textContent = progress.dataset.text;
+      progress.classList.add("is-active");
+    }
     if (button && button.dataset.sending) {
       window.setTimeout(function () {
         button.disabled = true;
