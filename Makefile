@@ -55,8 +55,8 @@ format: install
 messages: install
 	$(PY) manage.py makemessages -l id --no-obsolete --ignore=.venv --ignore=.tools --ignore=var \
 		--ignore=registration --ignore=kyc --ignore=cohorts --ignore=marketplace --ignore=disbursement \
-		--ignore=surveys --ignore=tests --ignore=bench
-	for app in registration kyc cohorts marketplace disbursement surveys; do \
+		--ignore=surveys --ignore=oversight --ignore=tests --ignore=bench
+	for app in registration kyc cohorts marketplace disbursement surveys oversight; do \
 		(cd $$app && ../$(PY) ../manage.py makemessages -l id --no-obsolete) || exit 1; done
 
 worker: install

@@ -81,6 +81,7 @@ def _reason_text(code: str) -> str:
         "nik_not_verified": _("your NIK was not verified by the civil registry"),
         "participant": _("you are already a participant"),
         "blacklisted": _("you are barred from later waves"),
+        "frozen": _("your registration was on hold while an officer checked a report about your NIK"),
     }
     return texts.get(code, code)
 

@@ -50,6 +50,7 @@ INELIGIBLE_CONDITIONS: list[tuple[str, str]] = [
     ("participant", "EXISTS (SELECT 1 FROM {participant} pa WHERE pa.applicant_id = a.applicant_id)"),
     ("blacklisted", "EXISTS (SELECT 1 FROM {blacklist} bl WHERE bl.applicant_id = a.applicant_id)"),
     ("excluded", "ap.is_excluded"),
+    ("frozen", "ap.frozen_at IS NOT NULL"),
     ("nik_not_verified", "ap.civil_status <> %(civil_verified)s"),
     (
         "kyc_not_verified",

@@ -550,6 +550,8 @@ def participant_for_purchase(*, participant_id: int) -> Participant:
     )
     if participant.status != ParticipantStatus.ACTIVE:
         raise CohortError(_("This Prakerja card is no longer active."))
+    if Applicant.objects.filter(pk=participant.applicant_id, frozen_at__isnull=False).exists():
+        raise CohortError(_("Your card is on hold while an officer checks a report about your NIK."))
     if participant.first_purchase_at is None and participant.purchase_deadline <= timezone.now():
         raise CohortError(_("The time to buy your first training has run out."))
     return participant

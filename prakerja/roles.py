@@ -31,12 +31,15 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "cohorts.*",
         "marketplace.*",
         "surveys.*",
+        "oversight.*",
         "kyc.view_*",
         "disbursement.view_*",
     ],
     Role.KYC_REVIEWER: [
         "registration.view_applicant",
         "kyc.*",
+        "oversight.view_complaint",
+        "oversight.handle_complaint",
     ],
     Role.FINANCE_OFFICER: [
         "prakerja.view_auditentry",
@@ -44,6 +47,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "cohorts.view_*",
         "marketplace.view_*",
         "registration.view_applicant",
+        "oversight.view_complaint",
+        "oversight.handle_complaint",
     ],
     Role.DISNAKER_STAFF: [
         "registration.view_applicant",
@@ -53,6 +58,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "registration.view_province",
         "registration.view_regency",
         "registration.view_district",
+        "oversight.view_complaint",
+        "oversight.handle_complaint",
     ],
     Role.PLATFORM: [
         "marketplace.use_platform_api",

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "cohorts",
     "marketplace",
     "surveys",
+    "oversight",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -426,4 +427,15 @@ CELERY_BEAT_SCHEDULE["cohorts-deadline"] = {"task": "cohorts.participants_revoke
 CELERY_BEAT_SCHEDULE["cohorts-programme-end"] = {
     "task": "cohorts.programme_end_forfeit",
     "schedule": crontab(minute=40, hour=0),
+}
+
+# --- oversight: complaints ---
+# Service levels: a first answer within this many working days (Mon-Fri), a resolution within this many days.
+COMPLAINT_FIRST_ANSWER_WORKING_DAYS = env_int("COMPLAINT_FIRST_ANSWER_WORKING_DAYS", 2)
+COMPLAINT_RESOLUTION_DAYS = env_int("COMPLAINT_RESOLUTION_DAYS", 14)
+COMPLAINT_REOPEN_DAYS = env_int("COMPLAINT_REOPEN_DAYS", 14)
+COMPLAINT_ATTACHMENT_MAX_BYTES = env_int("COMPLAINT_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024)
+COMPLAINT_NIK_REPORTS_PER_PHONE_PER_DAY = env_int("COMPLAINT_NIK_REPORTS_PER_PHONE_PER_DAY", 3)
+CELERY_BEAT_SCHEDULE |= {
+    "oversight-complaints-escalate": {"task": "oversight.complaints_escalate_overdue", "schedule": 3600.0},
 }

@@ -18,4 +18,5 @@ urlpatterns = [
     path("", include("cohorts.urls")),
     path("", include("marketplace.urls")),
     path("", include("surveys.urls")),
+    path("", include("oversight.urls")),
 ]
