@@ -18,7 +18,14 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from disbursement.enums import AccountKind, MovementKind, ProgrammeAccount
+from disbursement.enums import (
+    AccountKind,
+    EntitlementKind,
+    EntitlementReason,
+    EntitlementStatus,
+    MovementKind,
+    ProgrammeAccount,
+)
 from prakerja.models import AppendOnlyError
 
 
@@ -208,3 +215,60 @@ class LedgerEntry(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"#{self.pk}"
+
+
+class Entitlement(models.Model):
+    """Money the programme owes one person: one payment of ``amount`` rupiah, due on ``due_on``.
+
+    Scheduled by a higher app through ``entitlements_schedule``; when it falls due the amount moves from
+    the incentive budget to the person's incentive payable account, and a batch pays it out from there.
+    """
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.PROTECT,
+        related_name="entitlements",
+        db_index=False,  # entitlement_owner_idx
+    )
+    kind = models.CharField(_("kind"), max_length=30, choices=EntitlementKind.choices)
+    number = models.PositiveSmallIntegerField(_("number"), help_text=_("1..4 for the training incentive."))
+    amount = models.BigIntegerField(_("amount (Rp)"))
+    due_on = models.DateField(_("due on"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=EntitlementStatus.choices, default=EntitlementStatus.SCHEDULED
+    )
+    status_reason = models.CharField(
+        _("reason"), max_length=30, choices=EntitlementReason.choices, blank=True, default=""
+    )
+    reference = models.CharField(
+        _("reference"), max_length=200, help_text=_("What caused it, e.g. rating:12 or survey-response:7.")
+    )
+    idempotency_key = models.CharField(_("idempotency key"), max_length=200)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("entitlement")
+        verbose_name_plural = _("entitlements")
+        default_permissions = ("view",)
+        permissions = [("hold_entitlement", _("Can hold or release an entitlement"))]
+        constraints = [
+            models.UniqueConstraint(fields=["idempotency_key"], name="entitlement_unique_key"),
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="entitlement_amount_positive"),
+        ]
+        indexes = [
+            models.Index(fields=["owner", "due_on", "number"], name="entitlement_owner_idx"),
+            models.Index(fields=["status", "due_on"], name="entitlement_status_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.number}"
+
+    @property
+    def reason_text(self) -> str:
+        """The reason in the active language (empty when there is none)."""
+        if not self.status_reason:
+            return ""
+        return str(EntitlementReason(self.status_reason).label)

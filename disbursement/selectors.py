@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 
-from disbursement.models import LedgerAccount, LedgerEntry, LedgerMovement
+from disbursement.enums import EntitlementKind
+from disbursement.models import Entitlement, LedgerAccount, LedgerEntry, LedgerMovement
 
 DETAIL_LIMIT = 20
 
@@ -100,4 +101,18 @@ def ledger_check() -> LedgerCheckResult:
         entries_sum=entries_sum,
         balance_mismatches=mismatches,
         unbalanced_movement_ids=unbalanced,
+    )
+
+
+def entitlements_for_owner(*, owner) -> QuerySet[Entitlement]:
+    """Every entitlement of ``owner`` (a user), in the order they fall due."""
+    return Entitlement.objects.filter(owner_id=owner.pk).order_by("due_on", "number", "id")
+
+
+def entitlement_first_training_incentive(*, owner) -> Entitlement | None:
+    """Number 1 of the training incentive of ``owner``, or None when none is scheduled yet."""
+    return (
+        Entitlement.objects.filter(owner_id=owner.pk, kind=EntitlementKind.TRAINING_INCENTIVE, number=1)
+        .order_by("id")
+        .first()
     )
