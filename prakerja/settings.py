@@ -384,6 +384,27 @@ CELERY_BEAT_SCHEDULE["disbursement-ledger-check"] = {
     "schedule": crontab(minute=17, hour=LEDGER_CHECK_HOUR),
 }
 
+# Payment partners (disbursement/gateway, README "Payment partners"). Partners call back to
+# PAYOUT_CALLBACK_BASE_URL + /api/payout/v1/callbacks/<partner>/ (the address they can reach the
+# portal at); a callback older or newer than the skew is refused. Requests to a partner time out
+# after PAYOUT_PARTNER_TIMEOUT_SECONDS (connect: 3 s at most).
+PAYOUT_CALLBACK_BASE_URL = env_str("PAYOUT_CALLBACK_BASE_URL", SITE_URL).rstrip("/")
+PAYOUT_CALLBACK_MAX_SKEW_SECONDS = env_int("PAYOUT_CALLBACK_MAX_SKEW_SECONDS", 300)
+PAYOUT_PARTNER_TIMEOUT_SECONDS = env_float("PAYOUT_PARTNER_TIMEOUT_SECONDS", 10.0)
+# The sweeper asks the partner about payouts sent or accepted this long ago with no final answer
+# (a lost callback, a worker that died after sending), every PAYOUT_STATUS_SWEEP_INTERVAL seconds.
+PAYOUT_STATUS_SWEEP_AFTER_SECONDS = env_int("PAYOUT_STATUS_SWEEP_AFTER_SECONDS", 120)
+PAYOUT_STATUS_SWEEP_INTERVAL = env_float("PAYOUT_STATUS_SWEEP_INTERVAL", 60.0)
+PAYOUT_STATUS_SWEEP_BATCH = env_int("PAYOUT_STATUS_SWEEP_BATCH", 500)
+# The loopback partner simulator (manage.py payout_simulator) and the credentials the demo partners
+# use with it. Demo values only: a real partner's credentials are stored encrypted on its row.
+PAYOUT_SIMULATOR_URL = env_str("PAYOUT_SIMULATOR_URL", "http://127.0.0.1:8765").rstrip("/")
+PAYOUT_SIMULATOR_KEY_ID = env_str("PAYOUT_SIMULATOR_KEY_ID", "prakerja-demo")
+PAYOUT_SIMULATOR_SECRET = env_str("PAYOUT_SIMULATOR_SECRET", "demo-payout-secret-not-for-production")
+PAYOUT_SIMULATOR_CALLBACK_SECRET = env_str(
+    "PAYOUT_SIMULATOR_CALLBACK_SECRET", "demo-callback-secret-not-for-production"
+)
+
 # --- kyc ----------------------------------------------------------------------
 
 # Selfie vs KTP face check (kyc/engine.py). Distances are between dlib ResNet
