@@ -448,3 +448,8 @@ CELERY_BEAT_SCHEDULE["cohorts-programme-end"] = {
     "task": "cohorts.programme_end_forfeit",
     "schedule": crontab(minute=40, hour=0),
 }
+
+# --- surveys ---
+# Survey windows for surveys added later, then "a survey opened" and "closes in 3 days" messages
+# (set-based, once per person and survey), hourly.
+CELERY_BEAT_SCHEDULE["surveys-notify"] = {"task": "surveys.notify_due", "schedule": crontab(minute=25)}
