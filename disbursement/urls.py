@@ -1,3 +1,13 @@
+from django.urls import path
+
+from disbursement.gateway import views as gateway_views
+
 app_name = "disbursement"
 
-urlpatterns: list = []
+urlpatterns = [
+    path(
+        "api/payout/v1/callbacks/<int:partner_id>/",
+        gateway_views.partner_callback,
+        name="partner_callback",
+    ),
+]

@@ -396,6 +396,10 @@ PAYOUT_PARTNER_TIMEOUT_SECONDS = env_float("PAYOUT_PARTNER_TIMEOUT_SECONDS", 10.
 PAYOUT_STATUS_SWEEP_AFTER_SECONDS = env_int("PAYOUT_STATUS_SWEEP_AFTER_SECONDS", 120)
 PAYOUT_STATUS_SWEEP_INTERVAL = env_float("PAYOUT_STATUS_SWEEP_INTERVAL", 60.0)
 PAYOUT_STATUS_SWEEP_BATCH = env_int("PAYOUT_STATUS_SWEEP_BATCH", 500)
+CELERY_BEAT_SCHEDULE["disbursement-payouts-status-sweep"] = {
+    "task": "disbursement.payouts_status_sweep",
+    "schedule": PAYOUT_STATUS_SWEEP_INTERVAL,
+}
 # The loopback partner simulator (manage.py payout_simulator) and the credentials the demo partners
 # use with it. Demo values only: a real partner's credentials are stored encrypted on its row.
 PAYOUT_SIMULATOR_URL = env_str("PAYOUT_SIMULATOR_URL", "http://127.0.0.1:8765").rstrip("/")

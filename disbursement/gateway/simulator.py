@@ -58,7 +58,7 @@ MAX_SKEW_SECONDS = 300
 CALLBACK_MAX_ATTEMPTS = 12
 CALLBACK_TIMEOUT_SECONDS = 5.0
 CALLBACK_WORKERS = 4
-IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{8,100}$")
+IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
 ACCOUNT_PATTERN = re.compile(r"^[0-9]{6,20}$")
 CLOSED_SUFFIX = "0000"
 
@@ -301,7 +301,7 @@ class PayoutSimulator:
         if not idempotency_key:
             raise ApiError(400, "idempotency_key_required")
         if not IDEMPOTENCY_KEY_PATTERN.match(idempotency_key):
-            raise ApiError(400, "invalid_request", "Idempotency-Key must be 8-100 of A-Z a-z 0-9 _ . : -")
+            raise ApiError(400, "invalid_request", "Idempotency-Key must be 1-100 of A-Z a-z 0-9 _ . : -")
         reference = payload.get("reference")
         channel = payload.get("channel")
         account_number = payload.get("account_number")
