@@ -8,6 +8,7 @@ class AccountKind(models.TextChoices):
 
     TRAINING_BALANCE = "training_balance", pgettext_lazy("ledger account kind", "Training balance")
     PROGRAMME = "programme", pgettext_lazy("ledger account kind", "Programme account")
+    INCENTIVE_PAYABLE = "incentive_payable", pgettext_lazy("ledger account kind", "Incentive payable")
 
 
 class ProgrammeAccount(models.TextChoices):
@@ -17,6 +18,11 @@ class ProgrammeAccount(models.TextChoices):
     FORFEITED = "forfeited_balances", _("Forfeited training balances")
     PLATFORM_PAYABLE = "platform_payable", _("Purchases payable to digital platforms")
     INCENTIVE_BUDGET = "incentive_budget", _("Incentive budget (source of incentives)")
+    INCENTIVES_PAID_OUT = "incentives_paid_out", _("Incentives paid out to participants")
+
+
+# Each payment partner has its own clearing account: money sent to it and not yet confirmed paid.
+PARTNER_CLEARING_PREFIX = "partner_clearing:"
 
 
 # Source accounts are allowed to run negative: their balance is minus what they paid out.
@@ -81,3 +87,55 @@ class EntitlementReason(models.TextChoices):
         _("The destination account is closed or blocked. Link another account on the Payout account page."),
     )
     OFFICER = "officer", _("Held by a programme officer.")
+
+
+class PartnerKind(models.TextChoices):
+    BANK = "bank", pgettext_lazy("payment partner kind", "Bank")
+    EWALLET = "ewallet", pgettext_lazy("payment partner kind", "E-wallet")
+
+
+class PayoutChannel(models.TextChoices):
+    """Where a payout lands; the codes are the partner protocol's ``channel``."""
+
+    BNI = "bni", _("BNI bank account")
+    BNI_VA = "bni_va", _("BNI virtual account")
+    OVO = "ovo", "OVO"
+    GOPAY = "gopay", "GoPay"
+    LINKAJA = "linkaja", "LinkAja"
+    DANA = "dana", "DANA"
+
+
+EWALLET_CHANNELS = frozenset(
+    {PayoutChannel.OVO, PayoutChannel.GOPAY, PayoutChannel.LINKAJA, PayoutChannel.DANA}
+)
+
+
+class PayoutAccountStatus(models.TextChoices):
+    """pending (waiting for the SMS code) -> active | review -> active | rejected; replaced by a newer one."""
+
+    PENDING = "pending", pgettext_lazy("payout account status", "Waiting for the SMS code")
+    REVIEW = "review", pgettext_lazy("payout account status", "Being checked")
+    ACTIVE = "active", pgettext_lazy("payout account status", "Active")
+    REJECTED = "rejected", pgettext_lazy("payout account status", "Rejected")
+    REPLACED = "replaced", pgettext_lazy("payout account status", "Replaced")
+
+
+class BatchStatus(models.TextChoices):
+    """prepared -> approved (enough approvals) -> sending -> done; cancelled before approval."""
+
+    PREPARED = "prepared", pgettext_lazy("batch status", "Waiting for approval")
+    APPROVED = "approved", pgettext_lazy("batch status", "Approved")
+    SENDING = "sending", pgettext_lazy("batch status", "Sending")
+    DONE = "done", pgettext_lazy("batch status", "Done")
+    CANCELLED = "cancelled", pgettext_lazy("batch status", "Cancelled")
+
+
+class PayoutStatus(models.TextChoices):
+    """queued -> sending -> accepted -> paid | failed; a failed one is retried (queued) or cancelled."""
+
+    QUEUED = "queued", pgettext_lazy("payout status", "Queued")
+    SENDING = "sending", pgettext_lazy("payout status", "Sending")
+    ACCEPTED = "accepted", pgettext_lazy("payout status", "Accepted by the partner")
+    PAID = "paid", pgettext_lazy("payout status", "Paid")
+    FAILED = "failed", pgettext_lazy("payout status", "Failed")
+    CANCELLED = "cancelled", pgettext_lazy("payout status", "Moved or cancelled")

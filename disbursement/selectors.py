@@ -8,7 +8,7 @@ from django.db import connection
 from django.db.models import QuerySet, Sum
 
 from disbursement.enums import EntitlementKind
-from disbursement.models import Entitlement, LedgerAccount, LedgerEntry, LedgerMovement
+from disbursement.models import Entitlement, LedgerAccount, LedgerEntry, LedgerMovement, Payout, PayoutAccount
 
 DETAIL_LIMIT = 20
 
@@ -116,3 +116,20 @@ def entitlement_first_training_incentive(*, owner) -> Entitlement | None:
         .order_by("id")
         .first()
     )
+
+
+def payout_account_live(*, owner) -> PayoutAccount | None:
+    """The person's active (or in review) payout account."""
+    return (
+        PayoutAccount.objects.filter(owner_id=owner.pk, status__in=["active", "review"])
+        .select_related("partner")
+        .first()
+    )
+
+
+def payouts_latest_by_entitlement(*, entitlement_ids: list[int]) -> dict[int, Payout]:
+    """The newest payout of each entitlement, one query."""
+    latest: dict[int, Payout] = {}
+    for payout in Payout.objects.filter(entitlement_id__in=entitlement_ids).order_by("id"):
+        latest[payout.entitlement_id] = payout
+    return latest

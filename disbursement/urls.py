@@ -1,10 +1,12 @@
 from django.urls import path
 
+from disbursement import views
 from disbursement.gateway import views as gateway_views
 
 app_name = "disbursement"
 
 urlpatterns = [
+    path("insentif/", views.incentives, name="incentives"),
     path(
         "api/payout/v1/callbacks/<int:partner_id>/",
         gateway_views.partner_callback,

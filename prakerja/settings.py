@@ -384,6 +384,27 @@ CELERY_BEAT_SCHEDULE["disbursement-ledger-check"] = {
     "schedule": crontab(minute=17, hour=LEDGER_CHECK_HOUR),
 }
 
+# Incentive payouts (README "Incentive payouts"). Fernet keys (comma-separated) that encrypt payment
+# partners' secrets (first encrypts, all decrypt; empty: derived from SECRET_KEY, embedded setup only).
+PAYOUT_CREDENTIAL_KEYS = env_list("PAYOUT_CREDENTIAL_KEYS", [])
+# After a payout account is changed, payouts wait this many days (the old number is told by SMS).
+PAYOUT_COOLING_OFF_DAYS = env_int("PAYOUT_COOLING_OFF_DAYS", 3)
+# A batch above this total (whole rupiah) needs a second approver besides the preparer's colleague.
+PAYOUT_THIRD_APPROVAL_ABOVE = env_int("PAYOUT_THIRD_APPROVAL_ABOVE", 1_000_000_000)
+# Sending one payout: transient partner errors are retried this often (backoff from the base, doubling,
+# at most 1 h); a payout still SENDING after PAYOUT_SENDING_STUCK_AFTER_SECONDS is sent again, same key.
+PAYOUT_SEND_RETRIES = env_int("PAYOUT_SEND_RETRIES", 5)
+PAYOUT_SEND_RETRY_BASE_SECONDS = env_int("PAYOUT_SEND_RETRY_BASE_SECONDS", 10)
+PAYOUT_SENDING_STUCK_AFTER_SECONDS = env_int("PAYOUT_SENDING_STUCK_AFTER_SECONDS", 300)
+CELERY_BEAT_SCHEDULE["disbursement-batches-prepare"] = {
+    "task": "disbursement.batches_prepare_due",
+    "schedule": crontab(minute=5),
+}
+CELERY_BEAT_SCHEDULE["disbursement-payouts-resend-stuck"] = {
+    "task": "disbursement.payouts_resend_stuck",
+    "schedule": 60.0,
+}
+
 # Payment partners (disbursement/gateway, README "Payment partners"). Partners call back to
 # PAYOUT_CALLBACK_BASE_URL + /api/payout/v1/callbacks/<partner>/ (the address they can reach the
 # portal at); a callback older or newer than the skew is refused. Requests to a partner time out

@@ -3,7 +3,18 @@
 The public names are re-exported here, so ``from disbursement.services import ledger_credit`` keeps working.
 """
 
+from disbursement.services.batches import (
+    BatchError,
+    batch_approve,
+    batch_cancel,
+    batch_prepare,
+    batch_progress,
+    batches_prepare_due,
+    payouts_withdraw,
+)
 from disbursement.services.entitlements import (
+    entitlement_release,
+    entitlements_accrue_due,
     entitlements_hold_for_owner,
     entitlements_schedule,
 )
@@ -28,8 +39,39 @@ from disbursement.services.ledger import (
     ledger_reverse,
     ledger_transfer,
 )
+from disbursement.services.partners import partner_client, partner_for_channel, partner_save
+from disbursement.services.payouts import (
+    payout_apply_result,
+    payout_mark_accepted,
+    payout_mark_failed,
+    payout_mark_paid,
+    payout_mark_sending,
+    payout_move_to_next_batch,
+    payout_retry,
+    payout_send,
+)
 
 __all__ = [
+    "BatchError",
+    "batch_approve",
+    "batch_cancel",
+    "batch_prepare",
+    "batch_progress",
+    "batches_prepare_due",
+    "entitlement_release",
+    "entitlements_accrue_due",
+    "partner_client",
+    "partner_for_channel",
+    "partner_save",
+    "payout_apply_result",
+    "payout_mark_accepted",
+    "payout_mark_failed",
+    "payout_mark_paid",
+    "payout_mark_sending",
+    "payout_move_to_next_batch",
+    "payout_retry",
+    "payout_send",
+    "payouts_withdraw",
     "ANALYZE_AFTER",
     "BULK_LOCK_KEY",
     "BULK_STAGE_TABLE",
