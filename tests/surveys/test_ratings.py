@@ -140,5 +140,5 @@ def test_dashboard_steps_are_always_there_and_locked_before(client):
     applicant = ApplicantFactory()
     client.force_login(applicant.user)
     html = client.get(reverse("dashboard")).content.decode()
-    assert html.count("After you rate your training.") == 1
-    assert "After you complete your first training." in html or "Setelah" in html
+    assert html.count("Setelah Anda menilai pelatihan.") == 1
+    assert html.count("Setelah Anda menyelesaikan pelatihan pertama.") == 1
