@@ -44,6 +44,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.FINANCE_OFFICER: [
         "prakerja.view_auditentry",
         "disbursement.*",
+        "disbursement.view_full_account_number",
         "cohorts.view_*",
         "marketplace.view_*",
         "registration.view_applicant",
@@ -70,6 +71,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 EXPLICIT_ONLY = {
     "registration.view_full_nik",
     "disbursement.delete_ledgerentry",
+    "disbursement.view_full_account_number",
     "prakerja.delete_auditentry",
 }
 
