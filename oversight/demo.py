@@ -57,5 +57,7 @@ def demo_load(*, stdout) -> list[DemoLogin]:
         code = "246810"
         Complaint.objects.filter(pk=report.pk).update(confirm_code_hash=services._code_hash(report.pk, code))
         services.nik_misuse_confirm(complaint_id=report.pk, code=code)
-    stdout.write("Oversight demo: complaints (one waiting for the applicant, one overdue, one NIK-misuse report).")
+    stdout.write(
+        "Oversight demo: complaints (one waiting for the applicant, one overdue, one NIK-misuse report)."
+    )
     return []

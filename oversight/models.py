@@ -137,3 +137,23 @@ class ComplaintMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.complaint} · {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class SummaryCount(models.Model):
+    """One number of the programme's summary tables (oversight/summary.py), rebuilt set-based."""
+
+    table = models.CharField(_("table"), max_length=40)
+    group = models.CharField(_("group"), max_length=40, blank=True)
+    metric = models.CharField(_("metric"), max_length=40)
+    value = models.BigIntegerField(_("value"))
+    refreshed_at = models.DateTimeField(_("refreshed"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("summary number")
+        verbose_name_plural = _("summary numbers")
+        default_permissions = ()
+        permissions = [("view_programme_dashboard", _("Can see the programme dashboard"))]
+        indexes = [models.Index(fields=["table", "group"], name="summary_table_group_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.table}/{self.group}/{self.metric}={self.value}"

@@ -12,3 +12,11 @@ def complaints_escalate_overdue_task() -> None:
     escalated = services.complaints_escalate_overdue()
     if escalated:
         logger.info("complaints escalated past their service level: %s", escalated)
+
+
+@shared_task(name="oversight.summary_refresh", ignore_result=True)
+def summary_refresh_task() -> None:
+    from oversight.summary import summary_refresh  # loads every app's models; only the worker needs it
+
+    rows = summary_refresh()
+    logger.info("programme summary refreshed: %s numbers", rows)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from oversight import views
+from oversight import programme_stats, views
 
 app_name = "oversight"
 
@@ -13,4 +13,7 @@ urlpatterns = [
     path("pengaduan/<str:ticket>/lampiran/", views.complaint_attachment, name="complaint_attachment"),
     path("staf/pengaduan/", views.staff_complaints, name="staff_complaints"),
     path("staf/pengaduan/baru/", views.staff_complaint_new, name="staff_complaint_new"),
+    path("statistik/", programme_stats.public_statistics, name="statistics"),
+    path("statistik/data/", programme_stats.open_data_index, name="open_data"),
+    path("statistik/data/<slug:slug>.<str:fmt>", programme_stats.open_data, name="open_data_file"),
 ]

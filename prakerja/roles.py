@@ -40,6 +40,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "kyc.*",
         "oversight.view_complaint",
         "oversight.handle_complaint",
+        "oversight.view_programme_dashboard",
     ],
     Role.FINANCE_OFFICER: [
         "prakerja.view_auditentry",
@@ -50,6 +51,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "registration.view_applicant",
         "oversight.view_complaint",
         "oversight.handle_complaint",
+        "oversight.view_programme_dashboard",
     ],
     Role.DISNAKER_STAFF: [
         "registration.view_applicant",
@@ -61,6 +63,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "registration.view_district",
         "oversight.view_complaint",
         "oversight.handle_complaint",
+        "oversight.view_programme_dashboard",
     ],
     Role.PLATFORM: [
         "marketplace.use_platform_api",

@@ -489,4 +489,6 @@ COMPLAINT_ATTACHMENT_MAX_BYTES = env_int("COMPLAINT_ATTACHMENT_MAX_BYTES", 5 * 1
 COMPLAINT_NIK_REPORTS_PER_PHONE_PER_DAY = env_int("COMPLAINT_NIK_REPORTS_PER_PHONE_PER_DAY", 3)
 CELERY_BEAT_SCHEDULE |= {
     "oversight-complaints-escalate": {"task": "oversight.complaints_escalate_overdue", "schedule": 3600.0},
+    # The dashboard's and /statistik/'s numbers (a fixed number of GROUP BY queries).
+    "oversight-summary-refresh": {"task": "oversight.summary_refresh", "schedule": 900.0},
 }

@@ -11,6 +11,9 @@ urlpatterns = [
     path("privasi/", views.privacy, name="privacy"),
     path("bantuan/", views.help_page, name="help"),
     path("accounts/", include("allauth.urls")),
+    # The officers' programme dashboard (oversight), inside the console's look and login.
+    # Before admin.site.urls, whose catch-all would take it.
+    path("admin/dasbor-program/", include("oversight.dashboard_urls")),
     path("admin/", admin.site.urls),
     path("", include("registration.urls")),
     path("", include("kyc.urls")),
