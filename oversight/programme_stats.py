@@ -290,7 +290,8 @@ def programme_dashboard(request):
     funnel = _funnel_rows(scope)
     dropout_values = summary.summary_table("dropout", group=scope).get(scope, {})
     dropouts = [
-        {"label": str(label), "value": dropout_values.get(key, 0)} for key, label in summary.DROPOUT.items()
+        {"key": key, "label": str(label), "value": dropout_values.get(key, 0)}
+        for key, label in summary.DROPOUT.items()
     ]
     provinces = dict(Province.objects.values_list("code", "name"))
     by_province = []

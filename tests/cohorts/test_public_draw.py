@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from django.core.files.storage import default_storage
 from django.urls import reverse
+from django.utils import translation
 
 from cohorts import draw, selection, services, verify_draw
 from cohorts.enums import ApplicationStatus, RunKind, RunStatus, WaveStatus
@@ -105,7 +106,7 @@ def test_opening_a_wave_commits_to_a_seed_that_the_selection_must_use():
     # Opening again (or committing again) changes nothing.
     assert draw.wave_seed_commit(wave=wave) is False
     services.wave_close(wave=wave)
-    with pytest.raises(services.CohortError, match="published when it opened"):
+    with translation.override("en"), pytest.raises(services.CohortError, match="published when it opened"):
         services.selection_run_request(wave=wave, kind=RunKind.SELECTION, seed="a seed I like better")
     with pytest.raises(services.CohortError):
         services.selection_run_request(wave=wave, kind=RunKind.DRY_RUN, seed="another")
