@@ -17,6 +17,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="applicant",
             name="frozen_reason",
-            field=models.CharField(blank=True, max_length=200, verbose_name="reason frozen"),
+            field=models.CharField(blank=True, db_default="", max_length=200, verbose_name="reason frozen"),
         ),
     ]
