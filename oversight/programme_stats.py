@@ -10,12 +10,15 @@ import csv
 from dataclasses import dataclass
 
 from django.contrib import admin, messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Min
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import cache_control
@@ -154,28 +157,36 @@ def _headline() -> dict:
     }
 
 
+def _statistics_body(updated) -> str:
+    """The page's tables and charts, rendered once per summary refresh and language (cached)."""
+    key = f"oversight:statistik:{updated.timestamp() if updated else 0}:{translation.get_language()}"
+    body = cache.get(key)
+    if body is None:
+        sections = []
+        for spec in PUBLIC_TABLES.values():
+            rows = public_rows(spec)
+            chart = None
+            if spec.table != "recipients_regency":
+                chart = charts.bar_chart(
+                    [(row["label"], row["participants"]) for row in rows[:40]], title=str(spec.title)
+                )
+            sections.append({"spec": spec, "rows": rows, "chart": chart})
+        body = render_to_string(
+            "oversight/_statistics_body.html",
+            {"headline": _headline(), "sections": sections, "licence": LICENCE},
+        )
+        cache.set(key, body, 3600)
+    return mark_safe(body)  # noqa: S308 - rendered by our own template, with autoescaping
+
+
 @require_GET
 @cache_control(public=True, max_age=300)
 def public_statistics(request):
-    sections = []
-    for spec in PUBLIC_TABLES.values():
-        rows = public_rows(spec)
-        chart = charts.bar_chart(
-            [(row["label"], row["participants"]) for row in rows[:40]], title=str(spec.title)
-        )
-        sections.append(
-            {"spec": spec, "rows": rows, "chart": chart if spec.table != "recipients_regency" else None}
-        )
+    updated = summary.summary_refreshed_at()
     return render(
         request,
         "oversight/statistics.html",
-        {
-            "headline": _headline(),
-            "sections": sections,
-            "updated": summary.summary_refreshed_at(),
-            "licence": LICENCE,
-            "suppress_below": SUPPRESS_BELOW,
-        },
+        {"body": _statistics_body(updated), "updated": updated, "suppress_below": SUPPRESS_BELOW},
     )
 
 
