@@ -9,6 +9,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+PAYOUT_SIMULATOR_PORT ?= 8765
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
@@ -28,6 +29,7 @@ install: $(VENV)/.installed
 
 # Links in emails and SMS point at the server this starts (another PORT included).
 run: export SITE_URL ?= http://$(HOST):$(PORT)
+run: export PAYOUT_SIMULATOR_URL ?= http://127.0.0.1:$(PAYOUT_SIMULATOR_PORT)
 run: install
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py collectstatic --no-input --verbosity 0
@@ -35,8 +37,10 @@ run: install
 	@echo
 	@echo "Prakerja Portal: http://$(HOST):$(PORT)/   officer console: http://$(HOST):$(PORT)/admin/"
 	@# Periodic jobs: beat runs beside the server; with no REDIS_URL each job runs inside beat.
+	@# The payment partner simulator (README "Payment partners") runs beside them; the demo partners use it.
 	@$(VENV)/bin/celery -A prakerja beat --loglevel WARNING --schedule var/celerybeat-schedule & beat=$$!; \
-	trap 'kill $$beat 2>/dev/null' EXIT INT TERM; \
+	$(PY) manage.py payout_simulator --port $(PAYOUT_SIMULATOR_PORT) --state var/payout-simulator.sqlite3 & sim=$$!; \
+	trap 'kill $$beat $$sim 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install
@@ -55,8 +59,8 @@ format: install
 messages: install
 	$(PY) manage.py makemessages -l id --no-obsolete --ignore=.venv --ignore=.tools --ignore=var \
 		--ignore=registration --ignore=kyc --ignore=cohorts --ignore=marketplace --ignore=disbursement \
-		--ignore=surveys --ignore=tests --ignore=bench
-	for app in registration kyc cohorts marketplace disbursement surveys; do \
+		--ignore=surveys --ignore=oversight --ignore=tests --ignore=bench
+	for app in registration kyc cohorts marketplace disbursement surveys oversight; do \
 		(cd $$app && ../$(PY) ../manage.py makemessages -l id --no-obsolete) || exit 1; done
 
 worker: install

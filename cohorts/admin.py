@@ -287,6 +287,7 @@ INELIGIBLE_LABELS = {
     "participant": _("already a participant"),
     "blacklisted": _("barred from later waves (blacklist)"),
     "excluded": _("on an exclusion list"),
+    "frozen": _("on hold: a report about the NIK is being checked"),
     "nik_not_verified": _("NIK not verified by the civil registry"),
     "kyc_not_verified": _("identity (KYC) not verified"),
 }

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cohorts import services
+from cohorts import draw, services
 from cohorts.enums import ParticipantStatus
 from cohorts.selectors import application_public_status, latest_application, participant_for_user
 from prakerja.dashboard import Panel, Step, StepStatus
@@ -81,6 +81,7 @@ def _reason_text(code: str) -> str:
         "nik_not_verified": _("your NIK was not verified by the civil registry"),
         "participant": _("you are already a participant"),
         "blacklisted": _("you are barred from later waves"),
+        "frozen": _("your registration was on hold while an officer checked a report about your NIK"),
     }
     return texts.get(code, code)
 
@@ -115,10 +116,27 @@ def dashboard_steps(request) -> list[Step]:
     return steps
 
 
+def _draw_panel(request) -> Panel | None:
+    """After a wave's announcement: the applicant's token in its public draw file, to find their line."""
+    applicant = applicant_for_request(request)
+    application = latest_application(applicant) if applicant else None
+    if application is None or not draw.draw_is_public(application.wave):
+        return None
+    return Panel(
+        template="cohorts/_draw_panel.html",
+        context={
+            "wave": application.wave,
+            "token": draw.draw_token(wave=application.wave, applicant_id=applicant.pk),
+        },
+        order=90,
+    )
+
+
 def dashboard_panels(request) -> list[Panel]:
+    panels = [panel] if (panel := _draw_panel(request)) else []
     participant = participant_for_user(request.user)
     if participant is None:
-        return []
+        return panels
     days_left = None
     if participant.status == ParticipantStatus.ACTIVE and participant.first_purchase_at is None:
         days_left = max((participant.purchase_deadline - timezone.now()).days, 0)
@@ -127,5 +145,6 @@ def dashboard_panels(request) -> list[Panel]:
             template="cohorts/_participant_panel.html",
             context={"participant": participant, "days_left": days_left},
             order=10,
-        )
+        ),
+        *panels,
     ]

@@ -157,6 +157,12 @@ def _demo_list(
     return screening_list
 
 
+def _open_and_close(wave: Wave) -> None:
+    """Through the services, as officers would: opening commits the wave's seed."""
+    services.wave_open(wave=wave)
+    services.wave_close(wave=wave)
+
+
 def demo_load(*, stdout) -> list[DemoLogin]:
     now = timezone.now()
     Programme.objects.get_or_create(pk=1, defaults={"end_date": datetime.date(now.year + 1, 6, 30)})
@@ -169,8 +175,9 @@ def demo_load(*, stdout) -> list[DemoLogin]:
             opens_at=now - datetime.timedelta(days=40),
             closes_at=now - datetime.timedelta(days=33),
             total_quota=12,
-            status=WaveStatus.CLOSED,
+            status=WaveStatus.DRAFT,
         )
+        _open_and_close(wave1)
         applicants = _pool(20, start_serial=2001)
         star = applicants[0]
         star.user.email = PARTICIPANT_EMAIL
@@ -192,7 +199,8 @@ def demo_load(*, stdout) -> list[DemoLogin]:
         )
         _join(wave1, Applicant.objects.filter(pk__in=[a.pk for a in applicants]).order_by("pk"))
         for kind in (RunKind.SELECTION, RunKind.ANNOUNCEMENT):
-            run = services.selection_run_request(wave=wave1, kind=kind, seed="demo-gelombang-1")
+            # The seed committed (and published) when the wave opened; the draw page reveals it.
+            run = services.selection_run_request(wave=wave1, kind=kind)
             services.selection_run_execute(run_id=run.pk)
         stdout.write("Cohorts demo: wave 1 announced.")
 
@@ -204,8 +212,9 @@ def demo_load(*, stdout) -> list[DemoLogin]:
             opens_at=now - datetime.timedelta(days=10),
             closes_at=now - datetime.timedelta(days=1),
             total_quota=120,
-            status=WaveStatus.CLOSED,
+            status=WaveStatus.DRAFT,
         )
+        _open_and_close(wave2)
         ProvinceQuota.objects.bulk_create(
             [
                 ProvinceQuota(wave=wave2, province_id=province, quota=quota)
@@ -235,14 +244,15 @@ def demo_load(*, stdout) -> list[DemoLogin]:
         stdout.write(f"Cohorts demo: wave 2 closed with {POOL_SIZE} applicants, ready for selection.")
 
     if not Wave.objects.filter(number=3).exists():
-        Wave.objects.create(
+        wave3 = Wave.objects.create(
             number=3,
             name="Gelombang 3",
             opens_at=now - datetime.timedelta(days=1),
             closes_at=now + datetime.timedelta(days=6),
             total_quota=100_000,
-            status=WaveStatus.OPEN,
+            status=WaveStatus.DRAFT,
         )
+        services.wave_open(wave=wave3)  # commits its seed: the draw page shows the SHA-256
         stdout.write("Cohorts demo: wave 3 open for registration.")
 
     return [DemoLogin(PARTICIPANT_EMAIL, "participant (wave 1): card number and Rp1.000.000 balance")]

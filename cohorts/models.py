@@ -72,6 +72,19 @@ class Wave(models.Model):
     selected_at = models.DateTimeField(_("selection committed"), null=True, blank=True)
     announced_at = models.DateTimeField(_("announced"), null=True, blank=True)
 
+    # The public draw (draw_version 2, cohorts/draw.py). When the wave opens, its seed is chosen and only
+    # the seed's SHA-256 is published; the seed itself is revealed with the announcement, with a draw
+    # file in which each application appears under a keyed token. Waves drawn before this existed keep
+    # version 1 (draw key from the applicant id), so their recorded selections still verify.
+    draw_version = models.PositiveSmallIntegerField(_("draw version"), default=2, editable=False)
+    seed_commitment = models.CharField(
+        _("seed commitment (SHA-256)"), max_length=64, blank=True, editable=False
+    )
+    committed_seed = models.CharField(_("committed seed"), max_length=64, blank=True, editable=False)
+    token_salt = models.CharField(_("draw token key"), max_length=64, blank=True, editable=False)
+    seed_committed_at = models.DateTimeField(_("seed committed"), null=True, blank=True, editable=False)
+    draw_file_sha256 = models.CharField(_("draw file SHA-256"), max_length=64, blank=True, editable=False)
+
     class Meta:
         verbose_name = pgettext_lazy("cohort", "wave")
         verbose_name_plural = pgettext_lazy("cohort", "waves")

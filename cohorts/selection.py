@@ -6,14 +6,18 @@ The draw, for a wave and a seed:
 1. The pool is the wave's applications that are still eligible: NIK verified
    by the civil registry, KYC verified, not on an exclusion list, not already a
    participant, not blacklisted.
-2. Each application gets a draw key, ``md5(seed || ':' || applicant_id)``: a
-   uniform pseudo-random order that depends only on the seed and the person.
+2. Each application gets a draw key: a uniform pseudo-random order that
+   depends only on the seed and the person. Since draw version 2 (waves that
+   publish a seed commitment when they open) it is ``md5(seed || ':' || token)``
+   with the person's public draw token ``md5(token_salt || ':' || applicant_id)``,
+   so anyone can recompute the draw from the published draw file (cohorts/draw.py);
+   version 1 used ``md5(seed || ':' || applicant_id)``.
 3. Within a family card (KK), at most ``max_per_kk`` people may be
    participants (counting participants from earlier waves); within a province,
    at most the province's quota (provinces without a quota row are limited
    only by the total); over everything, at most the total quota. At each of
    these cuts, priority applicants come first, then the draw key, then the
-   applicant id (which cannot tie).
+   token (version 1: the applicant id), which cannot tie.
 
 The same wave, pool and seed always give the same selection. The committed
 selection records the seed and a fingerprint of its inputs, and
@@ -46,6 +50,7 @@ INELIGIBLE_CONDITIONS: list[tuple[str, str]] = [
     ("participant", "EXISTS (SELECT 1 FROM {participant} pa WHERE pa.applicant_id = a.applicant_id)"),
     ("blacklisted", "EXISTS (SELECT 1 FROM {blacklist} bl WHERE bl.applicant_id = a.applicant_id)"),
     ("excluded", "ap.is_excluded"),
+    ("frozen", "ap.frozen_at IS NOT NULL"),
     ("nik_not_verified", "ap.civil_status <> %(civil_verified)s"),
     (
         "kyc_not_verified",
@@ -70,6 +75,7 @@ def _base_params(wave: Wave, seed: str) -> dict:
     return {
         "wave": wave.pk,
         "seed": seed,
+        "salt": wave.token_salt,
         "max_per_kk": wave.max_per_kk,
         "total": wave.total_quota,
         "pending": ApplicationStatus.PENDING,
@@ -113,16 +119,33 @@ def _recorded_pool_sql(statuses: str) -> str:
     """
 
 
-def _ranking_sql(pool_sql: str, *, exclude_wave_participants: bool = False) -> str:
+def draw_token_sql(alias: str) -> str:
+    """SQL for an application's public draw token (version 2): a keyed hash of the applicant id."""
+    return f"MD5(%(salt)s || ':' || CAST({alias}.applicant_id AS TEXT))"
+
+
+def _keyed_sql(draw_version: int) -> str:
+    """Each pool row with its draw key and tie-breaker (see the module docstring)."""
+    if draw_version >= 2:
+        return f"""
+            SELECT t.*, MD5(%(seed)s || ':' || t.tiebreak) AS draw_key
+            FROM (SELECT p.*, {draw_token_sql("p")} AS tiebreak FROM pool p) t
+        """
+    return """
+        SELECT p.*, MD5(%(seed)s || ':' || CAST(p.applicant_id AS TEXT)) AS draw_key,
+               p.applicant_id AS tiebreak
+        FROM pool p
+    """
+
+
+def _ranking_sql(pool_sql: str, *, draw_version: int, exclude_wave_participants: bool = False) -> str:
     """Rows (id, applicant_id, province_id, is_priority, overall_rank) of the selected applications."""
     t = _tables()
     # Participants from earlier waves count against their KK's limit.
     wave_filter = "AND pa.wave_id <> %(wave)s" if exclude_wave_participants else ""
     return f"""
         WITH pool AS ({pool_sql}),
-        keyed AS (
-            SELECT p.*, MD5(%(seed)s || ':' || CAST(p.applicant_id AS TEXT)) AS draw_key FROM pool p
-        ),
+        keyed AS ({_keyed_sql(draw_version)}),
         kk_existing AS (
             SELECT ap.kk_number, COUNT(*) AS n
             FROM {t["participant"]} pa JOIN {t["applicant"]} ap ON ap.id = pa.applicant_id
@@ -131,7 +154,7 @@ def _ranking_sql(pool_sql: str, *, exclude_wave_participants: bool = False) -> s
         ),
         kk_ranked AS (
             SELECT k.*, ROW_NUMBER() OVER (
-                PARTITION BY k.kk_number ORDER BY k.is_priority DESC, k.draw_key, k.applicant_id
+                PARTITION BY k.kk_number ORDER BY k.is_priority DESC, k.draw_key, k.tiebreak
             ) AS kk_rank
             FROM keyed k
         ),
@@ -141,7 +164,7 @@ def _ranking_sql(pool_sql: str, *, exclude_wave_participants: bool = False) -> s
         ),
         province_ranked AS (
             SELECT k.*, ROW_NUMBER() OVER (
-                PARTITION BY k.province_id ORDER BY k.is_priority DESC, k.draw_key, k.applicant_id
+                PARTITION BY k.province_id ORDER BY k.is_priority DESC, k.draw_key, k.tiebreak
             ) AS province_rank
             FROM kk_ok k
         ),
@@ -152,7 +175,7 @@ def _ranking_sql(pool_sql: str, *, exclude_wave_participants: bool = False) -> s
         ),
         overall AS (
             SELECT o.id, o.applicant_id, o.province_id, o.is_priority, ROW_NUMBER() OVER (
-                ORDER BY o.is_priority DESC, o.draw_key, o.applicant_id
+                ORDER BY o.is_priority DESC, o.draw_key, o.tiebreak
             ) AS overall_rank
             FROM province_ok o
         )
@@ -296,7 +319,7 @@ def selection_compute(*, wave: Wave, seed: str) -> SelectionResult:
     params = _base_params(wave, seed)
     pool_sql = _live_pool_sql()
     with transaction.atomic():
-        _materialise(_ranking_sql(pool_sql), params)
+        _materialise(_ranking_sql(pool_sql, draw_version=wave.draw_version), params)
         try:
             pool, fingerprint = _fingerprint(wave, pool_sql, params)
             provinces, priority, selected = _summarise(wave, pool_sql, params)
@@ -320,7 +343,9 @@ def selection_selected_ids(*, wave: Wave, seed: str) -> list[int]:
     with transaction.atomic(), connection.cursor() as cursor:
         _tune(cursor)
         cursor.execute(
-            f"WITH ranked AS ({_ranking_sql(_live_pool_sql())}) SELECT id FROM ranked ORDER BY id", params
+            f"WITH ranked AS ({_ranking_sql(_live_pool_sql(), draw_version=wave.draw_version)}) "
+            "SELECT id FROM ranked ORDER BY id",
+            params,
         )
         return [r[0] for r in cursor.fetchall()]
 
@@ -366,7 +391,7 @@ def selection_apply(*, wave: Wave, seed: str, progress=lambda percent, stage: No
     progress(45, "fingerprint")
     pool, fingerprint = _fingerprint(wave, pending_pool, params)
     progress(55, "draw")
-    _materialise(_ranking_sql(pending_pool), params)
+    _materialise(_ranking_sql(pending_pool, draw_version=wave.draw_version), params)
     try:
         provinces, priority, selected = _summarise(wave, pending_pool, params)
         progress(75, "commit")
@@ -407,7 +432,7 @@ def selection_verify(*, wave: Wave) -> dict:
     """Recompute a committed selection from its recorded seed and snapshot; compare with what is stored."""
     params = _base_params(wave, wave.selection_seed)
     recorded_pool = _recorded_pool_sql("%(selected)s, %(not_selected)s")
-    ranking_sql = _ranking_sql(recorded_pool, exclude_wave_participants=True)
+    ranking_sql = _ranking_sql(recorded_pool, draw_version=wave.draw_version, exclude_wave_participants=True)
     t = _tables()
     with transaction.atomic():
         _count, fingerprint = _fingerprint(wave, recorded_pool, params)

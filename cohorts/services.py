@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from stdnum import luhn
 
-from cohorts import selection
+from cohorts import draw, selection
 from cohorts.enums import ApplicationStatus, ParticipantStatus, RunKind, RunStatus, WaveStatus
 from cohorts.models import Application, Blacklist, Participant, Programme, SelectionRun, Wave
 from disbursement.enums import AccountKind
@@ -82,9 +82,12 @@ def wave_open(*, wave: Wave, actor=None) -> Wave:
     other = Wave.objects.filter(status=WaveStatus.OPEN).exclude(pk=wave.pk).first()
     if other:
         raise CohortError(_("%(wave)s is still open. Close it first.") % {"wave": other})
-    return _transition(
+    wave = _transition(
         wave, expected=(WaveStatus.DRAFT,), new=WaveStatus.OPEN, actor=actor, action="cohorts.wave_open"
     )
+    # The seed is fixed (and its SHA-256 published) before anyone can join.
+    draw.wave_seed_commit(wave=wave, actor=actor)
+    return wave
 
 
 def wave_close(*, wave: Wave, actor=None) -> Wave:
@@ -203,7 +206,18 @@ def selection_run_request(*, wave: Wave, kind: str, seed: str = "", actor=None) 
             raise CohortError(_("Close the wave before running its selection."))
         if wave.selected_at:
             raise CohortError(_("The selection of this wave has already been committed."))
-        seed = seed.strip() or secrets.token_hex(16)
+        if wave.committed_seed:
+            # Published as a commitment when the wave opened: no other seed may be used.
+            if seed.strip() and seed.strip() != wave.committed_seed:
+                raise CohortError(
+                    _(
+                        "This wave's seed was fixed and published when it opened; "
+                        "leave the seed empty to use it."
+                    )
+                )
+            seed = wave.committed_seed
+        else:
+            seed = seed.strip() or secrets.token_hex(16)
     elif kind == RunKind.ANNOUNCEMENT:
         if not wave.selected_at:
             raise CohortError(_("Commit the selection before announcing it."))
@@ -384,6 +398,9 @@ def _announce(*, run: SelectionRun, progress) -> dict:
             obj=wave,
             data={"participants": created, "credited": credit.moved, "amount": credit.total_amount},
         )
+        from cohorts.tasks import draw_file_build_task  # cohorts.tasks imports this module
+
+        transaction.on_commit(lambda: draw_file_build_task.delay(wave.pk))
         if not SelectionRun.objects.filter(wave=wave, kind=RunKind.NOTIFY).exists():
             notify = SelectionRun.objects.create(wave=wave, kind=RunKind.NOTIFY, created_by=run.created_by)
             from cohorts.tasks import selection_run_task
@@ -533,6 +550,8 @@ def participant_for_purchase(*, participant_id: int) -> Participant:
     )
     if participant.status != ParticipantStatus.ACTIVE:
         raise CohortError(_("This Prakerja card is no longer active."))
+    if Applicant.objects.filter(pk=participant.applicant_id, frozen_at__isnull=False).exists():
+        raise CohortError(_("Your card is on hold while an officer checks a report about your NIK."))
     if participant.first_purchase_at is None and participant.purchase_deadline <= timezone.now():
         raise CohortError(_("The time to buy your first training has run out."))
     return participant

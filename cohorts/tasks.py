@@ -2,7 +2,7 @@ import logging
 
 from celery import shared_task
 
-from cohorts import services
+from cohorts import draw, services
 
 logger = logging.getLogger(__name__)
 
@@ -31,3 +31,10 @@ def programme_end_forfeit_task() -> None:
     result = services.programme_end_forfeit()
     if result["forfeited_accounts"]:
         logger.info("programme end forfeit: %s", result)
+
+
+@shared_task(name="cohorts.draw_file_build", ignore_result=True)
+def draw_file_build_task(wave_id: int) -> None:
+    built = draw.draw_file_build(wave_id=wave_id)
+    if built:
+        logger.info("draw file of wave %s: %s lines, sha256 %s", wave_id, built.lines, built.sha256)

@@ -317,3 +317,6 @@ class LedgerEntryAdmin(LedgerAdmin):
     def movement_link(self, obj):
         url = reverse("admin:disbursement_ledgermovement_change", args=[obj.movement_id])
         return format_html('<a href="{}">{}</a>', url, obj.movement)
+
+
+from disbursement import admin_payouts  # noqa: E402,F401 - registers the payouts console

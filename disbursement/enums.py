@@ -8,6 +8,7 @@ class AccountKind(models.TextChoices):
 
     TRAINING_BALANCE = "training_balance", pgettext_lazy("ledger account kind", "Training balance")
     PROGRAMME = "programme", pgettext_lazy("ledger account kind", "Programme account")
+    INCENTIVE_PAYABLE = "incentive_payable", pgettext_lazy("ledger account kind", "Incentive payable")
 
 
 class ProgrammeAccount(models.TextChoices):
@@ -17,6 +18,11 @@ class ProgrammeAccount(models.TextChoices):
     FORFEITED = "forfeited_balances", _("Forfeited training balances")
     PLATFORM_PAYABLE = "platform_payable", _("Purchases payable to digital platforms")
     INCENTIVE_BUDGET = "incentive_budget", _("Incentive budget (source of incentives)")
+    INCENTIVES_PAID_OUT = "incentives_paid_out", _("Incentives paid out to participants")
+
+
+# Each payment partner has its own clearing account: money sent to it and not yet confirmed paid.
+PARTNER_CLEARING_PREFIX = "partner_clearing:"
 
 
 # Source accounts are allowed to run negative: their balance is minus what they paid out.
@@ -32,3 +38,104 @@ class MovementKind(models.TextChoices):
     PAYOUT = "payout", pgettext_lazy("ledger movement", "Payout")
     SETTLEMENT = "settlement", pgettext_lazy("ledger movement", "Settlement to platform")
     REVERSAL = "reversal", pgettext_lazy("ledger movement", "Correction (reversal)")
+
+
+class EntitlementKind(models.TextChoices):
+    """What an entitlement pays for. Higher apps schedule them (surveys: ratings and evaluation surveys)."""
+
+    TRAINING_INCENTIVE = "training_incentive", pgettext_lazy("entitlement kind", "Training incentive")
+    SURVEY_INCENTIVE = "survey_incentive", pgettext_lazy("entitlement kind", "Survey incentive")
+
+
+class EntitlementStatus(models.TextChoices):
+    """scheduled -> due -> in_batch -> paid | failed; held and cancelled on the side."""
+
+    SCHEDULED = "scheduled", pgettext_lazy("entitlement status", "Scheduled")
+    DUE = "due", pgettext_lazy("entitlement status", "Due")
+    HELD = "held", pgettext_lazy("entitlement status", "Held")
+    IN_BATCH = "in_batch", pgettext_lazy("entitlement status", "Being paid")
+    PAID = "paid", pgettext_lazy("entitlement status", "Paid")
+    FAILED = "failed", pgettext_lazy("entitlement status", "Failed")
+    CANCELLED = "cancelled", pgettext_lazy("entitlement status", "Cancelled")
+
+
+# Statuses in which the money is still the programme's to hold, move or cancel.
+ENTITLEMENT_OPEN = frozenset({EntitlementStatus.SCHEDULED, EntitlementStatus.DUE, EntitlementStatus.HELD})
+
+
+class EntitlementReason(models.TextChoices):
+    """Why an entitlement is where it is, stored as a code and shown in the person's language."""
+
+    NONE = "", ""
+    NO_ACCOUNT = "no_account", _("Link a bank account or e-wallet on the Payout account page to receive it.")
+    ACCOUNT_REVIEW = "account_review", _("Your payout account is being checked by an officer.")
+    COOLING_OFF = (
+        "cooling_off",
+        _("Your payout account was changed recently; payments resume after the safety waiting period."),
+    )
+    REVOKED = "revoked", _("Your participation was revoked; payments are on hold.")
+    EXCLUDED = "excluded", _("You are now in a group excluded from the programme; payments are on hold.")
+    BLACKLISTED = "blacklisted", _("Your registration is blocked; payments are on hold.")
+    PARTNER_FAILED = (
+        "partner_failed",
+        _(
+            "The transfer failed at the payment partner. Check that your account is active; we will try again."
+        ),
+    )
+    ACCOUNT_CLOSED = (
+        "account_closed",
+        _("The destination account is closed or blocked. Link another account on the Payout account page."),
+    )
+    OFFICER = "officer", _("Held by a programme officer.")
+
+
+class PartnerKind(models.TextChoices):
+    BANK = "bank", pgettext_lazy("payment partner kind", "Bank")
+    EWALLET = "ewallet", pgettext_lazy("payment partner kind", "E-wallet")
+
+
+class PayoutChannel(models.TextChoices):
+    """Where a payout lands; the codes are the partner protocol's ``channel``."""
+
+    BNI = "bni", _("BNI bank account")
+    BNI_VA = "bni_va", _("BNI virtual account")
+    OVO = "ovo", "OVO"
+    GOPAY = "gopay", "GoPay"
+    LINKAJA = "linkaja", "LinkAja"
+    DANA = "dana", "DANA"
+
+
+EWALLET_CHANNELS = frozenset(
+    {PayoutChannel.OVO, PayoutChannel.GOPAY, PayoutChannel.LINKAJA, PayoutChannel.DANA}
+)
+
+
+class PayoutAccountStatus(models.TextChoices):
+    """pending (waiting for the SMS code) -> active | review -> active | rejected; replaced by a newer one."""
+
+    PENDING = "pending", pgettext_lazy("payout account status", "Waiting for the SMS code")
+    REVIEW = "review", pgettext_lazy("payout account status", "Being checked")
+    ACTIVE = "active", pgettext_lazy("payout account status", "Active")
+    REJECTED = "rejected", pgettext_lazy("payout account status", "Rejected")
+    REPLACED = "replaced", pgettext_lazy("payout account status", "Replaced")
+
+
+class BatchStatus(models.TextChoices):
+    """prepared -> approved (enough approvals) -> sending -> done; cancelled before approval."""
+
+    PREPARED = "prepared", pgettext_lazy("batch status", "Waiting for approval")
+    APPROVED = "approved", pgettext_lazy("batch status", "Approved")
+    SENDING = "sending", pgettext_lazy("batch status", "Sending")
+    DONE = "done", pgettext_lazy("batch status", "Done")
+    CANCELLED = "cancelled", pgettext_lazy("batch status", "Cancelled")
+
+
+class PayoutStatus(models.TextChoices):
+    """queued -> sending -> accepted -> paid | failed; a failed one is retried (queued) or cancelled."""
+
+    QUEUED = "queued", pgettext_lazy("payout status", "Queued")
+    SENDING = "sending", pgettext_lazy("payout status", "Sending")
+    ACCEPTED = "accepted", pgettext_lazy("payout status", "Accepted by the partner")
+    PAID = "paid", pgettext_lazy("payout status", "Paid")
+    FAILED = "failed", pgettext_lazy("payout status", "Failed")
+    CANCELLED = "cancelled", pgettext_lazy("payout status", "Moved or cancelled")

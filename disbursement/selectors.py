@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 
-from disbursement.models import LedgerAccount, LedgerEntry, LedgerMovement
+from disbursement.enums import EntitlementKind
+from disbursement.models import Entitlement, LedgerAccount, LedgerEntry, LedgerMovement, Payout, PayoutAccount
 
 DETAIL_LIMIT = 20
 
@@ -101,3 +102,34 @@ def ledger_check() -> LedgerCheckResult:
         balance_mismatches=mismatches,
         unbalanced_movement_ids=unbalanced,
     )
+
+
+def entitlements_for_owner(*, owner) -> QuerySet[Entitlement]:
+    """Every entitlement of ``owner`` (a user), in the order they fall due."""
+    return Entitlement.objects.filter(owner_id=owner.pk).order_by("due_on", "number", "id")
+
+
+def entitlement_first_training_incentive(*, owner) -> Entitlement | None:
+    """Number 1 of the training incentive of ``owner``, or None when none is scheduled yet."""
+    return (
+        Entitlement.objects.filter(owner_id=owner.pk, kind=EntitlementKind.TRAINING_INCENTIVE, number=1)
+        .order_by("id")
+        .first()
+    )
+
+
+def payout_account_live(*, owner) -> PayoutAccount | None:
+    """The person's active (or in review) payout account."""
+    return (
+        PayoutAccount.objects.filter(owner_id=owner.pk, status__in=["active", "review"])
+        .select_related("partner")
+        .first()
+    )
+
+
+def payouts_latest_by_entitlement(*, entitlement_ids: list[int]) -> dict[int, Payout]:
+    """The newest payout of each entitlement, one query."""
+    latest: dict[int, Payout] = {}
+    for payout in Payout.objects.filter(entitlement_id__in=entitlement_ids).order_by("id"):
+        latest[payout.entitlement_id] = payout
+    return latest

@@ -3,6 +3,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.conf import settings
 
 from disbursement.selectors import ledger_check
 
@@ -28,3 +29,79 @@ def ledger_check_task() -> bool:
             result.entries_sum,
         )
     return result.ok
+
+
+@shared_task(
+    name="disbursement.payout_send",
+    bind=True,
+    max_retries=None,  # PAYOUT_SEND_RETRIES, read when it runs
+    acks_late=True,
+)
+def payout_send_task(self, payout_id: int) -> str:
+    """Send one payout (same idempotency key on every try); transient partner errors retry with backoff.
+
+    Late ack: a worker killed mid-send leaves the message to be delivered again, and the payout in
+    SENDING for the resend below; the partner dedupes on the key either way.
+    """
+    from disbursement.gateway import PartnerUnavailable
+    from disbursement.models import Payout
+    from disbursement.services.batches import batch_finish_if_done
+    from disbursement.services.payouts import payout_send
+
+    payout = Payout.objects.filter(pk=payout_id).only("id", "batch_id").first()
+    if payout is None:
+        logger.warning("payout %s is gone; not sent", payout_id)
+        return "gone"
+    try:
+        outcome = payout_send(
+            payout_id=payout_id, resend=self.request.retries > 0 or _redelivered(self.request)
+        )
+    except PartnerUnavailable as exc:
+        delay = min(settings.PAYOUT_SEND_RETRY_BASE_SECONDS * 2**self.request.retries, 3600)
+        if self.request.retries >= settings.PAYOUT_SEND_RETRIES:
+            logger.warning(
+                "payout %s: partner unavailable after %d tries; the sweeper resends",
+                payout_id,
+                self.request.retries,
+            )
+            return "unavailable"
+        raise self.retry(exc=exc, countdown=delay) from exc
+    batch_finish_if_done(batch_id=payout.batch_id)
+    return outcome
+
+
+@shared_task(name="disbursement.batch_send")
+def batch_send_task(batch_id: int) -> int:
+    from disbursement.services.batches import batch_send
+
+    return batch_send(batch_id=batch_id)
+
+
+@shared_task(name="disbursement.batches_prepare_due")
+def batches_prepare_due_task() -> int:
+    """Hourly: accrue what fell due and prepare batches for officers to approve."""
+    from disbursement.services.batches import batches_prepare_due
+
+    return len(batches_prepare_due())
+
+
+@shared_task(name="disbursement.payouts_resend_stuck")
+def payouts_resend_stuck_task() -> int:
+    """Payouts left in SENDING (a worker died between claiming and the partner's answer): send again
+    with the same key. Also closes batches with nothing left in flight."""
+    from disbursement.enums import BatchStatus
+    from disbursement.models import PayoutBatch
+    from disbursement.services.batches import batch_finish_if_done
+    from disbursement.services.payouts import payouts_stuck_sending
+
+    ids = payouts_stuck_sending(older_than_seconds=settings.PAYOUT_SENDING_STUCK_AFTER_SECONDS)
+    for payout_id in ids:
+        payout_send_task.delay(payout_id)
+    for batch_id in PayoutBatch.objects.filter(status=BatchStatus.SENDING).values_list("id", flat=True)[:100]:
+        batch_finish_if_done(batch_id=batch_id)
+    return len(ids)
+
+
+def _redelivered(request) -> bool:
+    """The broker delivered this message before (a worker died holding it)."""
+    return bool((getattr(request, "delivery_info", None) or {}).get("redelivered"))

@@ -10,37 +10,29 @@ database dump alone reveals no secret).
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import secrets
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 
+from prakerja.credentials import CredentialKeyError, credential_decrypt, credential_encrypt
 
-class CredentialKeyError(Exception):
-    """The stored secret cannot be decrypted with the configured keys."""
+# The label the fallback key (derived from SECRET_KEY) has always used: stored secrets stay readable.
+LABEL = "prakerja-marketplace-credentials"
 
-
-def _fernet() -> MultiFernet:
-    keys = list(settings.MARKETPLACE_CREDENTIAL_KEYS)
-    if not keys:
-        digest = hashlib.sha256(b"prakerja-marketplace-credentials:" + settings.SECRET_KEY.encode()).digest()
-        keys = [base64.urlsafe_b64encode(digest).decode()]
-    return MultiFernet([Fernet(key.encode() if isinstance(key, str) else key) for key in keys])
+__all__ = ["CredentialKeyError", "new_key_id", "new_secret", "secret_decrypt", "secret_encrypt"]
 
 
 def secret_encrypt(secret: str) -> str:
-    return _fernet().encrypt(secret.encode()).decode()
+    return credential_encrypt(secret, keys=settings.MARKETPLACE_CREDENTIAL_KEYS, label=LABEL)
 
 
 def secret_decrypt(token: str) -> str:
-    try:
-        return _fernet().decrypt(token.encode()).decode()
-    except InvalidToken as exc:
-        raise CredentialKeyError(
-            "platform secret cannot be decrypted with MARKETPLACE_CREDENTIAL_KEYS"
-        ) from exc
+    return credential_decrypt(
+        token,
+        keys=settings.MARKETPLACE_CREDENTIAL_KEYS,
+        label=LABEL,
+        setting_name="MARKETPLACE_CREDENTIAL_KEYS",
+    )
 
 
 def new_key_id(slug: str) -> str:

@@ -428,7 +428,6 @@ def catalog_build(*, trainings: int = 300, seed: int = 2020) -> BuildResult:
             continue
         mode = prng.choices(list(TrainingMode), weights=[6, 3, 2])[0]
         venue = VENUES[(number + prng.randrange(len(VENUES))) % len(VENUES)]
-        rated = prng.random() < 0.8
         approved_at = now - datetime.timedelta(days=prng.randrange(1, 200), minutes=number)
         new_trainings.append(
             Training(
@@ -449,8 +448,6 @@ def catalog_build(*, trainings: int = 300, seed: int = 2020) -> BuildResult:
                 status=TrainingStatus.APPROVED,
                 submitted_at=approved_at - datetime.timedelta(days=3),
                 decided_at=approved_at,
-                rating_average=Decimal(prng.randrange(360, 495)) / 100 if rated else Decimal(0),
-                rating_count=prng.randrange(3, 2500) if rated else 0,
                 created_at=approved_at - datetime.timedelta(days=5),
             )
         )

@@ -8,6 +8,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prakerja.settings")
 app = Celery("prakerja")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+app.autodiscover_tasks(["disbursement.gateway"])  # disbursement.gateway.tasks
 
 
 @setup_logging.connect

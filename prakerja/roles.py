@@ -31,19 +31,27 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "cohorts.*",
         "marketplace.*",
         "surveys.*",
+        "oversight.*",
         "kyc.view_*",
         "disbursement.view_*",
     ],
     Role.KYC_REVIEWER: [
         "registration.view_applicant",
         "kyc.*",
+        "oversight.view_complaint",
+        "oversight.handle_complaint",
+        "oversight.view_programme_dashboard",
     ],
     Role.FINANCE_OFFICER: [
         "prakerja.view_auditentry",
         "disbursement.*",
+        "disbursement.view_full_account_number",
         "cohorts.view_*",
         "marketplace.view_*",
         "registration.view_applicant",
+        "oversight.view_complaint",
+        "oversight.handle_complaint",
+        "oversight.view_programme_dashboard",
     ],
     Role.DISNAKER_STAFF: [
         "registration.view_applicant",
@@ -53,6 +61,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "registration.view_province",
         "registration.view_regency",
         "registration.view_district",
+        "oversight.view_complaint",
+        "oversight.handle_complaint",
+        "oversight.view_programme_dashboard",
     ],
     Role.PLATFORM: [
         "marketplace.use_platform_api",
@@ -63,6 +74,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 EXPLICIT_ONLY = {
     "registration.view_full_nik",
     "disbursement.delete_ledgerentry",
+    "disbursement.view_full_account_number",
     "prakerja.delete_auditentry",
 }
 

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "cohorts",
     "marketplace",
     "surveys",
+    "oversight",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -469,6 +470,52 @@ CELERY_BEAT_SCHEDULE["disbursement-ledger-check"] = {
     "schedule": crontab(minute=17, hour=LEDGER_CHECK_HOUR),
 }
 
+# Incentive payouts (README "Incentive payouts"). Fernet keys (comma-separated) that encrypt payment
+# partners' secrets (first encrypts, all decrypt; empty: derived from SECRET_KEY, embedded setup only).
+PAYOUT_CREDENTIAL_KEYS = env_list("PAYOUT_CREDENTIAL_KEYS", [])
+# After a payout account is changed, payouts wait this many days (the old number is told by SMS).
+PAYOUT_COOLING_OFF_DAYS = env_int("PAYOUT_COOLING_OFF_DAYS", 3)
+# A batch above this total (whole rupiah) needs a second approver besides the preparer's colleague.
+PAYOUT_THIRD_APPROVAL_ABOVE = env_int("PAYOUT_THIRD_APPROVAL_ABOVE", 1_000_000_000)
+# Sending one payout: transient partner errors are retried this often (backoff from the base, doubling,
+# at most 1 h); a payout still SENDING after PAYOUT_SENDING_STUCK_AFTER_SECONDS is sent again, same key.
+PAYOUT_SEND_RETRIES = env_int("PAYOUT_SEND_RETRIES", 5)
+PAYOUT_SEND_RETRY_BASE_SECONDS = env_int("PAYOUT_SEND_RETRY_BASE_SECONDS", 10)
+PAYOUT_SENDING_STUCK_AFTER_SECONDS = env_int("PAYOUT_SENDING_STUCK_AFTER_SECONDS", 300)
+CELERY_BEAT_SCHEDULE["disbursement-batches-prepare"] = {
+    "task": "disbursement.batches_prepare_due",
+    "schedule": crontab(minute=5),
+}
+CELERY_BEAT_SCHEDULE["disbursement-payouts-resend-stuck"] = {
+    "task": "disbursement.payouts_resend_stuck",
+    "schedule": 60.0,
+}
+
+# Payment partners (disbursement/gateway, README "Payment partners"). Partners call back to
+# PAYOUT_CALLBACK_BASE_URL + /api/payout/v1/callbacks/<partner>/ (the address they can reach the
+# portal at); a callback older or newer than the skew is refused. Requests to a partner time out
+# after PAYOUT_PARTNER_TIMEOUT_SECONDS (connect: 3 s at most).
+PAYOUT_CALLBACK_BASE_URL = env_str("PAYOUT_CALLBACK_BASE_URL", SITE_URL).rstrip("/")
+PAYOUT_CALLBACK_MAX_SKEW_SECONDS = env_int("PAYOUT_CALLBACK_MAX_SKEW_SECONDS", 300)
+PAYOUT_PARTNER_TIMEOUT_SECONDS = env_float("PAYOUT_PARTNER_TIMEOUT_SECONDS", 10.0)
+# The sweeper asks the partner about payouts sent or accepted this long ago with no final answer
+# (a lost callback, a worker that died after sending), every PAYOUT_STATUS_SWEEP_INTERVAL seconds.
+PAYOUT_STATUS_SWEEP_AFTER_SECONDS = env_int("PAYOUT_STATUS_SWEEP_AFTER_SECONDS", 120)
+PAYOUT_STATUS_SWEEP_INTERVAL = env_float("PAYOUT_STATUS_SWEEP_INTERVAL", 60.0)
+PAYOUT_STATUS_SWEEP_BATCH = env_int("PAYOUT_STATUS_SWEEP_BATCH", 500)
+CELERY_BEAT_SCHEDULE["disbursement-payouts-status-sweep"] = {
+    "task": "disbursement.payouts_status_sweep",
+    "schedule": PAYOUT_STATUS_SWEEP_INTERVAL,
+}
+# The loopback partner simulator (manage.py payout_simulator) and the credentials the demo partners
+# use with it. Demo values only: a real partner's credentials are stored encrypted on its row.
+PAYOUT_SIMULATOR_URL = env_str("PAYOUT_SIMULATOR_URL", "http://127.0.0.1:8765").rstrip("/")
+PAYOUT_SIMULATOR_KEY_ID = env_str("PAYOUT_SIMULATOR_KEY_ID", "prakerja-demo")
+PAYOUT_SIMULATOR_SECRET = env_str("PAYOUT_SIMULATOR_SECRET", "demo-payout-secret-not-for-production")
+PAYOUT_SIMULATOR_CALLBACK_SECRET = env_str(
+    "PAYOUT_SIMULATOR_CALLBACK_SECRET", "demo-callback-secret-not-for-production"
+)
+
 # --- kyc ----------------------------------------------------------------------
 
 # Selfie vs KTP face check (kyc/engine.py). Distances are between dlib ResNet
@@ -517,4 +564,22 @@ CELERY_BEAT_SCHEDULE["cohorts-deadline"] = {"task": "cohorts.participants_revoke
 CELERY_BEAT_SCHEDULE["cohorts-programme-end"] = {
     "task": "cohorts.programme_end_forfeit",
     "schedule": crontab(minute=40, hour=0),
+}
+
+# --- surveys ---
+# Survey windows for surveys added later, then "a survey opened" and "closes in 3 days" messages
+# (set-based, once per person and survey), hourly.
+CELERY_BEAT_SCHEDULE["surveys-notify"] = {"task": "surveys.notify_due", "schedule": crontab(minute=25)}
+
+# --- oversight: complaints ---
+# Service levels: a first answer within this many working days (Mon-Fri), a resolution within this many days.
+COMPLAINT_FIRST_ANSWER_WORKING_DAYS = env_int("COMPLAINT_FIRST_ANSWER_WORKING_DAYS", 2)
+COMPLAINT_RESOLUTION_DAYS = env_int("COMPLAINT_RESOLUTION_DAYS", 14)
+COMPLAINT_REOPEN_DAYS = env_int("COMPLAINT_REOPEN_DAYS", 14)
+COMPLAINT_ATTACHMENT_MAX_BYTES = env_int("COMPLAINT_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024)
+COMPLAINT_NIK_REPORTS_PER_PHONE_PER_DAY = env_int("COMPLAINT_NIK_REPORTS_PER_PHONE_PER_DAY", 3)
+CELERY_BEAT_SCHEDULE |= {
+    "oversight-complaints-escalate": {"task": "oversight.complaints_escalate_overdue", "schedule": 3600.0},
+    # The dashboard's and /statistik/'s numbers (a fixed number of GROUP BY queries).
+    "oversight-summary-refresh": {"task": "oversight.summary_refresh", "schedule": 900.0},
 }

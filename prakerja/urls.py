@@ -16,6 +16,9 @@ urlpatterns = [
     # before the admin's own login and logout.
     path("admin/login/", security.admin_login),
     path("admin/logout/", account_views.logout),
+    # The officers' programme dashboard (oversight), inside the console's look and login.
+    # Before admin.site.urls, whose catch-all would take it.
+    path("admin/dasbor-program/", include("oversight.dashboard_urls")),
     path("admin/", admin.site.urls),
     path("", include("registration.urls")),
     path("", include("kyc.urls")),
@@ -23,4 +26,5 @@ urlpatterns = [
     path("", include("cohorts.urls")),
     path("", include("marketplace.urls")),
     path("", include("surveys.urls")),
+    path("", include("oversight.urls")),
 ]

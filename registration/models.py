@@ -187,6 +187,10 @@ class Applicant(models.Model):
     is_excluded = models.BooleanField(_("excluded"), default=False, db_index=True)
     exclusion_reason = models.CharField(_("exclusion reason"), max_length=200, blank=True)
     is_priority = models.BooleanField(_("priority"), default=False)
+    # A report that someone else registered with this NIK freezes the applicant's progress (no wave, no
+    # purchase, no new photos) until an officer decides (registration.services.applicant_freeze).
+    frozen_at = models.DateTimeField(_("progress frozen"), null=True, blank=True)
+    frozen_reason = models.CharField(_("reason frozen"), max_length=200, blank=True, db_default="")
     priority_source = models.CharField(_("priority source"), max_length=200, blank=True)
     exclusion_list = models.ForeignKey(
         "ScreeningList",

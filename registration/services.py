@@ -550,7 +550,7 @@ def applicant_eligibility(*, applicant: Applicant | None, today: datetime.date |
 
     Codes: ``no_profile``, ``profile_incomplete``, ``phone_unverified``,
     ``civil_not_checked``, ``civil_pending``, ``civil_mismatch``,
-    ``civil_not_found``, ``excluded``, ``too_young``, ``too_old``. The waves
+    ``civil_not_found``, ``excluded``, ``frozen``, ``too_young``, ``too_old``. The waves
     app adds its own (KYC, participant, blacklist) on top.
     """
     if applicant is None:
@@ -569,6 +569,14 @@ def applicant_eligibility(*, applicant: Applicant | None, today: datetime.date |
             EligibilityReason(
                 "excluded",
                 str(_("You are not eligible: %(reason)s.")) % {"reason": applicant.exclusion_reason},
+            )
+        )
+    if applicant.frozen_at:
+        reasons.append(
+            EligibilityReason(
+                "frozen",
+                str(_("Your registration is on hold while an officer checks a report: %(reason)s"))
+                % {"reason": applicant.frozen_reason},
             )
         )
     if applicant.birth_date:
@@ -680,3 +688,36 @@ def applicant_claim_confirm(*, user, nik: str, code: str) -> Applicant:
 
 def gender_label(value: str) -> str:
     return str(Gender(value).label) if value in Gender.values else ""
+
+
+# --- Holding an applicant while a report is checked -----------------------------------
+
+
+def applicant_freeze(*, applicant: Applicant, reason: str, actor=None) -> bool:
+    """Stop the applicant's progress (joining a wave, buying, new photos) until ``applicant_unfreeze``.
+
+    True if frozen now; False if it already was (the first reason stays).
+    """
+    with transaction.atomic():
+        frozen = Applicant.objects.filter(pk=applicant.pk, frozen_at__isnull=True).update(
+            frozen_at=timezone.now(), frozen_reason=reason[:200]
+        )
+        if frozen:
+            applicant.refresh_from_db(fields=["frozen_at", "frozen_reason"])
+            audit_log(
+                actor=actor, action="registration.applicant_frozen", obj=applicant, data={"reason": reason}
+            )
+    return bool(frozen)
+
+
+def applicant_unfreeze(*, applicant: Applicant, actor, note: str = "") -> bool:
+    with transaction.atomic():
+        unfrozen = Applicant.objects.filter(pk=applicant.pk, frozen_at__isnull=False).update(
+            frozen_at=None, frozen_reason=""
+        )
+        if unfrozen:
+            applicant.refresh_from_db(fields=["frozen_at", "frozen_reason"])
+            audit_log(
+                actor=actor, action="registration.applicant_unfrozen", obj=applicant, data={"note": note}
+            )
+    return bool(unfrozen)

@@ -39,6 +39,8 @@ def kyc_upload_blocker(*, applicant: Applicant | None, case: KycCase | None) -> 
         return _("Only applicants can verify their identity here.")
     if applicant.profile_completed_at is None:
         return _("Complete your profile first; then you can upload your photos.")
+    if applicant.frozen_at:
+        return _("Your registration is on hold while an officer checks a report about your NIK.")
     if case is None or case.status == CaseStatus.NOT_STARTED:
         return None
     if case.status == CaseStatus.RETRY and case.attempts_left > 0:

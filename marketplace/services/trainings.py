@@ -134,3 +134,19 @@ def training_rating_set(*, training_id: int, average: Decimal, count: int) -> No
         raise ValueError("rating average must be within 0..5 and count non-negative")
     value = Decimal(average).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if count else Decimal(0)
     Training.objects.filter(pk=training_id).update(rating_average=value, rating_count=count)
+
+
+def training_ratings_set_bulk(*, aggregates: dict[int, tuple[Decimal, int]], batch_size: int = 1000) -> int:
+    """Store many trainings' rating aggregates ``{training_id: (average, count)}`` at once.
+
+    The surveys app computes them from its ratings in one GROUP BY and calls this; one UPDATE per batch
+    (``bulk_update``), never one query per training. Returns the number of trainings written.
+    """
+    rows = []
+    for training_id, (average, count) in aggregates.items():
+        if count < 0 or not (Decimal(0) <= Decimal(average) <= Decimal(5)):
+            raise ValueError("rating average must be within 0..5 and count non-negative")
+        value = Decimal(average).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if count else Decimal(0)
+        rows.append(Training(pk=training_id, rating_average=value, rating_count=count))
+    Training.objects.bulk_update(rows, ["rating_average", "rating_count"], batch_size=batch_size)
+    return len(rows)

@@ -130,6 +130,7 @@ def test_disnaker_staff_dashboard_leads_to_their_pages_not_to_a_profile(client):
     assert [panel.template for panel in response.context["panels"]] == [
         "registration/_panel_staff.html",
         "marketplace/_dashboard_catalog.html",
+        "oversight/_dashboard_panel_staff.html",
     ]
     assert "Daftarkan warga Jawa Barat yang tidak dapat mendaftar secara daring" in html
     assert f'href="{reverse("registration:staff_home")}">Buka halaman Disnaker</a>' in html

@@ -323,6 +323,52 @@ def ledger_forfeit_bulk(
     )
 
 
+def ledger_transfer_rows_bulk(
+    *,
+    rows_sql: str,
+    rows_params: tuple | list = (),
+    counter: LedgerAccount,
+    incoming: bool,
+    kind: str,
+    reference: str = "",
+    actor: User | None = None,
+) -> BulkResult:
+    """Move per-row amounts between ``counter`` and personal accounts, set-based.
+
+    ``rows_sql`` selects ``(account_id, amount, idempotency_key)``, one row per movement (e.g. one per
+    entitlement falling due). incoming: from ``counter`` to each account; otherwise from each account to
+    ``counter`` (an account may not go below zero: the statement fails as a whole). Known keys are skipped,
+    so a repeat (or a run after a crash) moves only what has not moved yet.
+    """
+
+    def stage(cursor) -> int:
+        cursor.execute(f"DROP TABLE IF EXISTS {BULK_STAGE_TABLE}")
+        cursor.execute(
+            f"CREATE TEMP TABLE {BULK_STAGE_TABLE} "
+            "(account_id bigint NOT NULL, amount bigint NOT NULL, idempotency_key varchar(200) NOT NULL)"
+        )
+        cursor.execute(
+            f"INSERT INTO {BULK_STAGE_TABLE} (account_id, amount, idempotency_key) {rows_sql}",  # noqa: S608
+            list(rows_params),
+        )
+        staged = cursor.rowcount
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {BULK_STAGE_TABLE}")
+        return staged
+
+    return _bulk_move(
+        accounts=None,
+        counter=counter,
+        incoming=incoming,
+        amount=-1,  # per row; any value but None makes the repeat check compare amounts
+        kind=kind,
+        key_prefix="rows",
+        reference=reference,
+        actor=actor,
+        stage=stage,
+    )
+
+
 # --- Internals ----------------------------------------------------------------
 
 
@@ -472,13 +518,15 @@ def _bulk_move(
     key_prefix: str,
     reference: str,
     actor: User | None,
+    stage=None,
 ) -> BulkResult:
     """Move money between ``counter`` and each personal account in ``accounts``, set-based.
 
     incoming: ``amount`` from ``counter`` to each account; otherwise each
-    account's whole balance to ``counter``.
+    account's whole balance to ``counter``. ``stage(cursor)``, when given, fills
+    the stage table itself (per-row amounts and keys) instead of ``accounts``.
     """
-    if accounts.model is not LedgerAccount:
+    if stage is None and accounts.model is not LedgerAccount:
         raise TypeError("accounts must be a LedgerAccount queryset")
     sign = 1 if incoming else -1
     actor_id = actor.pk if getattr(actor, "pk", None) else None
@@ -489,7 +537,12 @@ def _bulk_move(
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [BULK_LOCK_KEY])
             tune_for_bulk(cursor, work_mem="128MB")
         _lock_accounts([counter.pk])
-        staged = _bulk_stage(cursor, accounts=accounts, amount=amount, key_prefix=key_prefix, lock=postgres)
+        if stage is not None:
+            staged = stage(cursor)
+        else:
+            staged = _bulk_stage(
+                cursor, accounts=accounts, amount=amount, key_prefix=key_prefix, lock=postgres
+            )
         if not postgres:
             _bulk_check_repeats(cursor, kind=kind, incoming=incoming, counter_id=counter.pk, fixed=amount)
         write = _bulk_write_postgres if postgres else _bulk_write_generic
@@ -596,8 +649,9 @@ def _bulk_write_postgres(cursor, *, kind, sign, counter_id, reference, actor_id)
             UNION ALL
             SELECT id, %(counter)s, -%(sign)s * amount FROM moved
         ), people AS (
-            UPDATE {accounts} a SET balance = a.balance + %(sign)s * own.amount
-            FROM own WHERE a.id = own.account_id
+            UPDATE {accounts} a SET balance = a.balance + %(sign)s * per.amount
+            FROM (SELECT account_id, SUM(amount) AS amount FROM own GROUP BY account_id) per
+            WHERE a.id = per.account_id
         ), total AS (
             SELECT COUNT(*) AS moved, COALESCE(SUM(amount), 0) AS amount FROM moved
         ), programme AS (
@@ -647,7 +701,7 @@ def _bulk_write_generic(cursor, *, kind, sign, counter_id, reference, actor_id) 
     )
     cursor.execute(
         f"UPDATE {accounts} SET balance = balance + %s * "  # noqa: S608
-        f"(SELECT s.amount FROM {stage} s WHERE s.account_id = {accounts}.id) "
+        f"(SELECT SUM(s.amount) FROM {stage} s WHERE s.account_id = {accounts}.id) "
         f"WHERE id IN (SELECT account_id FROM {stage})",
         [sign],
     )

@@ -1,0 +1,19 @@
+from django.urls import path
+
+from oversight import programme_stats, views
+
+app_name = "oversight"
+
+urlpatterns = [
+    path("pengaduan/", views.complaint_list, name="complaint_list"),
+    path("pengaduan/baru/", views.complaint_new, name="complaint_new"),
+    path("pengaduan/nik/", views.nik_report, name="nik_report"),
+    path("pengaduan/nik/kode/", views.nik_report_code, name="nik_report_code"),
+    path("pengaduan/<str:ticket>/", views.complaint_detail, name="complaint_detail"),
+    path("pengaduan/<str:ticket>/lampiran/", views.complaint_attachment, name="complaint_attachment"),
+    path("staf/pengaduan/", views.staff_complaints, name="staff_complaints"),
+    path("staf/pengaduan/baru/", views.staff_complaint_new, name="staff_complaint_new"),
+    path("statistik/", programme_stats.public_statistics, name="statistics"),
+    path("statistik/data/", programme_stats.open_data_index, name="open_data"),
+    path("statistik/data/<slug:slug>.<str:fmt>", programme_stats.open_data, name="open_data_file"),
+]

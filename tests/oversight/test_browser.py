@@ -1,0 +1,57 @@
+"""In Chromium on a phone screen: a participant files a complaint and reads the officer's reply."""
+
+import re
+
+import pytest
+from django.contrib.auth.models import Group
+
+from oversight import services
+from oversight.models import Complaint
+from prakerja.roles import Role
+from tests.factories import ApplicantFactory, UserFactory
+
+
+@pytest.mark.browser
+def test_participant_files_a_complaint_and_reads_the_reply(page, live_server):
+    applicant = ApplicantFactory()
+    applicant.user.set_password("rendang-padang-2026")
+    applicant.user.save()
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill(applicant.user.email)
+    page.get_by_label("Kata sandi").fill("rendang-padang-2026")
+    page.get_by_role("button", name="Masuk").click()
+    page.wait_for_url(re.compile(r"/dasbor/$"))
+
+    page.get_by_role("link", name="Ajukan pengaduan").first.click()
+    page.wait_for_url(re.compile(r"/pengaduan/baru/$"))
+    page.get_by_label("Tentang apa?").select_option(label="Seleksi gelombang")
+    page.get_by_label("Judul").fill("Hasil seleksi belum muncul")
+    page.get_by_label("Apa yang terjadi?").fill(
+        "Gelombang sudah diumumkan tetapi dasbor saya belum menunjukkan hasilnya."
+    )
+    page.get_by_role("button", name="Kirim pengaduan").click()
+    page.wait_for_url(re.compile(r"/pengaduan/ADU-[2-9A-Z]{8}/$"))
+    complaint = Complaint.objects.get()
+    assert page.locator("[data-ticket]").inner_text() == complaint.ticket
+    assert page.locator("[data-status]").inner_text() == "Baru"
+
+    officer = UserFactory(email="petugas@x.id", is_staff=True)
+    officer.groups.add(Group.objects.get(name=Role.PROGRAMME_OFFICER))
+    services.complaint_reply(
+        complaint_id=complaint.pk,
+        officer=officer,
+        body="Hasil Anda sudah kami periksa: Anda lolos. Silakan muat ulang dasbor.",
+        waiting_for_person=True,
+    )
+    page.reload()
+    assert page.locator("[data-status]").inner_text() == "Menunggu jawaban Anda"
+    assert (
+        page.locator("[data-message]")
+        .last.inner_text()
+        .endswith("Hasil Anda sudah kami periksa: Anda lolos. Silakan muat ulang dasbor.")
+    )
+    page.get_by_label("Pesan Anda").fill("Terima kasih, sudah muncul.")
+    page.get_by_role("button", name="Kirim", exact=True).click()
+    page.wait_for_url(re.compile(r"/pengaduan/ADU-[2-9A-Z]{8}/$"))
+    assert page.locator("[data-status]").inner_text() == "Sedang ditangani"
+    assert page.locator("[data-message]").count() == 2
