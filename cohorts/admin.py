@@ -14,7 +14,7 @@ from import_export.admin import ImportExportModelAdmin
 from cohorts import selection, services
 from cohorts.enums import RunKind, RunStatus, WaveStatus
 from cohorts.models import Application, Blacklist, Participant, Programme, ProvinceQuota, SelectionRun, Wave
-from prakerja.admin import ReadOnlyAdminMixin
+from prakerja.admin import ConsoleImportExportMixin, ReadOnlyAdminMixin
 from prakerja.audit import audit_log
 from registration.models import Province
 
@@ -63,7 +63,7 @@ class ProvinceQuotaResource(resources.ModelResource):
 
 
 @admin.register(ProvinceQuota)
-class ProvinceQuotaAdmin(ImportExportModelAdmin):
+class ProvinceQuotaAdmin(ConsoleImportExportMixin, ImportExportModelAdmin):
     resource_classes = [ProvinceQuotaResource]
     list_display = ["wave", "province", "quota"]
     list_filter = ["wave"]

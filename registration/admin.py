@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources, widgets
 from import_export.admin import ExportMixin, ImportExportModelAdmin
 
-from prakerja.admin import CappedCountPaginator, ExactSearchMixin
+from prakerja.admin import CappedCountPaginator, ConsoleImportExportMixin, ExactSearchMixin
 from prakerja.audit import audit_entries_for, audit_log
 from prakerja.masking import mask_identifier
 from registration import imports, services
@@ -270,8 +270,11 @@ class PhoneVerifiedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Applicant)
-class ApplicantAdmin(ExactSearchMixin, MaskingAdminMixin, ExportMixin, admin.ModelAdmin):
+class ApplicantAdmin(
+    ExactSearchMixin, MaskingAdminMixin, ConsoleImportExportMixin, ExportMixin, admin.ModelAdmin
+):
     resource_classes = [ApplicantResource]
+    export_province_field = "province"
     list_display = [
         "display_name",
         "display_nik",
@@ -451,7 +454,7 @@ class ApplicantAdmin(ExactSearchMixin, MaskingAdminMixin, ExportMixin, admin.Mod
 
 
 @admin.register(CivilRecord)
-class CivilRecordAdmin(ExactSearchMixin, MaskingAdminMixin, ImportExportModelAdmin):
+class CivilRecordAdmin(ExactSearchMixin, MaskingAdminMixin, ConsoleImportExportMixin, ImportExportModelAdmin):
     resource_classes = [CivilRecordResource]
     list_display = ["display_nik", "display_kk", "full_name", "birth_date", "gender", "updated_at"]
     search_fields = ["nik"]

@@ -14,6 +14,7 @@ from marketplace.models import (
 )
 from marketplace.resources import ListingResource, TrainingResource
 from marketplace.selectors import affiliated_expression
+from prakerja.admin import ConsoleImportExportMixin
 from prakerja.audit import audit_log
 from prakerja.money import format_rupiah
 
@@ -70,7 +71,7 @@ CONTENT_FIELDS = [
 
 
 @admin.register(Training)
-class TrainingAdmin(ImportExportModelAdmin):
+class TrainingAdmin(ConsoleImportExportMixin, ImportExportModelAdmin):
     resource_classes = [TrainingResource]
     list_display = [
         "title",
@@ -201,7 +202,7 @@ class TrainingAdmin(ImportExportModelAdmin):
 
 
 @admin.register(Listing)
-class ListingAdmin(ImportExportModelAdmin):
+class ListingAdmin(ConsoleImportExportMixin, ImportExportModelAdmin):
     formfield_overrides = URL_FIELDS
     resource_classes = [ListingResource]
     list_display = [
