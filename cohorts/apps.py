@@ -6,3 +6,8 @@ class CohortsConfig(AppConfig):
     name = "cohorts"
     verbose_name = _("Waves and participants")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from cohorts import import_handlers
+
+        import_handlers.register()

@@ -6,3 +6,8 @@ class RegistrationConfig(AppConfig):
     name = "registration"
     verbose_name = _("Registration")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from registration import import_handlers
+
+        import_handlers.register()

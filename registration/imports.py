@@ -32,6 +32,7 @@ from django.utils.translation import gettext_lazy as _
 
 from prakerja.audit import audit_log
 from registration.enums import Education, EmploymentStatus, Gender, ImportKind, ImportStatus
+from registration.import_registry import RowHandler, import_handler
 from registration.models import Applicant, ImportJob, ScreeningEntry, ScreeningList
 from registration.nik import nik_clean
 from registration.phones import PhoneError, phone_parse
@@ -41,6 +42,7 @@ logger = logging.getLogger(__name__)
 MAX_STORED_ERRORS = 500
 CHUNK = 5000
 PROGRESS_EVERY = 25
+BATCH = 500  # rows a registered handler checks and writes at a time
 ALLOWED_EXTENSIONS = (".csv", ".xlsx")
 
 OFFLINE_COLUMNS = [
@@ -113,13 +115,14 @@ def _cell_text(value) -> str:
     return str(value).strip()
 
 
-def _header_key(name: str) -> str:
+def _header_key(name: str, aliases: dict[str, str] | None = None) -> str:
     key = "_".join(str(name or "").strip().lower().replace("-", " ").split())
-    return COLUMN_ALIASES.get(key, key)
+    return (COLUMN_ALIASES if aliases is None else aliases).get(key, key)
 
 
 def _csv_rows(handle) -> Iterator[list[str]]:
-    text = io.TextIOWrapper(handle, encoding="utf-8-sig", errors="replace", newline="")
+    # Strict: a Latin-1 or binary file is reported as "not UTF-8", not as odd column names.
+    text = io.TextIOWrapper(handle, encoding="utf-8-sig", errors="strict", newline="")
     sample = text.read(4096)
     text.seek(0)
     try:
@@ -142,8 +145,25 @@ def _xlsx_rows(handle) -> Iterator[list]:
         workbook.close()
 
 
-def read_rows(handle, name: str, *, required: list[str]) -> Iterator[Row]:
-    """Rows of the first sheet (XLSX) or the CSV, keyed by normalized header names."""
+def read_rows(handle, name: str, *, required, aliases: dict[str, str] | None = None) -> Iterator[Row]:
+    """Rows of the first sheet (XLSX) or the CSV, keyed by normalized header names.
+
+    Raises ImportFileError (a message for the officer) for a file that cannot be read
+    as a whole: not .csv/.xlsx, not UTF-8, not a workbook, empty, or missing columns.
+    """
+    try:
+        yield from _read_rows(handle, name, required=required, aliases=aliases)
+    except UnicodeDecodeError as exc:
+        raise ImportFileError(
+            gettext(
+                'The file is not UTF-8 text. In Excel use "Save as" > "CSV UTF-8", or upload the .xlsx file.'
+            )
+        ) from exc
+    except csv.Error as exc:
+        raise ImportFileError(gettext("The file is not a readable CSV spreadsheet.")) from exc
+
+
+def _read_rows(handle, name: str, *, required, aliases: dict[str, str] | None) -> Iterator[Row]:
     extension = PurePath(name).suffix.lower()
     if extension not in ALLOWED_EXTENSIONS:
         raise ImportFileError(gettext("Upload a .csv or .xlsx file."))
@@ -151,8 +171,10 @@ def read_rows(handle, name: str, *, required: list[str]) -> Iterator[Row]:
     header = None
     for number, cells in enumerate(raw, start=1):
         texts = [_cell_text(cell) for cell in cells]
+        if header is None and not any(texts):
+            continue  # blank lines before the header
         if header is None:
-            header = [_header_key(cell) for cell in texts]
+            header = [_header_key(cell, aliases) for cell in texts]
             missing = [column for column in required if column not in header]
             if missing:
                 raise ImportFileError(
@@ -373,6 +395,83 @@ def _validate_screening(rows: Iterator[Row], errors: RowErrors, progress) -> int
     return valid
 
 
+def _validate_handler(handler: RowHandler, rows: Iterator[Row], errors: RowErrors, progress) -> list[int]:
+    """The dry run of a registered kind: the handler checks the rows, the pipeline catches repeated keys."""
+    valid: list[int] = []
+    seen: dict[tuple, int] = {}
+    batch: list[Row] = []
+
+    def flush():
+        for number, item in handler.check(batch, errors):
+            key = handler.key(item)
+            if key in seen:
+                errors.add(
+                    number,
+                    ", ".join(handler.key_columns),
+                    _("Same %(columns)s as row %(row)d: each may appear only once in a file.")
+                    % {"columns": " + ".join(handler.key_columns), "row": seen[key]},
+                )
+                continue
+            seen[key] = number
+            valid.append(number)
+        batch.clear()
+
+    for row in rows:
+        progress(row.number)
+        if len(valid) + len(errors.rows) + len(batch) >= handler.max_rows:
+            raise ImportFileError(
+                gettext("A file may have at most %(count)d rows. Split it into several files.")
+                % {"count": handler.max_rows}
+            )
+        batch.append(row)
+        if len(batch) >= BATCH:
+            flush()
+    flush()
+    return sorted(valid)
+
+
+def _run_handler(handler: RowHandler, job: ImportJob) -> dict:
+    """Import the rows the dry run accepted, in batches, through the owning app's services."""
+    wanted = set(job.summary.get("valid_rows", []))
+    errors = RowErrors()
+    counts: Counter = Counter()
+    processed = 0
+    batch: list[Row] = []
+
+    def flush():
+        # Checked again: the data may have changed between the dry run and the confirmation.
+        items = handler.check(batch, errors)
+        if items:
+            counts.update(handler.apply(items=items, actor=job.created_by, errors=errors))
+        batch.clear()
+        ImportJob.objects.filter(pk=job.pk).update(
+            processed_rows=processed,
+            created_rows=counts["created"] + counts["updated"],
+            heartbeat_at=timezone.now(),
+        )
+
+    with job.file.open("rb") as handle:
+        for row in read_rows(handle, job.original_name, required=handler.columns, aliases=handler.aliases):
+            if row.number not in wanted:
+                continue
+            processed += 1
+            batch.append(row)
+            if len(batch) >= BATCH:
+                flush()
+    flush()
+    ImportJob.objects.filter(pk=job.pk).update(
+        error_count=job.error_count + len(errors.rows),
+        errors=sorted(job.errors + errors.items, key=lambda item: item["row"])[:MAX_STORED_ERRORS],
+    )
+    return {
+        "imported": counts["created"] + counts["updated"],
+        "created": counts["created"],
+        "updated": counts["updated"],
+        "unchanged": counts["unchanged"],
+        "failed": len(errors.rows),
+    }
+
+
 # --- Jobs ---------------------------------------------------------------------------
 
 
@@ -446,8 +545,16 @@ def import_job_validate(*, job_id: int) -> str:
         try:
             ImportJob.objects.filter(pk=job.pk).update(total_rows=count_rows(job))
             progress = _progress_writer(job)
+            handler = import_handler(job.kind)
             with job.file.open("rb") as handle:
-                if job.kind == ImportKind.SCREENING_LIST:
+                if handler is not None:
+                    rows = read_rows(
+                        handle, job.original_name, required=handler.columns, aliases=handler.aliases
+                    )
+                    valid_rows = _validate_handler(handler, rows, errors, progress)
+                    valid = len(valid_rows)
+                    summary = {"valid_rows": valid_rows}
+                elif job.kind == ImportKind.SCREENING_LIST:
                     rows = read_rows(handle, job.original_name, required=["nik"])
                     valid = _validate_screening(rows, errors, progress)
                     summary = {}
@@ -476,6 +583,12 @@ def import_job_validate(*, job_id: int) -> str:
 def _fail(job: ImportJob, message: str) -> str:
     ImportJob.objects.filter(pk=job.pk).update(
         status=ImportStatus.FAILED, failure=message, finished_at=timezone.now()
+    )
+    audit_log(
+        actor=job.created_by,
+        action="registration.import_failed",
+        obj=job,
+        data={"kind": job.kind, "failure": message},
     )
     _delete_file(job)
     return ImportStatus.FAILED
@@ -523,12 +636,23 @@ def import_job_run(*, job_id: int) -> str:
     ImportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now())
     with translation.override(_language(job)):
         try:
-            run = _run_screening if job.kind == ImportKind.SCREENING_LIST else _run_offline
-            summary = run(job)
+            handler = import_handler(job.kind)
+            if handler is not None:
+                summary = _run_handler(handler, job)
+            elif job.kind == ImportKind.SCREENING_LIST:
+                summary = _run_screening(job)
+            else:
+                summary = _run_offline(job)
         except ImportFileError as exc:
             return _fail(job, str(exc))
     ImportJob.objects.filter(pk=job.pk, status=ImportStatus.IMPORTING).update(
         status=ImportStatus.DONE, finished_at=timezone.now(), summary=summary
+    )
+    audit_log(
+        actor=job.created_by,
+        action="registration.import_finished",
+        obj=job,
+        data={"kind": job.kind, **{key: value for key, value in summary.items() if key != "valid_rows"}},
     )
     _delete_file(job)
     return ImportStatus.DONE

@@ -378,7 +378,8 @@ class ImportJob(models.Model):
     row errors for the preview page.
     """
 
-    kind = models.CharField(_("kind"), max_length=20, choices=ImportKind.choices)
+    # ImportKind, or the kind of a row handler another app registered (registration.import_registry).
+    kind = models.CharField(_("kind"), max_length=40)
     status = models.CharField(
         _("status"), max_length=12, choices=ImportStatus.choices, default=ImportStatus.UPLOADED
     )
@@ -424,6 +425,14 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"
+
+    def get_kind_display(self) -> str:
+        from registration.import_registry import import_handler
+
+        handler = import_handler(self.kind)
+        if handler is not None:
+            return str(handler.label)
+        return str(dict(ImportKind.choices).get(self.kind, self.kind))
 
     @property
     def progress_percent(self) -> int:

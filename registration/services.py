@@ -120,6 +120,15 @@ def clean_name(value: str) -> str:
     return " ".join((value or "").split())
 
 
+def name_is_valid(name: str) -> bool:
+    """The one rule for a person's name (profile, offline registration, civil-record imports).
+
+    ``name`` is already cleaned (``clean_name``): letters, with single spaces, dots,
+    commas, apostrophes or dashes between the words; no digits or other symbols.
+    """
+    return 2 <= len(name) <= 150 and bool(NAME_RE.match(name))
+
+
 def profile_validate(*, data: ProfileInput, today: datetime.date | None = None) -> ProfileCheck:
     """Every rule on a profile that needs no lock: NIK, KK, name, district. Reads only."""
     today = today or timezone.localdate()
@@ -148,7 +157,7 @@ def profile_validate(*, data: ProfileInput, today: datetime.date | None = None) 
         check.add("kk_number", "kk_unknown_district", PROFILE_ERRORS["kk_unknown_district"])
 
     check.full_name = clean_name(data.full_name)
-    if len(check.full_name) < 2 or not NAME_RE.match(check.full_name):
+    if not name_is_valid(check.full_name):
         check.add("full_name", "name_invalid", PROFILE_ERRORS["name_invalid"])
 
     check.district = (
@@ -647,3 +656,68 @@ def applicant_claim_confirm(*, user, nik: str, code: str) -> Applicant:
 
 def gender_label(value: str) -> str:
     return str(Gender(value).label) if value in Gender.values else ""
+
+
+# --- Civil registry records (the local Dukcapil table) ----------------------------------
+
+
+@dataclass(frozen=True)
+class CivilRecordInput:
+    nik: str
+    kk_number: str
+    full_name: str
+    birth_place: str
+    birth_date: datetime.date
+    gender: str
+
+
+CIVIL_RECORD_FIELDS = ("kk_number", "full_name", "birth_place", "birth_date", "gender")
+
+
+def civil_records_import(*, records: list[CivilRecordInput], actor) -> dict[str, int]:
+    """Create or update civil-registry records by NIK (checked rows from an import); audited.
+
+    One transaction per call; the rows are locked so two imports of the same NIK
+    apply one after the other. The audit entry holds counts and masked NIKs only.
+    """
+    from registration.models import CivilRecord
+
+    niks = [record.nik for record in records]
+    if len(set(niks)) != len(niks):
+        raise ValueError("civil_records_import: a NIK appears twice in one call")
+    created = updated = unchanged = 0
+    with transaction.atomic():
+        existing = {
+            record.nik: record for record in CivilRecord.objects.select_for_update().filter(nik__in=niks)
+        }
+        new, changed = [], []
+        for record in records:
+            current = existing.get(record.nik)
+            if current is None:
+                new.append(
+                    CivilRecord(
+                        nik=record.nik, **{name: getattr(record, name) for name in CIVIL_RECORD_FIELDS}
+                    )
+                )
+                continue
+            if all(getattr(current, name) == getattr(record, name) for name in CIVIL_RECORD_FIELDS):
+                unchanged += 1
+                continue
+            for name in CIVIL_RECORD_FIELDS:
+                setattr(current, name, getattr(record, name))
+            current.updated_at = timezone.now()
+            changed.append(current)
+        CivilRecord.objects.bulk_create(new, batch_size=500)
+        CivilRecord.objects.bulk_update(changed, [*CIVIL_RECORD_FIELDS, "updated_at"], batch_size=500)
+        created, updated = len(new), len(changed)
+        audit_log(
+            actor=actor,
+            action="registration.civil_records_imported",
+            data={
+                "created": created,
+                "updated": updated,
+                "unchanged": unchanged,
+                "updated_niks": [mask_identifier(record.nik) for record in changed][:100],
+            },
+        )
+    return {"created": created, "updated": updated, "unchanged": unchanged}
