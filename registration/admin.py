@@ -23,12 +23,13 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources, widgets
-from import_export.admin import ExportMixin, ImportExportModelAdmin
+from import_export.admin import ExportMixin
 
 from prakerja.admin import CappedCountPaginator, ConsoleImportExportMixin, ExactSearchMixin
 from prakerja.audit import audit_entries_for, audit_log
 from prakerja.masking import mask_identifier
 from registration import imports, services
+from registration.admin_imports import PipelineImportAdminMixin
 from registration.enums import Gender, ImportKind, ImportStatus
 from registration.forms import ImportUploadForm
 from registration.models import (
@@ -228,12 +229,6 @@ class CivilRecordResource(MaskingResourceMixin, resources.ModelResource):
         skip_unchanged = True
         report_skipped = True
         use_bulk = False
-
-    def before_import_row(self, row, **kwargs):
-        name = " ".join(str(row.get("nama") or "").split())
-        if not name:
-            raise forms.ValidationError({"full_name": gettext("The name is empty.")})
-        row["nama"] = name
 
 
 # --- Applicants ----------------------------------------------------------------------
@@ -453,8 +448,31 @@ class ApplicantAdmin(
 # --- Civil registry records ------------------------------------------------------------
 
 
+class CivilRecordForm(forms.ModelForm):
+    class Meta:
+        model = CivilRecord
+        fields = ["nik", "kk_number", "full_name", "birth_place", "birth_date", "gender"]
+
+    def clean_full_name(self):
+        name = services.clean_name(self.cleaned_data["full_name"])
+        if not services.name_is_valid(name):
+            raise forms.ValidationError(services.PROFILE_ERRORS["name_invalid"])
+        return name
+
+
 @admin.register(CivilRecord)
-class CivilRecordAdmin(ExactSearchMixin, MaskingAdminMixin, ConsoleImportExportMixin, ImportExportModelAdmin):
+class CivilRecordAdmin(
+    ExactSearchMixin,
+    MaskingAdminMixin,
+    PipelineImportAdminMixin,
+    ConsoleImportExportMixin,
+    ExportMixin,
+    admin.ModelAdmin,
+):
+    """Imports run on the ImportJob pipeline (kind ``civil_records``); exports stay on import-export."""
+
+    import_kind = "civil_records"
+    form = CivilRecordForm
     resource_classes = [CivilRecordResource]
     list_display = ["display_nik", "display_kk", "full_name", "birth_date", "gender", "updated_at"]
     search_fields = ["nik"]
@@ -479,13 +497,27 @@ class CivilRecordAdmin(ExactSearchMixin, MaskingAdminMixin, ConsoleImportExportM
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and not can_see_full_nik(request.user):
             return self.get_fields(request, obj)
+        if obj is not None:
+            return ["nik", "updated_at"]  # a record is keyed by its NIK
         return ["updated_at"]
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        record = services.civil_record_save(
+            record=services.CivilRecordInput(
+                nik=obj.nik,
+                kk_number=data.get("kk_number", obj.kk_number),
+                full_name=data.get("full_name", obj.full_name),
+                birth_place=data.get("birth_place", obj.birth_place),
+                birth_date=data.get("birth_date", obj.birth_date),
+                gender=data.get("gender", obj.gender),
+            ),
+            actor=request.user,
+        )
+        obj.pk = record.pk
 
     def search_filter(self, term: str) -> Q:
         return Q(nik="".join(ch for ch in term if ch.isdigit()))
-
-    def get_import_resource_kwargs(self, request, **kwargs):
-        return {**super().get_import_resource_kwargs(request, **kwargs), "user": request.user}
 
     def get_export_resource_kwargs(self, request, **kwargs):
         return {**super().get_export_resource_kwargs(request, **kwargs), "user": request.user}

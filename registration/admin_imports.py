@@ -28,7 +28,9 @@ from registration.models import ImportJob
 
 class PipelineImportAdminMixin:
     import_kind: str = ""
-    change_list_template = "admin/registration/pipeline/change_list.html"
+    # django-import-export's ExportMixin puts this template in front of the admin's own
+    # (``change_list_template`` would make the page extend itself).
+    import_export_change_list_template = "admin/registration/pipeline/change_list.html"
 
     @property
     def import_row_handler(self) -> RowHandler:

@@ -721,3 +721,31 @@ def civil_records_import(*, records: list[CivilRecordInput], actor) -> dict[str,
             },
         )
     return {"created": created, "updated": updated, "unchanged": unchanged}
+
+
+def civil_record_save(*, record: CivilRecordInput, actor):
+    """One record typed in the console: the import's rules (16 digits, the profile's name rule); audited."""
+    from registration.models import CivilRecord
+
+    errors = {}
+    if not (len(record.nik) == 16 and record.nik.isdigit()):
+        errors["nik"] = [("nik", str(_("A NIK has exactly 16 digits (0-9).")))]
+    if not (len(record.kk_number) == 16 and record.kk_number.isdigit()):
+        errors["kk_number"] = [("kk_length", str(PROFILE_ERRORS["kk_length"]))]
+    if not name_is_valid(clean_name(record.full_name)):
+        errors["full_name"] = [("name_invalid", str(PROFILE_ERRORS["name_invalid"]))]
+    if errors:
+        raise RegistrationError(errors)
+    civil_records_import(
+        records=[
+            CivilRecordInput(
+                **{
+                    **record.__dict__,
+                    "full_name": clean_name(record.full_name),
+                    "birth_place": clean_name(record.birth_place),
+                }
+            )
+        ],
+        actor=actor,
+    )
+    return CivilRecord.objects.get(nik=record.nik)
