@@ -1,12 +1,14 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
-from import_export.admin import ImportExportModelAdmin
+from import_export.admin import ExportMixin
 
 from marketplace import services
 from marketplace.admin._common import URL_FIELDS, audit_history, run_for_each, with_reason
 from marketplace.enums import TrainingStatus
+from marketplace.exceptions import MarketplaceError
 from marketplace.models import (
     Listing,
     Training,
@@ -15,8 +17,8 @@ from marketplace.models import (
 from marketplace.resources import ListingResource, TrainingResource
 from marketplace.selectors import affiliated_expression
 from prakerja.admin import ConsoleImportExportMixin
-from prakerja.audit import audit_log
 from prakerja.money import format_rupiah
+from registration.admin_imports import PipelineImportAdminMixin
 
 # --- Trainings ------------------------------------------------------------------
 
@@ -71,7 +73,10 @@ CONTENT_FIELDS = [
 
 
 @admin.register(Training)
-class TrainingAdmin(ConsoleImportExportMixin, ImportExportModelAdmin):
+class TrainingAdmin(PipelineImportAdminMixin, ConsoleImportExportMixin, ExportMixin, admin.ModelAdmin):
+    """Imports run on the ImportJob pipeline (kind ``trainings``); exports stay on import-export."""
+
+    import_kind = "trainings"
     resource_classes = [TrainingResource]
     list_display = [
         "title",
@@ -150,6 +155,44 @@ class TrainingAdmin(ConsoleImportExportMixin, ImportExportModelAdmin):
     def history(self, obj):
         return audit_history(obj)
 
+    def save_model(self, request, obj, form, change):
+        # Only drafts and rejected trainings are editable (see get_readonly_fields); the service
+        # locks the row, refuses one that went to review meanwhile, validates and audits.
+        data = form.cleaned_data
+        if change and not set(form.changed_data) & set(CONTENT_FIELDS):
+            return  # nothing of the training itself changed (sessions are saved with the inline)
+        fields = {}
+        for name in CONTENT_FIELDS:
+            if name not in data:
+                continue
+            if name in ("provider", "district"):
+                fields[f"{name}_id"] = data[name].pk if data[name] is not None else None
+            else:
+                fields[name] = data[name]
+        try:
+            training, _changed = services.training_draft_save(
+                training_id=obj.pk if change else None, actor=request.user, **fields
+            )
+        except MarketplaceError as exc:
+            request._console_refused = True
+            self.message_user(request, str(exc.message), messages.ERROR)
+            return
+        obj.pk = training.pk
+
+    def save_related(self, request, form, formsets, change):
+        if not getattr(request, "_console_refused", False):
+            super().save_related(request, form, formsets, change)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if getattr(request, "_console_refused", False):
+            return redirect(request.path)
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if getattr(request, "_console_refused", False):
+            return redirect(request.path)
+        return super().response_change(request, obj)
+
     @admin.action(description=_("Submit the selected drafts for review"))
     def submit(self, request, queryset):
         run_for_each(
@@ -202,7 +245,10 @@ class TrainingAdmin(ConsoleImportExportMixin, ImportExportModelAdmin):
 
 
 @admin.register(Listing)
-class ListingAdmin(ConsoleImportExportMixin, ImportExportModelAdmin):
+class ListingAdmin(PipelineImportAdminMixin, ConsoleImportExportMixin, ExportMixin, admin.ModelAdmin):
+    """Listings are created and changed through the marketplace services; imports on the pipeline."""
+
+    import_kind = "listings"
     formfield_overrides = URL_FIELDS
     resource_classes = [ListingResource]
     list_display = [
@@ -242,18 +288,40 @@ class ListingAdmin(ConsoleImportExportMixin, ImportExportModelAdmin):
         return audit_history(obj)
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            super().save_model(request, obj, form, change)
-            audit_log(
-                actor=request.user,
-                action="marketplace.listing.created",
-                obj=obj,
-                data={"price": obj.price, "platform": obj.platform.slug},
-            )
+        # The form checked the values (model rules); the services lock, check again and audit.
+        data = form.cleaned_data
+        try:
+            if change:
+                listing = services.listing_update(
+                    listing_id=obj.pk,
+                    actor=request.user,
+                    price=data["price"],
+                    is_available=data["is_available"],
+                    url=data["url"],
+                    sku=data["sku"],
+                )
+            else:
+                listing = services.listing_create(
+                    training_id=data["training"].pk,
+                    platform_id=data["platform"].pk,
+                    sku=data["sku"],
+                    url=data["url"],
+                    price=data["price"],
+                    is_available=data["is_available"],
+                    actor=request.user,
+                )
+        except MarketplaceError as exc:
+            request._console_refused = True
+            self.message_user(request, str(exc.message), messages.ERROR)
             return
-        # Price and availability changes are audited by the service; the rest is plain data.
-        price, available = obj.price, obj.is_available
-        original = Listing.objects.get(pk=obj.pk)
-        obj.price, obj.is_available = original.price, original.is_available
-        super().save_model(request, obj, form, change)
-        services.listing_update(listing_id=obj.pk, actor=request.user, price=price, is_available=available)
+        obj.pk = listing.pk
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if getattr(request, "_console_refused", False):
+            return redirect(request.path)
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if getattr(request, "_console_refused", False):
+            return redirect(request.path)
+        return super().response_change(request, obj)

@@ -5,7 +5,13 @@ Catalog: platforms, providers, trainings, listings. Buying: ``purchases.py``
 with a refund, completion).
 """
 
-from marketplace.services.listings import listing_update
+from marketplace.services.listings import (
+    ListingRefused,
+    ListingRow,
+    listing_create,
+    listing_update,
+    listings_import,
+)
 from marketplace.services.platforms import (
     IssuedCredential,
     api_records_cleanup,
@@ -35,6 +41,7 @@ from marketplace.services.purchases import (
 )
 from marketplace.services.trainings import (
     training_approve,
+    training_draft_save,
     training_problems,
     training_rating_set,
     training_reject,
@@ -59,7 +66,11 @@ __all__ = [
     "RedeemWindow",
     "api_records_cleanup",
     "completion_record",
+    "ListingRefused",
+    "ListingRow",
+    "listing_create",
     "listing_update",
+    "listings_import",
     "platform_payable_account",
     "platform_credential_issue",
     "platform_credentials_revoke",
@@ -77,6 +88,7 @@ __all__ = [
     "purchases_expire_stale",
     "redeem_window",
     "training_approve",
+    "training_draft_save",
     "training_problems",
     "training_rating_set",
     "training_reject",
