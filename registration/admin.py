@@ -14,6 +14,7 @@ import re
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -598,7 +599,7 @@ class ScreeningListAdmin(admin.ModelAdmin):
     def import_view(self, request, pk):
         screening_list = get_object_or_404(ScreeningList, pk=pk)
         if not self.has_change_permission(request, screening_list):
-            return redirect("admin:index")
+            raise PermissionDenied
         form = ImportUploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             try:
@@ -626,7 +627,7 @@ class ScreeningListAdmin(admin.ModelAdmin):
             ImportJob.objects.select_related("screening_list"), pk=job_id, kind=ImportKind.SCREENING_LIST
         )
         if not self.has_change_permission(request, job.screening_list):
-            return redirect("admin:index")
+            raise PermissionDenied
         if request.method == "POST":
             if request.POST.get("action") == "confirm" and imports.import_job_confirm(
                 job=job, actor=request.user
