@@ -7,17 +7,16 @@ from collections import defaultdict
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from cohorts.models import Wave
+from cohorts.services import MAX_QUOTA, CohortError, wave_quotas_import, wave_rules_frozen
 from registration.import_registry import RowHandler, import_handler_register
 from registration.imports import Row, RowErrors
+from registration.models import Province
 
 PROVINCE_QUOTAS = "province_quotas"
 
 
 def quota_rows_check(rows: list[Row], errors: RowErrors) -> list[tuple[int, tuple[int, str, int]]]:
-    from cohorts.models import Wave
-    from cohorts.services import MAX_QUOTA, wave_rules_frozen
-    from registration.models import Province
-
     numbers = {row.values.get("wave", "").strip() for row in rows}
     waves = {
         str(wave.number): wave
@@ -53,9 +52,6 @@ def quota_rows_check(rows: list[Row], errors: RowErrors) -> list[tuple[int, tupl
 
 
 def quota_rows_apply(*, items, actor, errors: RowErrors) -> dict[str, int]:
-    from cohorts.models import Wave
-    from cohorts.services import CohortError, wave_quotas_import
-
     by_wave: dict[int, list[tuple[int, str, int]]] = defaultdict(list)
     for number, (wave_id, code, quota) in items:
         by_wave[wave_id].append((number, code, quota))

@@ -18,7 +18,7 @@ from stdnum import luhn
 
 from cohorts import selection
 from cohorts.enums import ApplicationStatus, ParticipantStatus, RunKind, RunStatus, WaveStatus
-from cohorts.models import Application, Blacklist, Participant, Programme, SelectionRun, Wave
+from cohorts.models import Application, Blacklist, Participant, Programme, ProvinceQuota, SelectionRun, Wave
 from disbursement.enums import AccountKind
 from disbursement.models import LedgerAccount
 from disbursement.services import (
@@ -31,7 +31,7 @@ from prakerja.db import tune_for_bulk
 from prakerja.enums import NotificationChannel, NotificationStatus
 from prakerja.models import Notification
 from prakerja.notifications import render_message
-from registration.models import Applicant
+from registration.models import Applicant, Province
 from registration.services import applicant_eligibility
 
 logger = logging.getLogger(__name__)
@@ -785,9 +785,6 @@ def wave_rules_set(*, wave: Wave, actor, **values) -> Wave:
 
 
 def _quotas_write(*, wave: Wave, quotas: dict[str, int], actor, action: str, replace: bool) -> dict[str, int]:
-    from cohorts.models import ProvinceQuota
-    from registration.models import Province
-
     for code, quota in quotas.items():
         if not isinstance(quota, int) or isinstance(quota, bool) or quota < 0 or quota > MAX_QUOTA:
             raise CohortError(

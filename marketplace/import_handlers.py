@@ -14,8 +14,14 @@ from django.utils.translation import gettext as _gettext
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from marketplace.enums import ProviderStatus, TrainingStatus
+from marketplace.exceptions import MarketplaceError
+from marketplace.models import Platform, Provider, Training
+from marketplace.rules import price_problem
+from marketplace.services import ListingRow, listings_import, training_draft_save
 from registration.import_registry import RowHandler, import_handler_register
 from registration.imports import Row, RowErrors
+from registration.models import District
 
 TRAININGS = "trainings"
 LISTINGS = "listings"
@@ -50,10 +56,6 @@ def _decimal(text: str):
 
 
 def training_rows_check(rows: list[Row], errors: RowErrors) -> list[tuple[int, dict]]:
-    from marketplace.enums import ProviderStatus, TrainingStatus
-    from marketplace.models import Provider, Training
-    from registration.models import District
-
     nibs = {row.values.get("provider_nib", "").strip() for row in rows}
     providers = dict(
         Provider.objects.filter(nib__in=nibs).exclude(status=ProviderStatus.REJECTED).values_list("nib", "pk")
@@ -135,9 +137,6 @@ def training_rows_check(rows: list[Row], errors: RowErrors) -> list[tuple[int, d
 
 
 def training_rows_apply(*, items, actor, errors: RowErrors) -> dict[str, int]:
-    from marketplace.exceptions import MarketplaceError
-    from marketplace.services import training_draft_save
-
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     for number, item in items:
         try:
@@ -161,10 +160,6 @@ def training_key(item: dict) -> tuple:
 
 
 def listing_rows_check(rows: list[Row], errors: RowErrors) -> list[tuple[int, object]]:
-    from marketplace.models import Platform, Training
-    from marketplace.rules import price_problem
-    from marketplace.services import ListingRow
-
     platforms = dict(
         Platform.objects.filter(
             slug__in={row.values.get("platform", "").strip() for row in rows}
@@ -229,8 +224,6 @@ def listing_rows_check(rows: list[Row], errors: RowErrors) -> list[tuple[int, ob
 
 
 def listing_rows_apply(*, items, actor, errors: RowErrors) -> dict[str, int]:
-    from marketplace.services import listings_import
-
     counts, refused = listings_import(rows=[item for _number, item in items], actor=actor)
     for index, message in refused.items():
         errors.add(items[index][0], "sku", message)

@@ -8,6 +8,7 @@ from django.utils.translation import pgettext_lazy
 from registration.import_registry import RowHandler, import_handler_register
 from registration.imports import GENDER_WORDS, Row, RowErrors, parse_date
 from registration.nik import nik_clean
+from registration.services import CivilRecordInput, civil_records_import, clean_name, name_is_valid
 
 CIVIL_RECORDS = "civil_records"
 CIVIL_COLUMNS = ("nik", "no_kk", "nama", "tempat_lahir", "tanggal_lahir", "jenis_kelamin")
@@ -21,8 +22,6 @@ def _digits(text: str) -> str:
 
 
 def civil_rows_check(rows: list[Row], errors: RowErrors) -> list[tuple[int, object]]:
-    from registration.services import CivilRecordInput, clean_name, name_is_valid
-
     items = []
     for row in rows:
         values = row.values
@@ -72,8 +71,6 @@ def civil_rows_check(rows: list[Row], errors: RowErrors) -> list[tuple[int, obje
 
 
 def civil_rows_apply(*, items, actor, errors: RowErrors) -> dict[str, int]:
-    from registration.services import civil_records_import
-
     return civil_records_import(records=[item for _number, item in items], actor=actor)
 
 

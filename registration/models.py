@@ -18,6 +18,7 @@ from registration.enums import (
     ScreeningCategory,
     ScreeningKind,
 )
+from registration.import_registry import import_handler
 
 SIXTEEN_DIGITS_NIK = RegexValidator(r"^\d{16}$", _("A NIK has exactly 16 digits (0-9)."), code="nik")
 SIXTEEN_DIGITS_KK = RegexValidator(
@@ -427,8 +428,6 @@ class ImportJob(models.Model):
         return f"{self.get_kind_display()} #{self.pk}"
 
     def get_kind_display(self) -> str:
-        from registration.import_registry import import_handler
-
         handler = import_handler(self.kind)
         if handler is not None:
             return str(handler.label)

@@ -25,7 +25,7 @@ from prakerja.masking import mask_identifier
 from prakerja.notifications import notify_user
 from registration import civil_registry
 from registration.enums import Channel, CivilRegistryStatus, Gender, ScreeningKind
-from registration.models import Applicant, District, FamilyCard, ScreeningEntry, ScreeningList
+from registration.models import Applicant, CivilRecord, District, FamilyCard, ScreeningEntry, ScreeningList
 from registration.nik import MAX_AGE, MIN_AGE, NIK_ERRORS, age_on, nik_check_against, nik_clean, nik_parse
 
 logger = logging.getLogger(__name__)
@@ -680,8 +680,6 @@ def civil_records_import(*, records: list[CivilRecordInput], actor) -> dict[str,
     One transaction per call; the rows are locked so two imports of the same NIK
     apply one after the other. The audit entry holds counts and masked NIKs only.
     """
-    from registration.models import CivilRecord
-
     niks = [record.nik for record in records]
     if len(set(niks)) != len(niks):
         raise ValueError("civil_records_import: a NIK appears twice in one call")
@@ -725,8 +723,6 @@ def civil_records_import(*, records: list[CivilRecordInput], actor) -> dict[str,
 
 def civil_record_save(*, record: CivilRecordInput, actor):
     """One record typed in the console: the import's rules (16 digits, the profile's name rule); audited."""
-    from registration.models import CivilRecord
-
     errors = {}
     if not (len(record.nik) == 16 and record.nik.isdigit()):
         errors["nik"] = [("nik", str(_("A NIK has exactly 16 digits (0-9).")))]
