@@ -113,7 +113,7 @@ class ProviderAdmin(admin.ModelAdmin):
                 actor=request.user,
             )
 
-    @admin.action(description=_("Verify the selected providers"))
+    @admin.action(description=_("Verify the selected providers"), permissions=["change"])
     def verify(self, request, queryset):
         run_for_each(
             self,
@@ -123,7 +123,7 @@ class ProviderAdmin(admin.ModelAdmin):
             done_message=_("%(count)d provider(s) verified."),
         )
 
-    @admin.action(description=_("Reject the selected applications (with a reason)"))
+    @admin.action(description=_("Reject the selected applications (with a reason)"), permissions=["change"])
     def reject(self, request, queryset):
         return with_reason(
             self,
@@ -136,7 +136,7 @@ class ProviderAdmin(admin.ModelAdmin):
             done_message=_("%(count)d application(s) rejected."),
         )
 
-    @admin.action(description=_("Suspend the selected providers (with a reason)"))
+    @admin.action(description=_("Suspend the selected providers (with a reason)"), permissions=["change"])
     def suspend(self, request, queryset):
         return with_reason(
             self,
@@ -149,7 +149,9 @@ class ProviderAdmin(admin.ModelAdmin):
             done_message=_("%(count)d provider(s) suspended."),
         )
 
-    @admin.action(description=_("Lift the suspension of the selected providers (with a reason)"))
+    @admin.action(
+        description=_("Lift the suspension of the selected providers (with a reason)"), permissions=["change"]
+    )
     def reinstate(self, request, queryset):
         return with_reason(
             self,

@@ -193,7 +193,7 @@ class TrainingAdmin(PipelineImportAdminMixin, ConsoleImportExportMixin, ExportMi
             return redirect(request.path)
         return super().response_change(request, obj)
 
-    @admin.action(description=_("Submit the selected drafts for review"))
+    @admin.action(description=_("Submit the selected drafts for review"), permissions=["change"])
     def submit(self, request, queryset):
         run_for_each(
             self,
@@ -203,7 +203,7 @@ class TrainingAdmin(PipelineImportAdminMixin, ConsoleImportExportMixin, ExportMi
             done_message=_("%(count)d training(s) submitted for review."),
         )
 
-    @admin.action(description=_("Approve the selected trainings"))
+    @admin.action(description=_("Approve the selected trainings"), permissions=["change"])
     def approve(self, request, queryset):
         run_for_each(
             self,
@@ -213,7 +213,7 @@ class TrainingAdmin(PipelineImportAdminMixin, ConsoleImportExportMixin, ExportMi
             done_message=_("%(count)d training(s) approved."),
         )
 
-    @admin.action(description=_("Reject the selected trainings (with a reason)"))
+    @admin.action(description=_("Reject the selected trainings (with a reason)"), permissions=["change"])
     def reject(self, request, queryset):
         return with_reason(
             self,
@@ -226,7 +226,9 @@ class TrainingAdmin(PipelineImportAdminMixin, ConsoleImportExportMixin, ExportMi
             done_message=_("%(count)d training(s) rejected."),
         )
 
-    @admin.action(description=_("Return the selected trainings to draft (leaves the catalog)"))
+    @admin.action(
+        description=_("Return the selected trainings to draft (leaves the catalog)"), permissions=["change"]
+    )
     def reopen(self, request, queryset):
         return with_reason(
             self,
