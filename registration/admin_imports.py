@@ -8,9 +8,6 @@ role x URL test keep finding them. Every page needs the handler's permissions (4
 
 from __future__ import annotations
 
-import csv
-import io
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
@@ -19,6 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext
 
+from prakerja.spreadsheets import spreadsheet_csv
 from registration import imports
 from registration.enums import ImportStatus
 from registration.forms import ImportUploadForm
@@ -99,12 +97,8 @@ class PipelineImportAdminMixin:
         if not self.has_pipeline_import_permission(request):
             raise PermissionDenied
         handler = self.import_row_handler
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(handler.columns)
-        if handler.example:
-            writer.writerow(handler.example)
-        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+        rows = [handler.columns, handler.example] if handler.example else [handler.columns]
+        response = HttpResponse(spreadsheet_csv(rows), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{handler.kind}.csv"'
         return response
 

@@ -31,6 +31,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from prakerja.audit import audit_log
+from prakerja.spreadsheets import spreadsheet_csv
 from registration.enums import Education, EmploymentStatus, Gender, ImportKind, ImportStatus
 from registration.import_registry import RowHandler, import_handler
 from registration.models import Applicant, ImportJob, ScreeningEntry, ScreeningList
@@ -770,22 +771,21 @@ def import_jobs_sweep() -> int:
 
 def offline_template_csv() -> str:
     """The column header and one example row, for staff to download."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(OFFLINE_COLUMNS)
-    writer.writerow(
+    return spreadsheet_csv(
         [
-            "3204055403950001",
-            "3204050101100002",
-            "Siti Nurhaliza",
-            "Bandung",
-            "14-03-1995",
-            "P",
-            "Jl. Merdeka No. 1, RT 01/RW 02",
-            "32.04.05",
-            "SMA",
-            "phk",
-            "081234567890",
+            OFFLINE_COLUMNS,
+            [
+                "3204055403950001",
+                "3204050101100002",
+                "Siti Nurhaliza",
+                "Bandung",
+                "14-03-1995",
+                "P",
+                "Jl. Merdeka No. 1, RT 01/RW 02",
+                "32.04.05",
+                "SMA",
+                "phk",
+                "081234567890",
+            ],
         ]
     )
-    return buffer.getvalue()

@@ -162,3 +162,9 @@ def test_a_finance_officer_cannot_verify_a_provider_through_the_action(client):
     )
     assert response.status_code == 200  # Django answers "no action selected" and does nothing
     assert Provider.objects.get(pk=provider.pk).status == ProviderStatus.APPLIED
+
+
+def test_spreadsheet_csv_escapes_every_cell():
+    from prakerja.spreadsheets import spreadsheet_csv
+
+    assert spreadsheet_csv([["nama", "catatan"], ["=1+2", "-5"]]) == "nama,catatan\r\n'=1+2,-5\r\n"
