@@ -19,7 +19,6 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import translation
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -561,18 +560,16 @@ class ScreeningListAdmin(admin.ModelAdmin):
     actions = ["activate", "deactivate", "apply_to_all"]
 
     def save_model(self, request, obj, form, change):
-        if not obj.reason:
-            with translation.override("id"):
-                obj.reason = str(obj.get_category_display())
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
-        audit_log(
-            actor=request.user,
-            action="registration.screening_list_changed" if change else "registration.screening_list_created",
-            obj=obj,
-            data={"fields": form.changed_data},
+        # The lists decide who is excluded from selection: written and re-applied by the service.
+        values = {
+            name: form.cleaned_data[name]
+            for name in services.SCREENING_LIST_FIELDS
+            if name in form.cleaned_data
+        }
+        saved = services.screening_list_save(
+            screening_list_id=obj.pk if change else None, actor=request.user, **values
         )
+        obj.pk = saved.pk
 
     @admin.display(description=_("import"))
     def import_link(self, obj):

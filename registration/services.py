@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q, Subquery
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from prakerja import otp
@@ -745,3 +745,49 @@ def civil_record_save(*, record: CivilRecordInput, actor):
         actor=actor,
     )
     return CivilRecord.objects.get(nik=record.nik)
+
+
+SCREENING_LIST_FIELDS = ("kind", "category", "name", "source", "reference_date", "reason", "is_active")
+# A change to one of these changes who is excluded or prioritised: every applicant is re-screened.
+SCREENING_EFFECT_FIELDS = ("kind", "category", "reason", "is_active")
+
+
+def screening_list_save(*, screening_list_id: int | None, actor, **fields) -> ScreeningList:
+    """Create a list or change its description (locked); audited with the values before and after.
+
+    A change of kind, category, reason or activity re-applies the lists to every
+    applicant, as ``screening_list_activate`` does. The NIKs change only by import.
+    """
+    unknown = set(fields) - set(SCREENING_LIST_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown screening list fields: {sorted(unknown)}")
+    with transaction.atomic():
+        if screening_list_id is None:
+            screening_list = ScreeningList(created_by=actor if getattr(actor, "pk", None) else None, **fields)
+            changes = {name: [None, str(value)] for name, value in fields.items()}
+        else:
+            screening_list = ScreeningList.objects.select_for_update().get(pk=screening_list_id)
+            changes = {
+                name: [str(getattr(screening_list, name)), str(value)]
+                for name, value in fields.items()
+                if getattr(screening_list, name) != value
+            }
+            for name in changes:
+                setattr(screening_list, name, fields[name])
+        if not screening_list.reason:
+            with translation.override("id"):
+                screening_list.reason = str(screening_list.get_category_display())
+        screening_list.full_clean(exclude=["created_by"])
+        if screening_list_id is None or changes:
+            screening_list.save()
+            audit_log(
+                actor=actor,
+                action="registration.screening_list_created"
+                if screening_list_id is None
+                else "registration.screening_list_changed",
+                obj=screening_list,
+                data={"changes": changes},
+            )
+    if screening_list_id is not None and set(changes) & set(SCREENING_EFFECT_FIELDS):
+        screening_apply()
+    return screening_list
