@@ -666,7 +666,7 @@ class ScreeningListAdmin(admin.ModelAdmin):
 class ImportJobAdmin(admin.ModelAdmin):
     list_display = [
         "created_at",
-        "kind",
+        "kind_label",
         "original_name",
         "status",
         "valid_rows",
@@ -708,3 +708,7 @@ class ImportJobAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("kind"), ordering="kind")
+    def kind_label(self, obj):
+        return obj.get_kind_display()

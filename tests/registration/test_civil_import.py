@@ -181,3 +181,17 @@ def test_console_form_uses_the_name_rule_and_the_service(client):
     assert response.status_code == 302
     assert CivilRecord.objects.get().full_name == "Budi Santoso"
     assert AuditEntry.objects.filter(action="registration.civil_records_imported").count() == 1
+
+
+@pytest.mark.parametrize("jobs", [1, 3])
+def test_import_page_lists_recent_jobs_in_constant_queries(client, django_assert_max_num_queries, jobs):
+    user = officer()
+    for n in range(jobs):
+        ImportJob.objects.create(kind="civil_records", original_name=f"f{n}.csv", created_by=user, file="x.csv")
+    client.force_login(user)
+    with django_assert_max_num_queries(8):
+        response = client.get(reverse(IMPORT))
+    assert response.content.decode().count("f0.csv") == 1
+    assert len(response.context["jobs"]) == jobs
+    page = client.get(reverse("admin:registration_importjob_changelist")).content.decode()
+    assert "Data kependudukan (Dukcapil)" in page
