@@ -187,7 +187,9 @@ def test_console_form_uses_the_name_rule_and_the_service(client):
 def test_import_page_lists_recent_jobs_in_constant_queries(client, django_assert_max_num_queries, jobs):
     user = officer()
     for n in range(jobs):
-        ImportJob.objects.create(kind="civil_records", original_name=f"f{n}.csv", created_by=user, file="x.csv")
+        ImportJob.objects.create(
+            kind="civil_records", original_name=f"f{n}.csv", created_by=user, file="x.csv"
+        )
     client.force_login(user)
     with django_assert_max_num_queries(8):
         response = client.get(reverse(IMPORT))
