@@ -1,11 +1,13 @@
 """The console changes waves, quotas and programme settings only through services."""
 
 import datetime
+import io
 import threading
 
 import pytest
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -314,3 +316,17 @@ def test_a_quota_change_waiting_on_a_committing_selection_is_refused(transaction
     assert results[0] == "committed"
     assert isinstance(results[1], services.CohortError)
     assert not ProvinceQuota.objects.exists()
+
+
+def test_demo_brings_wave_2_quotas_through_the_import_pipeline():
+    call_command("load_demo", stdout=io.StringIO())
+    job = ImportJob.objects.get(kind="province_quotas")
+    assert (job.status, job.created_by.email, job.error_count) == (
+        ImportStatus.DONE,
+        "petugas@prakerja.test",
+        0,
+    )
+    wave2 = Wave.objects.get(number=2)
+    assert ProvinceQuota.objects.filter(wave=wave2).count() == job.valid_rows > 0
+    call_command("load_demo", stdout=io.StringIO())  # idempotent
+    assert ImportJob.objects.filter(kind="province_quotas").count() == 1
