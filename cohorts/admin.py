@@ -17,6 +17,8 @@ from cohorts.enums import RunKind, RunStatus, WaveStatus
 from cohorts.models import Application, Blacklist, Participant, Programme, ProvinceQuota, SelectionRun, Wave
 from prakerja.admin import ConsoleImportExportMixin, ReadOnlyAdminMixin
 from prakerja.audit import audit_log
+from prakerja.masking import mask_identifier
+from prakerja.money import format_rupiah
 from registration.admin_imports import PipelineImportAdminMixin
 from registration.models import Province
 
@@ -436,8 +438,6 @@ class ApplicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("family card number (KK)"))
     def kk_number_masked(self, obj):
-        from prakerja.masking import mask_identifier
-
         return mask_identifier(obj.kk_number)
 
 
@@ -462,8 +462,6 @@ class ParticipantAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("training balance"))
     def balance(self, obj):
-        from prakerja.money import format_rupiah
-
         return format_rupiah(obj.balance_account.balance)
 
 

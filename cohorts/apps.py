@@ -8,6 +8,7 @@ class CohortsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        # ready(): handlers import models, which need the app registry.
         from cohorts import import_handlers
 
         import_handlers.register()

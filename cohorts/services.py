@@ -26,13 +26,14 @@ from disbursement.services import (
     ledger_credit_bulk,
     ledger_forfeit_bulk,
 )
+from kyc.selectors import kyc_is_verified
 from prakerja.audit import audit_log
 from prakerja.db import tune_for_bulk
 from prakerja.enums import NotificationChannel, NotificationStatus
-from prakerja.models import Notification
+from prakerja.models import Notification, User
 from prakerja.notifications import render_message
 from registration.models import Applicant, Province
-from registration.services import applicant_eligibility
+from registration.services import applicant_eligibility, screening_apply_all
 
 logger = logging.getLogger(__name__)
 
@@ -132,8 +133,6 @@ def wave_current() -> Wave | None:
 
 def wave_join_check(*, applicant: Applicant, wave: Wave | None) -> JoinCheck:
     """Whether ``applicant`` may join ``wave`` now, with every reason they may not."""
-    from kyc.selectors import kyc_is_verified
-
     reasons = [Reason(r.code, str(r.message)) for r in applicant_eligibility(applicant=applicant).reasons]
     if not kyc_is_verified(applicant):
         reasons.append(
@@ -195,6 +194,7 @@ def application_create(*, applicant: Applicant, wave: Wave) -> Application:
 
 def selection_run_request(*, wave: Wave, kind: str, seed: str = "", actor=None) -> SelectionRun:
     """Queue a dry run, the selection or the announcement of ``wave`` as a background job."""
+    # Cycle: cohorts.tasks imports this module.
     from cohorts.tasks import selection_run_task
 
     wave.refresh_from_db()
@@ -270,8 +270,6 @@ def selection_run_execute(*, run_id: int) -> SelectionRun | None:
         if run.kind == RunKind.DRY_RUN:
             # The dry run shows what the selection would do now, so it re-applies the lists first too
             # (this only brings the applicants' list flags up to date; nothing about the wave changes).
-            from registration.services import screening_apply_all
-
             report(10, "lists")
             screening_apply_all(actor=run.created_by)
             report(40, "draw")
@@ -310,8 +308,6 @@ def selection_run_execute(*, run_id: int) -> SelectionRun | None:
 
 
 def _selection_commit(*, run: SelectionRun, progress) -> selection.SelectionResult:
-    from registration.services import screening_apply_all
-
     progress(10, "lists")
     screening_apply_all(actor=run.created_by)
     with transaction.atomic():
@@ -355,8 +351,6 @@ def _announce(*, run: SelectionRun, progress) -> dict:
     selected = Application.objects.filter(wave=wave, status=ApplicationStatus.SELECTED)
 
     progress(10, "accounts")
-    from prakerja.models import User
-
     ledger_accounts_open_bulk(owners=User.objects.filter(applicant__wave_applications__in=selected))
     _analyze(LedgerAccount, Application)
 
@@ -386,6 +380,7 @@ def _announce(*, run: SelectionRun, progress) -> dict:
         )
         if not SelectionRun.objects.filter(wave=wave, kind=RunKind.NOTIFY).exists():
             notify = SelectionRun.objects.create(wave=wave, kind=RunKind.NOTIFY, created_by=run.created_by)
+            # Cycle: cohorts.tasks imports this module.
             from cohorts.tasks import selection_run_task
 
             transaction.on_commit(lambda: selection_run_task.delay(notify.pk))
@@ -461,11 +456,8 @@ def _participants_create(*, wave: Wave) -> int:
 
 def _announcement_notifications(*, wave: Wave, progress=lambda percent, stage: None) -> int:
     """Queue an email and an SMS to everyone in the wave, in their language. One INSERT per message kind."""
-    from prakerja.models import User
-    from registration.models import Applicant as ApplicantModel
-
     t_app = Application._meta.db_table
-    t_applicant = ApplicantModel._meta.db_table
+    t_applicant = Applicant._meta.db_table
     t_user = User._meta.db_table
     t_note = Notification._meta.db_table
     queued = 0

@@ -8,6 +8,7 @@ class MarketplaceConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        # ready(): handlers import models, which need the app registry.
         from marketplace import import_handlers
 
         import_handlers.register()

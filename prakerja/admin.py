@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth import get_permission_codename
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -210,8 +211,6 @@ class AuditAreaFilter(admin.SimpleListFilter):
     parameter_name = "area"
 
     def lookups(self, request, model_admin):
-        from django.apps import apps
-
         return [(label, apps.get_app_config(label).verbose_name) for label in AUDIT_AREAS] + [
             ("system", _("System jobs"))
         ]

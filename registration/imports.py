@@ -37,6 +37,13 @@ from registration.import_registry import RowHandler, import_handler
 from registration.models import Applicant, ImportJob, ScreeningEntry, ScreeningList
 from registration.nik import nik_clean
 from registration.phones import PhoneError, phone_parse
+from registration.services import (
+    ProfileInput,
+    RegistrationError,
+    applicant_register_offline,
+    profile_validate,
+    screening_apply,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -134,6 +141,7 @@ def _csv_rows(handle) -> Iterator[list[str]]:
 
 
 def _xlsx_rows(handle) -> Iterator[list]:
+    # openpyxl is heavy; loaded only for .xlsx files.
     from openpyxl import load_workbook
 
     try:
@@ -194,6 +202,7 @@ def count_rows(job: ImportJob) -> int:
     """A quick estimate of data rows for the progress bar."""
     with job.file.open("rb") as handle:
         if job.original_name.lower().endswith(".xlsx"):
+            # openpyxl is heavy; loaded only for .xlsx files.
             from openpyxl import load_workbook
 
             try:
@@ -231,8 +240,6 @@ def parse_date(text: str) -> datetime.date | None:
 
 def offline_row_input(values: dict[str, str], errors: RowErrors, row: int):
     """Turn one spreadsheet row into (ProfileInput, phone), adding errors for what cannot be read."""
-    from registration.services import ProfileInput
-
     ok = True
     birth_date = parse_date(values.get("tanggal_lahir", ""))
     if birth_date is None:
@@ -299,8 +306,6 @@ FIELD_TO_COLUMN = {
 
 
 def _validate_offline(job: ImportJob, rows: Iterator[Row], errors: RowErrors, progress) -> list[int]:
-    from registration.services import profile_validate
-
     valid: list[int] = []
     seen_nik: dict[str, int] = {}
     seen_phone: dict[str, int] = {}
@@ -520,6 +525,7 @@ def import_job_create(
 
 
 def _enqueue(step: str, job_id: int) -> None:
+    # Cycle: registration.tasks imports this module.
     from registration.tasks import import_run_task, import_validate_task
 
     (import_validate_task if step == "validate" else import_run_task).delay(job_id)
@@ -660,8 +666,6 @@ def import_job_run(*, job_id: int) -> str:
 
 
 def _run_screening(job: ImportJob) -> dict:
-    from registration.services import screening_apply
-
     screening_list = job.screening_list
     new_batch = screening_list.current_batch + 1
     # Leftovers of an import that died before its switch.
@@ -713,8 +717,6 @@ def _run_screening(job: ImportJob) -> dict:
 
 
 def _run_offline(job: ImportJob) -> dict:
-    from registration.services import RegistrationError, applicant_register_offline
-
     wanted = set(job.summary.get("valid_rows", []))
     errors = RowErrors()
     created = skipped = processed = 0

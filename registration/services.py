@@ -269,6 +269,7 @@ def _profile_save(
 
 
 def _enqueue_civil_check(applicant_id: int) -> None:
+    # Cycle: registration.tasks imports this module.
     from registration.tasks import civil_check_task
 
     civil_check_task.delay(applicant_id)

@@ -191,6 +191,7 @@ def _submission_record(
 
 def kyc_sweep(*, now=None) -> dict[str, int]:
     """Put submissions a dead worker left behind back in the queue; give up after a few tries."""
+    # Cycle: kyc.tasks imports the services.
     from kyc.tasks import kyc_submission_verify_task
 
     now = now or timezone.now()

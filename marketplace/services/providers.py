@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -267,8 +268,6 @@ STASH_MAX_AGE_SECONDS = 6 * 3600
 
 def provider_upload_stash_cleanup(*, now=None) -> int:
     """Delete files kept from application forms that were never completed. Returns how many."""
-    from django.core.files.storage import default_storage
-
     now = now or timezone.now()
     try:
         _folders, names = default_storage.listdir(STASH_FOLDER)

@@ -168,3 +168,29 @@ def test_spreadsheet_csv_escapes_every_cell():
     from prakerja.spreadsheets import spreadsheet_csv
 
     assert spreadsheet_csv([["nama", "catatan"], ["=1+2", "-5"]]) == "nama,catatan\r\n'=1+2,-5\r\n"
+
+
+def test_import_pages_need_the_models_add_and_change_permission(rf):
+    """Any later django-import-export import page: the mixin refuses without add+change."""
+    from django.core.exceptions import PermissionDenied
+    from import_export.admin import ImportExportModelAdmin
+
+    from prakerja.admin import ConsoleImportExportMixin
+    from registration.models import CivilRecord
+
+    class CivilRecordImport(ConsoleImportExportMixin, ImportExportModelAdmin):
+        pass
+
+    model_admin = CivilRecordImport(CivilRecord, admin.AdminSite(name="import-test"))
+    request = rf.get("/")
+    only_add = UserFactory(is_staff=True)
+    only_add.user_permissions.add(Permission.objects.get(codename="add_civilrecord"))
+    for user in (officer(Role.KYC_REVIEWER), officer(Role.FINANCE_OFFICER), disnaker_user("32"), only_add):
+        request.user = user
+        assert model_admin.has_import_permission(request) is False
+        with pytest.raises(PermissionDenied):
+            model_admin.import_action(request)
+        with pytest.raises(PermissionDenied):
+            model_admin.process_import(request)
+    request.user = officer(Role.PROGRAMME_OFFICER)
+    assert model_admin.has_import_permission(request) is True
