@@ -565,6 +565,8 @@ def import_job_validate(*, job_id: int) -> str:
                     rows = read_rows(handle, job.original_name, required=["nik"])
                     valid = _validate_screening(rows, errors, progress)
                     summary = {}
+                elif job.kind != ImportKind.OFFLINE_REGISTRATION:
+                    raise ImportFileError(gettext("This kind of import is not available."))
                 else:
                     rows = read_rows(handle, job.original_name, required=OFFLINE_COLUMNS)
                     valid_rows = _validate_offline(job, rows, errors, progress)
@@ -648,8 +650,10 @@ def import_job_run(*, job_id: int) -> str:
                 summary = _run_handler(handler, job)
             elif job.kind == ImportKind.SCREENING_LIST:
                 summary = _run_screening(job)
-            else:
+            elif job.kind == ImportKind.OFFLINE_REGISTRATION:
                 summary = _run_offline(job)
+            else:
+                raise ImportFileError(gettext("This kind of import is not available."))
         except ImportFileError as exc:
             return _fail(job, str(exc))
     ImportJob.objects.filter(pk=job.pk, status=ImportStatus.IMPORTING).update(
