@@ -11,6 +11,7 @@ from prakerja.models import AuditEntry
 from registration.enums import ImportStatus
 from registration.models import CivilRecord, ImportJob
 from registration.services import clean_name, name_is_valid, profile_validate
+from tests.conftest import wait_until
 from tests.factories import UserFactory
 from tests.registration.factories import CivilRecordFactory, disnaker_user, officer, profile_input
 
@@ -197,3 +198,23 @@ def test_import_page_lists_recent_jobs_in_constant_queries(client, django_assert
     assert len(response.context["jobs"]) == jobs
     page = client.get(reverse("admin:registration_importjob_changelist")).content.decode()
     assert "Data kependudukan (Dukcapil)" in page
+
+
+@pytest.mark.worker
+def test_a_real_worker_checks_then_imports_behind_the_progress_page(client, celery_worker):
+    client.force_login(officer())
+    csv = HEADER + (
+        "3275011403950001,3275010101100001,Budi Santoso,Bekasi,14-03-1995,L\n"
+        "3275011403950001,3275010101100001,Budi Lain,Bekasi,14-03-1995,L\n"
+    )
+    response = upload(client, csv)
+    job = ImportJob.objects.get()
+
+    def status():
+        return ImportJob.objects.get(pk=job.pk).status
+
+    wait_until(lambda: status() == ImportStatus.VALIDATED, message=f"the dry run\n{celery_worker.output}")
+    assert "Sama dengan baris 2 (nik)" in client.get(response["Location"]).content.decode()
+    client.post(response["Location"], {"action": "confirm"})
+    wait_until(lambda: status() == ImportStatus.DONE, message=f"the import\n{celery_worker.output}")
+    assert CivilRecord.objects.get().full_name == "Budi Santoso"
