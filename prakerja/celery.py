@@ -21,7 +21,6 @@ def _logging_from_django_settings(loglevel=None, **kwargs) -> None:
     ``--loglevel`` still sets the level of Celery's own messages; the portal's
     follow LOG_LEVEL.
     """
-
     logging.config.dictConfig(settings.LOGGING)
     if loglevel:
         logging.getLogger("celery").setLevel(loglevel)

@@ -1,14 +1,11 @@
 from __future__ import annotations
 
-from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib import messages
 from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import redirect
 from django.utils import translation
 from django.utils.translation import gettext as _
-
-from prakerja.views import healthz
 
 STAFF_PREFIXES = ("/admin/", "/staf/")
 HEALTH_PATH = "/healthz"
@@ -26,6 +23,8 @@ class HealthCheckMiddleware:
 
     def __call__(self, request):
         if request.path == HEALTH_PATH and request.method in ("GET", "HEAD"):
+            from prakerja.views import healthz
+
             return healthz(request)
         return self.get_response(request)
 
@@ -51,6 +50,8 @@ class UserLanguageMiddleware:
 
 
 def user_has_totp(user) -> bool:
+    from allauth.mfa.models import Authenticator
+
     return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
 
 
