@@ -66,7 +66,8 @@ def quota_rows_apply(*, items, actor, errors: RowErrors) -> dict[str, int]:
             for number, _code, _quota in rows:
                 errors.add(number, "wave", str(exc))
             continue
-        counts["updated"] += result["changed"]
+        counts["created"] += result["created"]
+        counts["updated"] += result["changed"] - result["created"]
         counts["unchanged"] += result["unchanged"]
     return counts
 

@@ -807,8 +807,12 @@ def _quotas_write(*, wave: Wave, quotas: dict[str, int], actor, action: str, rep
                 ProvinceQuota.objects.update_or_create(wave=locked, province_id=code, defaults={"quota": new})
         if changes:
             audit_log(actor=actor, action=action, obj=locked, data={"changes": changes})
-    return {"changed": sum(1 for _old, new in changes.values() if new is not None), "removed": len(removed),
-            "unchanged": len(quotas) - sum(1 for code in quotas if code in changes)}  # fmt: skip
+    return {
+        "changed": sum(1 for _old, new in changes.values() if new is not None),
+        "created": sum(1 for old, new in changes.values() if old is None and new is not None),
+        "removed": len(removed),
+        "unchanged": len(quotas) - sum(1 for code in quotas if code in changes),
+    }
 
 
 def wave_quotas_set(*, wave: Wave, quotas: dict[str, int], actor) -> dict[str, int]:

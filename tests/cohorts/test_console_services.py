@@ -172,6 +172,7 @@ def test_quota_import_runs_on_the_pipeline_and_reports_a_repeated_key(
         client.post(response["Location"], {"action": "confirm"})
     job.refresh_from_db()
     assert job.status == ImportStatus.DONE
+    assert job.summary == {"imported": 2, "created": 2, "updated": 0, "unchanged": 0, "failed": 0}
     assert dict(ProvinceQuota.objects.values_list("province_id", "quota")) == {"32": 150, "31": 20}
     actions = list(AuditEntry.objects.order_by("id").values_list("action", flat=True))
     assert actions == [
