@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from marketplace import services
-from marketplace.admin._common import URL_FIELDS, audit_history
+from marketplace.admin._common import URL_FIELDS, ServiceSaveMixin, audit_history
 from marketplace.models import (
     Platform,
     PlatformCredential,
@@ -28,7 +28,7 @@ class PlatformCredentialInline(admin.TabularInline):
 
 
 @admin.register(Platform)
-class PlatformAdmin(admin.ModelAdmin):
+class PlatformAdmin(ServiceSaveMixin, admin.ModelAdmin):
     formfield_overrides = URL_FIELDS
     list_display = ["name", "slug", "active", "contact_email", "webhook_url"]
     list_filter = ["active"]
@@ -42,6 +42,15 @@ class PlatformAdmin(admin.ModelAdmin):
     @admin.display(description=_("history"))
     def history(self, obj):
         return audit_history(obj)
+
+    def save_model(self, request, obj, form, change):
+        fields = {
+            name: form.cleaned_data[name] for name in services.PLATFORM_FIELDS if name in form.cleaned_data
+        }
+        platform = services.platform_save(
+            platform_id=obj.pk if change else None, actor=request.user, **fields
+        )
+        obj.pk = platform.pk
 
     def _may_rotate(self, request) -> bool:
         return request.user.has_perm("marketplace.rotate_platform_credentials")

@@ -9,7 +9,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from marketplace import services
-from marketplace.admin._common import URL_FIELDS, audit_history, run_for_each, with_reason
+from marketplace.admin._common import URL_FIELDS, ServiceSaveMixin, audit_history, run_for_each, with_reason
+from marketplace.exceptions import MarketplaceError
 from marketplace.models import (
     Provider,
     ProviderAffiliation,
@@ -60,7 +61,7 @@ class AffiliatedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Provider)
-class ProviderAdmin(admin.ModelAdmin):
+class ProviderAdmin(ServiceSaveMixin, admin.ModelAdmin):
     formfield_overrides = URL_FIELDS
     list_display = ["legal_name", "brand_name", "nib", "status", "province", "applied_at", "decided_at"]
     list_filter = ["status", AffiliatedFilter, "affiliations__platform"]
@@ -97,6 +98,19 @@ class ProviderAdmin(admin.ModelAdmin):
     @admin.display(description=_("history"))
     def history(self, obj):
         return audit_history(obj)
+
+    def save_model(self, request, obj, form, change):
+        # Providers are created by their application (provider_apply); officers correct details here.
+        fields = {}
+        for name in services.PROVIDER_DETAIL_FIELDS:
+            key = name.removesuffix("_id")
+            if key in form.cleaned_data:
+                value = form.cleaned_data[key]
+                fields[name] = value.pk if name.endswith("_id") and value is not None else value
+        try:
+            services.provider_details_set(provider_id=obj.pk, actor=request.user, **fields)
+        except MarketplaceError as exc:
+            self.refused(request, exc.message)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not ProviderAffiliation:

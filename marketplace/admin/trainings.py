@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-from django.contrib import admin, messages
-from django.shortcuts import redirect
+from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin
 
 from marketplace import services
-from marketplace.admin._common import URL_FIELDS, audit_history, run_for_each, with_reason
+from marketplace.admin._common import URL_FIELDS, ServiceSaveMixin, audit_history, run_for_each, with_reason
 from marketplace.enums import TrainingStatus
 from marketplace.exceptions import MarketplaceError
 from marketplace.models import (
@@ -73,7 +72,9 @@ CONTENT_FIELDS = [
 
 
 @admin.register(Training)
-class TrainingAdmin(PipelineImportAdminMixin, ConsoleImportExportMixin, ExportMixin, admin.ModelAdmin):
+class TrainingAdmin(
+    ServiceSaveMixin, PipelineImportAdminMixin, ConsoleImportExportMixin, ExportMixin, admin.ModelAdmin
+):
     """Imports run on the ImportJob pipeline (kind ``trainings``); exports stay on import-export."""
 
     import_kind = "trainings"
@@ -174,24 +175,9 @@ class TrainingAdmin(PipelineImportAdminMixin, ConsoleImportExportMixin, ExportMi
                 training_id=obj.pk if change else None, actor=request.user, **fields
             )
         except MarketplaceError as exc:
-            request._console_refused = True
-            self.message_user(request, str(exc.message), messages.ERROR)
+            self.refused(request, exc.message)
             return
         obj.pk = training.pk
-
-    def save_related(self, request, form, formsets, change):
-        if not getattr(request, "_console_refused", False):
-            super().save_related(request, form, formsets, change)
-
-    def response_add(self, request, obj, post_url_continue=None):
-        if getattr(request, "_console_refused", False):
-            return redirect(request.path)
-        return super().response_add(request, obj, post_url_continue)
-
-    def response_change(self, request, obj):
-        if getattr(request, "_console_refused", False):
-            return redirect(request.path)
-        return super().response_change(request, obj)
 
     @admin.action(description=_("Submit the selected drafts for review"), permissions=["change"])
     def submit(self, request, queryset):
@@ -247,7 +233,9 @@ class TrainingAdmin(PipelineImportAdminMixin, ConsoleImportExportMixin, ExportMi
 
 
 @admin.register(Listing)
-class ListingAdmin(PipelineImportAdminMixin, ConsoleImportExportMixin, ExportMixin, admin.ModelAdmin):
+class ListingAdmin(
+    ServiceSaveMixin, PipelineImportAdminMixin, ConsoleImportExportMixin, ExportMixin, admin.ModelAdmin
+):
     """Listings are created and changed through the marketplace services; imports on the pipeline."""
 
     import_kind = "listings"
@@ -313,17 +301,6 @@ class ListingAdmin(PipelineImportAdminMixin, ConsoleImportExportMixin, ExportMix
                     actor=request.user,
                 )
         except MarketplaceError as exc:
-            request._console_refused = True
-            self.message_user(request, str(exc.message), messages.ERROR)
+            self.refused(request, exc.message)
             return
         obj.pk = listing.pk
-
-    def response_add(self, request, obj, post_url_continue=None):
-        if getattr(request, "_console_refused", False):
-            return redirect(request.path)
-        return super().response_add(request, obj, post_url_continue)
-
-    def response_change(self, request, obj):
-        if getattr(request, "_console_refused", False):
-            return redirect(request.path)
-        return super().response_change(request, obj)

@@ -9,7 +9,9 @@ from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from marketplace import services
 from marketplace.enums import TrainingStatus
+from marketplace.exceptions import TransitionNotAllowed
 from marketplace.models import Listing, Training
 from prakerja.models import AuditEntry
 from prakerja.roles import Role
@@ -230,3 +232,64 @@ def test_roles_without_the_permission_get_403_on_the_import(client, kind):
     for role in (Role.KYC_REVIEWER, Role.FINANCE_OFFICER):
         client.force_login(officer(role))
         assert client.get(reverse(f"admin:marketplace_{kind}_import")).status_code == 403
+
+
+def provider_post(provider, **changes):
+    data = {
+        "legal_name": provider.legal_name, "brand_name": "", "nib": provider.nib, "description": "", "website": "",
+        "address": provider.address, "district": provider.district_id, "contact_name": provider.contact_name,
+        "contact_email": provider.contact_email, "contact_phone": provider.contact_phone,
+        "documents-TOTAL_FORMS": "0", "documents-INITIAL_FORMS": "0",
+        "affiliations-TOTAL_FORMS": "0", "affiliations-INITIAL_FORMS": "0",
+    }  # fmt: skip
+    return data | changes
+
+
+def test_console_provider_details_go_through_the_service_and_a_decided_nib_stays(client):
+    provider = ProviderFactory(nib="1111222233334")
+    client.force_login(officer())
+    url = reverse("admin:marketplace_provider_change", args=[provider.pk])
+    assert client.post(url, provider_post(provider, contact_phone="+6281111111111")).status_code == 302
+    entry = AuditEntry.objects.get(action="marketplace.provider.details_changed")
+    assert entry.data == {"changes": {"contact_phone": ["+6281234567890", "+6281111111111"]}}
+    response = client.post(url, provider_post(provider, nib="9999888877776"), follow=True)
+    assert "NIB lembaga yang sudah diputuskan tidak dapat diubah." in response.content.decode()
+    provider.refresh_from_db()
+    assert provider.nib == "1111222233334"
+
+
+def test_console_platform_settings_go_through_the_service(client):
+    platform = PlatformFactory(slug="pintaria", name="Pintaria")
+    client.force_login(officer())
+    data = {"name": "Pintaria", "slug": "pintaria", "active": "", "website": "", "contact_name": "",
+            "contact_email": "", "contact_phone": "", "webhook_url": "",
+            "credentials-TOTAL_FORMS": "0", "credentials-INITIAL_FORMS": "0"}  # fmt: skip
+    response = client.post(reverse("admin:marketplace_platform_change", args=[platform.pk]), data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    platform.refresh_from_db()
+    assert platform.active is False
+    entry = AuditEntry.objects.get(action="marketplace.platform.changed")
+    assert entry.data == {"changes": {"active": ["True", "False"]}}
+
+
+def test_a_training_that_went_to_review_meanwhile_is_refused_with_a_message(client, monkeypatch):
+    training = TrainingFactory(status=TrainingStatus.DRAFT, price=300_000)
+    client.force_login(officer())
+    url = reverse("admin:marketplace_training_change", args=[training.pk])
+    page = client.get(url)
+    form = page.context["adminform"].form
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    for formset in page.context["inline_admin_formsets"]:
+        management = formset.formset.management_form
+        for name, field in management.fields.items():
+            data[management.add_prefix(name)] = management.initial.get(name, field.initial)
+
+    def in_review(**kwargs):
+        raise TransitionNotAllowed("Pelatihan ini sekarang sedang ditinjau; muat ulang halaman.")
+
+    monkeypatch.setattr(services, "training_draft_save", in_review)
+    response = client.post(url, data | {"price": "350000"}, follow=True)
+    assert response.status_code == 200
+    assert "sedang ditinjau" in response.content.decode()
+    training.refresh_from_db()
+    assert training.price == 300_000
