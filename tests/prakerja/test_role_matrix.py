@@ -25,6 +25,7 @@ import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.core.management import call_command
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from import_export.admin import ExportMixin, ImportMixin
 
@@ -210,23 +211,22 @@ def _answer(response) -> str:
 
 
 def test_every_role_gets_the_expected_answer_on_every_console_url_and_staff_page(
-    client, django_capture_on_commit_callbacks
+    django_capture_on_commit_callbacks,
 ):
     users = {name: _principal(name) for name in PRINCIPALS}
     params = _seed(django_capture_on_commit_callbacks, users)
     empty = [model._meta.label for model in admin.site._registry if not model._default_manager.exists()]
     assert not empty, f"no row to open a change page of {empty}: add one to the demo data or to _seed()"
     routes = {name: route for name, route in all_routes().items() if name not in NOT_WALKED}
+    clients = {}
+    for principal in PRINCIPALS:
+        clients[principal] = Client()
+        if users[principal] is not None:
+            clients[principal].force_login(users[principal])
     actual: dict[str, str] = {}
     for name, (template, model) in sorted(routes.items()):
         url = _concrete(name, template, model, params)
-        answers = []
-        for principal in PRINCIPALS:
-            client.logout()
-            if users[principal] is not None:
-                client.force_login(users[principal])
-            answers.append(_answer(client.get(url)))
-        actual[name] = "".join(answers)
+        actual[name] = "".join(_answer(clients[principal].get(url)) for principal in PRINCIPALS)
     if os.environ.get("ROLE_MATRIX_OUT"):
         with open(os.environ["ROLE_MATRIX_OUT"], "w") as out:
             out.write("".join(f'    "{name}": "{answers}",\n' for name, answers in actual.items()))
