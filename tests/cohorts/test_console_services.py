@@ -331,3 +331,23 @@ def test_demo_brings_wave_2_quotas_through_the_import_pipeline():
     assert ProvinceQuota.objects.filter(wave=wave2).count() == job.valid_rows > 0
     call_command("load_demo", stdout=io.StringIO())  # idempotent
     assert ImportJob.objects.filter(kind="province_quotas").count() == 1
+
+
+def test_programme_settings_first_save_and_an_out_of_range_value_is_a_message(client):
+    client.force_login(officer())
+    data = {
+        "balance_amount": "1000000",
+        "end_date": "2030-12-31",
+        "training_incentive_amount": "600000",
+        "training_incentive_count": "4",
+        "training_incentive_interval_days": "30",
+        "survey_incentive_amount": "50000",
+        "survey_incentive_due_days": "14",
+    }
+    assert client.post(reverse("admin:cohorts_programme_add"), data).status_code == 302
+    assert Programme.objects.get().end_date == datetime.date(2030, 12, 31)
+    url = reverse("admin:cohorts_programme_change", args=[1])
+    response = client.post(url, data | {"balance_amount": "20000000"}, follow=True)
+    assert response.status_code == 200
+    assert "harus bilangan bulat dari 1 sampai 10.000.000" in response.content.decode()
+    assert Programme.objects.get().balance_amount == 1_000_000
