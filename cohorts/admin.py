@@ -15,7 +15,7 @@ from import_export.admin import ExportMixin
 from cohorts import selection, services
 from cohorts.enums import RunKind, RunStatus, WaveStatus
 from cohorts.models import Application, Blacklist, Participant, Programme, ProvinceQuota, SelectionRun, Wave
-from prakerja.admin import ConsoleImportExportMixin, ReadOnlyAdminMixin
+from prakerja.admin import AuditedDeleteMixin, ConsoleImportExportMixin, ReadOnlyAdminMixin
 from prakerja.audit import audit_log
 from prakerja.masking import mask_identifier
 from prakerja.money import format_rupiah
@@ -167,7 +167,7 @@ class WaveQuotasForm(forms.Form):
 
 
 @admin.register(Wave)
-class WaveAdmin(admin.ModelAdmin):
+class WaveAdmin(AuditedDeleteMixin, admin.ModelAdmin):
     form = WaveAdminForm
     list_display = [
         "number",
@@ -466,7 +466,7 @@ class ParticipantAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Blacklist)
-class BlacklistAdmin(admin.ModelAdmin):
+class BlacklistAdmin(AuditedDeleteMixin, admin.ModelAdmin):
     list_display = ["applicant", "reason", "wave", "created_at", "created_by"]
     list_filter = ["wave"]
     list_select_related = ["applicant", "applicant__user", "wave", "created_by"]

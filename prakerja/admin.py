@@ -4,6 +4,7 @@ from django.contrib.auth import get_permission_codename
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -141,6 +142,34 @@ class ConsoleImportExportMixin:
             },
         )
         return dataset
+
+
+class AuditedDeleteMixin:
+    """A console delete (the delete page or "delete selected") writes one audit entry per row.
+
+    Django's own admin log is not the audit log: officers read ``prakerja.AuditEntry``. The
+    entry and the delete share one transaction. ``tests/prakerja/test_console_exports.py``
+    fails for an admin whose rows a role may delete without this mixin.
+    """
+
+    def _audit_delete(self, request, obj) -> None:
+        audit_log(
+            actor=request.user,
+            action=f"{self.opts.app_label}.{self.opts.model_name}_deleted",
+            obj=obj,
+            data={"repr": str(obj)[:200]},
+        )
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            self._audit_delete(request, obj)
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for obj in queryset:
+                self._audit_delete(request, obj)
+            super().delete_queryset(request, queryset)
 
 
 class CappedCountPaginator(Paginator):

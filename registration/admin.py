@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources, widgets
 from import_export.admin import ExportMixin
 
-from prakerja.admin import CappedCountPaginator, ConsoleImportExportMixin, ExactSearchMixin
+from prakerja.admin import AuditedDeleteMixin, CappedCountPaginator, ConsoleImportExportMixin, ExactSearchMixin
 from prakerja.audit import audit_entries_for, audit_log
 from prakerja.masking import mask_identifier
 from registration import imports, services
@@ -84,13 +84,13 @@ class MaskingAdminMixin:
 
 
 @admin.register(Province)
-class ProvinceAdmin(admin.ModelAdmin):
+class ProvinceAdmin(AuditedDeleteMixin, admin.ModelAdmin):
     list_display = ["code", "name"]
     search_fields = ["code", "name"]
 
 
 @admin.register(Regency)
-class RegencyAdmin(admin.ModelAdmin):
+class RegencyAdmin(AuditedDeleteMixin, admin.ModelAdmin):
     list_display = ["code", "name", "province"]
     list_filter = ["province"]
     search_fields = ["code", "name"]
@@ -98,7 +98,7 @@ class RegencyAdmin(admin.ModelAdmin):
 
 
 @admin.register(District)
-class DistrictAdmin(admin.ModelAdmin):
+class DistrictAdmin(AuditedDeleteMixin, admin.ModelAdmin):
     list_display = ["code", "name", "regency"]
     search_fields = ["code", "name"]
     list_select_related = ["regency"]
@@ -106,7 +106,7 @@ class DistrictAdmin(admin.ModelAdmin):
 
 
 @admin.register(DisnakerStaff)
-class DisnakerStaffAdmin(admin.ModelAdmin):
+class DisnakerStaffAdmin(AuditedDeleteMixin, admin.ModelAdmin):
     list_display = ["user", "province", "office_name"]
     list_filter = ["province"]
     search_fields = ["user__email", "office_name"]
@@ -462,6 +462,7 @@ class CivilRecordForm(forms.ModelForm):
 
 @admin.register(CivilRecord)
 class CivilRecordAdmin(
+    AuditedDeleteMixin,
     ExactSearchMixin,
     MaskingAdminMixin,
     PipelineImportAdminMixin,
@@ -541,7 +542,7 @@ class ScreeningListForm(forms.ModelForm):
 
 
 @admin.register(ScreeningList)
-class ScreeningListAdmin(admin.ModelAdmin):
+class ScreeningListAdmin(AuditedDeleteMixin, admin.ModelAdmin):
     form = ScreeningListForm
     list_display = [
         "name",

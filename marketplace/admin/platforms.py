@@ -12,6 +12,7 @@ from marketplace.models import (
     Platform,
     PlatformCredential,
 )
+from prakerja.admin import AuditedDeleteMixin
 
 # --- Platforms ------------------------------------------------------------------
 
@@ -28,7 +29,7 @@ class PlatformCredentialInline(admin.TabularInline):
 
 
 @admin.register(Platform)
-class PlatformAdmin(ServiceSaveMixin, admin.ModelAdmin):
+class PlatformAdmin(AuditedDeleteMixin, ServiceSaveMixin, admin.ModelAdmin):
     formfield_overrides = URL_FIELDS
     list_display = ["name", "slug", "active", "contact_email", "webhook_url"]
     list_filter = ["active"]

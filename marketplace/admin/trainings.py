@@ -15,7 +15,7 @@ from marketplace.models import (
 )
 from marketplace.resources import ListingResource, TrainingResource
 from marketplace.selectors import affiliated_expression
-from prakerja.admin import ConsoleImportExportMixin
+from prakerja.admin import AuditedDeleteMixin, ConsoleImportExportMixin
 from prakerja.money import format_rupiah
 from registration.admin_imports import PipelineImportAdminMixin
 
@@ -73,7 +73,12 @@ CONTENT_FIELDS = [
 
 @admin.register(Training)
 class TrainingAdmin(
-    ServiceSaveMixin, PipelineImportAdminMixin, ConsoleImportExportMixin, ExportMixin, admin.ModelAdmin
+    AuditedDeleteMixin,
+    ServiceSaveMixin,
+    PipelineImportAdminMixin,
+    ConsoleImportExportMixin,
+    ExportMixin,
+    admin.ModelAdmin,
 ):
     """Imports run on the ImportJob pipeline (kind ``trainings``); exports stay on import-export."""
 
@@ -234,7 +239,12 @@ class TrainingAdmin(
 
 @admin.register(Listing)
 class ListingAdmin(
-    ServiceSaveMixin, PipelineImportAdminMixin, ConsoleImportExportMixin, ExportMixin, admin.ModelAdmin
+    AuditedDeleteMixin,
+    ServiceSaveMixin,
+    PipelineImportAdminMixin,
+    ConsoleImportExportMixin,
+    ExportMixin,
+    admin.ModelAdmin,
 ):
     """Listings are created and changed through the marketplace services; imports on the pipeline."""
 

@@ -194,3 +194,50 @@ def test_import_pages_need_the_models_add_and_change_permission(rf):
             model_admin.process_import(request)
     request.user = officer(Role.PROGRAMME_OFFICER)
     assert model_admin.has_import_permission(request) is True
+
+
+# --- Deletes ---------------------------------------------------------------------------
+
+
+def test_every_admin_a_role_may_delete_from_audits_the_delete(rf):
+    from prakerja.admin import AuditedDeleteMixin
+
+    request = rf.get("/")
+    missing = set()
+    for role in Role:
+        request.user = disnaker_user("32") if role == Role.DISNAKER_STAFF else officer(role)
+        for model, model_admin in admin.site._registry.items():
+            if model_admin.has_delete_permission(request) and not isinstance(model_admin, AuditedDeleteMixin):
+                missing.add(model._meta.label)
+    assert missing == set()
+
+
+def test_deleting_a_blacklist_entry_in_the_console_is_audited(client):
+    from cohorts.models import Blacklist
+
+    entry = Blacklist.objects.create(applicant=ApplicantFactory(), reason="dicabut")
+    user = officer()
+    client.force_login(user)
+    response = client.post(reverse("admin:cohorts_blacklist_delete", args=[entry.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    assert not Blacklist.objects.exists()
+    audit = AuditEntry.objects.get(action="cohorts.blacklist_deleted")
+    assert (audit.actor, audit.target_type, audit.target_id) == (user, "cohorts.blacklist", str(entry.pk))
+
+
+def test_deleting_civil_records_with_the_bulk_action_audits_each_row(client):
+    from registration.models import CivilRecord
+
+    records = [CivilRecordFactory(), CivilRecordFactory()]
+    client.force_login(officer())
+    response = client.post(
+        reverse("admin:registration_civilrecord_changelist"),
+        {"action": "delete_selected", "_selected_action": [r.pk for r in records], "post": "yes"},
+    )
+    assert response.status_code == 302
+    assert not CivilRecord.objects.exists()
+    assert sorted(
+        AuditEntry.objects.filter(action="registration.civilrecord_deleted").values_list(
+            "target_id", flat=True
+        )
+    ) == sorted(str(r.pk) for r in records)
