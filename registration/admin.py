@@ -113,6 +113,18 @@ class DisnakerStaffAdmin(AuditedDeleteMixin, admin.ModelAdmin):
     autocomplete_fields = ["user", "province"]
     list_select_related = ["user", "province"]
 
+    def save_model(self, request, obj, form, change):
+        # Which province an officer acts for is their permission scope: saved and audited by a service.
+        data = form.cleaned_data
+        staff = services.disnaker_staff_set(
+            staff_id=obj.pk if change else None,
+            actor=request.user,
+            user=data.get("user", obj.user),
+            province=data.get("province", obj.province),
+            office_name=data.get("office_name", obj.office_name),
+        )
+        obj.pk = staff.pk
+
 
 # --- Masked identifiers in import-export ---------------------------------------------
 

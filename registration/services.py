@@ -25,7 +25,15 @@ from prakerja.masking import mask_identifier
 from prakerja.notifications import notify_user
 from registration import civil_registry
 from registration.enums import Channel, CivilRegistryStatus, Gender, ScreeningKind
-from registration.models import Applicant, CivilRecord, District, FamilyCard, ScreeningEntry, ScreeningList
+from registration.models import (
+    Applicant,
+    CivilRecord,
+    DisnakerStaff,
+    District,
+    FamilyCard,
+    ScreeningEntry,
+    ScreeningList,
+)
 from registration.nik import MAX_AGE, MIN_AGE, NIK_ERRORS, age_on, nik_check_against, nik_clean, nik_parse
 
 logger = logging.getLogger(__name__)
@@ -792,3 +800,40 @@ def screening_list_save(*, screening_list_id: int | None, actor, **fields) -> Sc
     if screening_list_id is not None and set(changes) & set(SCREENING_EFFECT_FIELDS):
         screening_apply()
     return screening_list
+
+
+def disnaker_staff_set(*, staff_id: int | None, actor, user, province, office_name: str = ""):
+    """Bind an account to a Disnaker office and its province (the scope of its work); audited before/after."""
+    with transaction.atomic():
+        if staff_id is None:
+            staff = DisnakerStaff(user=user, province=province, office_name=office_name)
+            changes = {
+                "user": [None, str(user)],
+                "province": [None, province.code],
+                "office_name": [None, office_name],
+            }
+        else:
+            staff = (
+                DisnakerStaff.objects.select_for_update().select_related("user", "province").get(pk=staff_id)
+            )
+            changes = {}
+            if staff.user_id != user.pk:
+                changes["user"] = [str(staff.user), str(user)]
+            if staff.province_id != province.pk:
+                changes["province"] = [staff.province_id, province.pk]
+            if staff.office_name != office_name:
+                changes["office_name"] = [staff.office_name, office_name]
+            if not changes:
+                return staff
+            staff.user, staff.province, staff.office_name = user, province, office_name
+        staff.full_clean()
+        staff.save()
+        audit_log(
+            actor=actor,
+            action="registration.disnaker_staff_created"
+            if staff_id is None
+            else "registration.disnaker_staff_changed",
+            obj=staff,
+            data={"changes": changes},
+        )
+    return staff

@@ -1,10 +1,13 @@
 """The officers' console: masking, search, filters, actions, query counts, exports."""
 
 import pytest
+from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from prakerja.models import AuditEntry
+from prakerja.roles import Role
 from registration.enums import CivilRegistryStatus
+from registration.models import DisnakerStaff
 from tests.factories import ApplicantFactory
 from tests.registration.factories import CivilRecordFactory, disnaker_user, officer
 
@@ -166,3 +169,17 @@ def test_civil_record_list_is_masked(client):
     assert record.masked_nik in html and record.nik not in html
     detail = client.get(reverse("admin:registration_civilrecord_change", args=[record.pk])).content.decode()
     assert record.nik not in detail and record.kk_number not in detail
+
+
+def test_binding_an_officer_to_a_province_is_audited(client):
+    staff_user = disnaker_user("32")
+    staff = DisnakerStaff.objects.get(user=staff_user)
+    client.force_login(officer())
+    data = {"user": staff_user.pk, "province": "31", "office_name": "Disnaker DKI"}
+    response = client.post(reverse("admin:registration_disnakerstaff_change", args=[staff.pk]), data)
+    assert response.status_code == 302
+    staff.refresh_from_db()
+    assert staff.province_id == "31"
+    entry = AuditEntry.objects.get(action="registration.disnaker_staff_changed")
+    assert entry.data == {"changes": {"province": ["32", "31"], "office_name": ["Disnaker", "Disnaker DKI"]}}
+    assert Group.objects.get(name=Role.DISNAKER_STAFF) in staff_user.groups.all()
