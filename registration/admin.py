@@ -25,7 +25,12 @@ from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources, widgets
 from import_export.admin import ExportMixin
 
-from prakerja.admin import AuditedDeleteMixin, CappedCountPaginator, ConsoleImportExportMixin, ExactSearchMixin
+from prakerja.admin import (
+    AuditedDeleteMixin,
+    CappedCountPaginator,
+    ConsoleImportExportMixin,
+    ExactSearchMixin,
+)
 from prakerja.audit import audit_entries_for, audit_log
 from prakerja.masking import mask_identifier
 from registration import imports, services
