@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
@@ -9,13 +10,16 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources, widgets
-from import_export.admin import ImportExportModelAdmin
+from import_export.admin import ExportMixin
 
 from cohorts import selection, services
 from cohorts.enums import RunKind, RunStatus, WaveStatus
 from cohorts.models import Application, Blacklist, Participant, Programme, ProvinceQuota, SelectionRun, Wave
-from prakerja.admin import ReadOnlyAdminMixin
+from prakerja.admin import AuditedDeleteMixin, ConsoleImportExportMixin, ReadOnlyAdminMixin
 from prakerja.audit import audit_log
+from prakerja.masking import mask_identifier
+from prakerja.money import format_rupiah
+from registration.admin_imports import PipelineImportAdminMixin
 from registration.models import Province
 
 
@@ -30,20 +34,39 @@ class ProgrammeAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        obj.pk = 1
-        super().save_model(request, obj, form, change)
-        audit_log(
-            actor=request.user,
-            action="cohorts.programme_changed",
-            obj=obj,
-            data=form.cleaned_data | {"end_date": obj.end_date.isoformat()},
-        )
+        # Validated by the form, then written (locked, audited before/after) by the service only.
+        values = {
+            name: form.cleaned_data[name] for name in services.PROGRAMME_FIELDS if name in form.cleaned_data
+        }
+        try:
+            programme = services.programme_settings_set(actor=request.user, **values)
+        except services.CohortError as exc:
+            request._console_refused = True
+            self.message_user(request, str(exc), messages.ERROR)
+            return
+        obj.pk = programme.pk
+        obj.updated_at = programme.updated_at
+
+    def response_change(self, request, obj):
+        if getattr(request, "_console_refused", False):
+            return redirect(request.path)
+        return super().response_change(request, obj)
 
 
 class ProvinceQuotaInline(admin.TabularInline):
+    """Shown on the wave; changed only on the wave's quota page or by import (services)."""
+
     model = ProvinceQuota
     extra = 0
-    autocomplete_fields = ["province"]
+    can_delete = False
+    fields = ["province", "quota"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 class ProvinceQuotaResource(resources.ModelResource):
@@ -63,12 +86,24 @@ class ProvinceQuotaResource(resources.ModelResource):
 
 
 @admin.register(ProvinceQuota)
-class ProvinceQuotaAdmin(ImportExportModelAdmin):
+class ProvinceQuotaAdmin(PipelineImportAdminMixin, ConsoleImportExportMixin, ExportMixin, admin.ModelAdmin):
+    """Read-only list; quotas change on the wave's quota page or through the import pipeline."""
+
+    import_kind = "province_quotas"
     resource_classes = [ProvinceQuotaResource]
     list_display = ["wave", "province", "quota"]
     list_filter = ["wave"]
     list_select_related = ["wave", "province"]
     search_fields = ["province__name"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class SelectionRunInline(admin.TabularInline):
@@ -84,13 +119,56 @@ class SelectionRunInline(admin.TabularInline):
 
     @admin.display(description=_("details"))
     def link(self, obj):
+        if obj.pk is None:  # the inline's empty form, rendered with a form error on the wave
+            return ""
         return format_html(
             '<a href="{}">{}</a>', reverse("admin:cohorts_selectionrun_progress", args=[obj.pk]), _("open")
         )
 
 
+class WaveAdminForm(forms.ModelForm):
+    class Meta:
+        model = Wave
+        fields = list(services.WAVE_FIELDS)
+
+    def clean(self):
+        cleaned = super().clean()
+        wave = self.instance
+        changes_rules = any(name in self.changed_data for name in services.SELECTION_RULES)
+        if wave.pk and changes_rules and services.wave_rules_frozen(wave):
+            raise forms.ValidationError(
+                services.wave_frozen_message(wave)
+                if wave.selected_at
+                else _("The selection of this wave is running; its rules cannot change now.")
+            )
+        return cleaned
+
+
+class WaveQuotasForm(forms.Form):
+    """One field per province; empty means no quota (the province shares the total only)."""
+
+    def __init__(self, *args, provinces, current: dict[str, int], **kwargs):
+        super().__init__(*args, **kwargs)
+        for province in provinces:
+            self.fields[f"q_{province.code}"] = forms.IntegerField(
+                label=f"{province.code} {province.name}",
+                required=False,
+                min_value=0,
+                max_value=services.MAX_QUOTA,
+                initial=current.get(province.code),
+            )
+
+    def quotas(self) -> dict[str, int]:
+        return {
+            name[2:]: value
+            for name, value in self.cleaned_data.items()
+            if name.startswith("q_") and value is not None
+        }
+
+
 @admin.register(Wave)
-class WaveAdmin(admin.ModelAdmin):
+class WaveAdmin(AuditedDeleteMixin, admin.ModelAdmin):
+    form = WaveAdminForm
     list_display = [
         "number",
         "name",
@@ -132,7 +210,7 @@ class WaveAdmin(admin.ModelAdmin):
     change_form_template = "admin/cohorts/wave/change_form.html"
 
     def get_inlines(self, request, obj):
-        return self.inlines if obj else [ProvinceQuotaInline]
+        return self.inlines if obj else []
 
     def get_urls(self):
         return [
@@ -141,17 +219,72 @@ class WaveAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.selection_view),
                 name="cohorts_wave_selection",
             ),
+            path(
+                "<int:pk>/quotas/", self.admin_site.admin_view(self.quotas_view), name="cohorts_wave_quotas"
+            ),
             *super().get_urls(),
         ]
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        audit_log(
-            actor=request.user,
-            action="cohorts.wave_changed" if change else "cohorts.wave_created",
-            obj=obj,
-            data={"fields": sorted(form.changed_data)},
-        )
+        # The form checked the values; the service locks the wave, refuses frozen rules and audits.
+        values = {name: form.cleaned_data[name] for name in services.WAVE_FIELDS if name in form.cleaned_data}
+        try:
+            if change:
+                wave = services.wave_rules_set(wave=Wave(pk=obj.pk), actor=request.user, **values)
+            else:
+                wave = services.wave_create(actor=request.user, **values)
+        except services.CohortError as exc:
+            request._console_refused = True
+            self.message_user(request, str(exc), messages.ERROR)
+            return
+        obj.pk = wave.pk
+        obj.status = wave.status
+
+    def response_change(self, request, obj):
+        if getattr(request, "_console_refused", False):
+            return redirect(request.path)
+        return super().response_change(request, obj)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if getattr(request, "_console_refused", False):
+            return redirect(request.path)
+        return super().response_add(request, obj, post_url_continue)
+
+    def quotas_view(self, request, pk):
+        wave = get_object_or_404(Wave, pk=pk)
+        can_change = request.user.has_perm("cohorts.change_provincequota")
+        if not (can_change or request.user.has_perm("cohorts.view_provincequota")):
+            raise PermissionDenied
+        frozen = services.wave_rules_frozen(wave)
+        provinces = list(Province.objects.order_by("code"))
+        current = dict(ProvinceQuota.objects.filter(wave=wave).values_list("province_id", "quota"))
+        form = WaveQuotasForm(request.POST or None, provinces=provinces, current=current)
+        if request.method == "POST":
+            if not can_change:
+                raise PermissionDenied
+            if form.is_valid():
+                try:
+                    result = services.wave_quotas_set(wave=wave, quotas=form.quotas(), actor=request.user)
+                except services.CohortError as exc:
+                    self.message_user(request, str(exc), messages.ERROR)
+                else:
+                    self.message_user(
+                        request,
+                        _("Quotas saved: %(changed)d changed, %(removed)d removed.") % result,
+                        messages.SUCCESS,
+                    )
+                    return redirect("admin:cohorts_wave_quotas", wave.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Province quotas: %(wave)s") % {"wave": wave},
+            "wave": wave,
+            "opts": self.model._meta,
+            "form": form,
+            "can_change": can_change and not frozen,
+            "frozen_message": services.wave_frozen_message(wave) if wave.selected_at else "",
+            "quota_sum": sum(current.values()),
+        }
+        return TemplateResponse(request, "admin/cohorts/wave/quotas.html", context)
 
     @admin.action(description=_("Open the selected waves for registration"), permissions=["change"])
     def open_waves(self, request, queryset):
@@ -306,8 +439,6 @@ class ApplicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("family card number (KK)"))
     def kk_number_masked(self, obj):
-        from prakerja.masking import mask_identifier
-
         return mask_identifier(obj.kk_number)
 
 
@@ -336,13 +467,11 @@ class ParticipantAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("training balance"))
     def balance(self, obj):
-        from prakerja.money import format_rupiah
-
         return format_rupiah(obj.balance_account.balance)
 
 
 @admin.register(Blacklist)
-class BlacklistAdmin(admin.ModelAdmin):
+class BlacklistAdmin(AuditedDeleteMixin, admin.ModelAdmin):
     list_display = ["applicant", "reason", "wave", "created_at", "created_by"]
     list_filter = ["wave"]
     list_select_related = ["applicant", "applicant__user", "wave", "created_by"]

@@ -6,3 +6,9 @@ class CohortsConfig(AppConfig):
     name = "cohorts"
     verbose_name = _("Waves and participants")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # ready(): handlers import models, which need the app registry.
+        from cohorts import import_handlers
+
+        import_handlers.register()

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import datetime
 
+from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from cohorts import services
 from cohorts.enums import RunKind, WaveStatus
+from cohorts.import_handlers import PROVINCE_QUOTAS
 from cohorts.models import Application, Programme, ProvinceQuota, Wave
 from kyc.enums import CaseStatus
 from kyc.models import KycCase
 from prakerja.demo import DEMO_PASSWORD, DemoLogin
+from registration import imports
 from registration.enums import (
     CivilRegistryStatus,
     Education,
@@ -33,6 +37,7 @@ DOMAIN = "cohorts.demo.prakerja.test"
 PARTICIPANT_EMAIL = f"kartu@{DOMAIN}"
 POOL_SIZE = 300
 # (province, district) pairs the demo pool lives in, with wave 2's province quotas.
+QUOTA_OFFICER_EMAIL = "petugas@prakerja.test"
 PROVINCES = [
     ("11", "11.71.01", 10),  # Aceh, Banda Aceh
     ("31", "31.71.01", 25),  # DKI Jakarta
@@ -163,6 +168,24 @@ def _open_and_close(wave: Wave) -> None:
     services.wave_close(wave=wave)
 
 
+def _quotas_import(wave: Wave) -> None:
+    """Wave 2's quotas arrive the way officers bring them: a spreadsheet on the import pipeline."""
+    officer = get_user_model().objects.filter(email=QUOTA_OFFICER_EMAIL).first()
+    if officer is None:  # the prakerja demo did not run: set them directly
+        ProvinceQuota.objects.bulk_create(
+            [ProvinceQuota(wave=wave, province_id=province, quota=quota) for province, _d, quota in PROVINCES]
+        )
+        return
+    rows = "".join(f"{wave.number},{province},{quota}\n" for province, _d, quota in PROVINCES)
+    upload = ContentFile(f"wave,province,quota\n{rows}".encode(), name=f"kuota-gelombang-{wave.number}.csv")
+    job = imports.import_job_create(kind=PROVINCE_QUOTAS, upload=upload, user=officer)
+    # Run the steps here (the queued tasks find them done and skip).
+    imports.import_job_validate(job_id=job.pk)
+    job.refresh_from_db()
+    imports.import_job_confirm(job=job, actor=officer)
+    imports.import_job_run(job_id=job.pk)
+
+
 def demo_load(*, stdout) -> list[DemoLogin]:
     now = timezone.now()
     Programme.objects.get_or_create(pk=1, defaults={"end_date": datetime.date(now.year + 1, 6, 30)})
@@ -183,7 +206,6 @@ def demo_load(*, stdout) -> list[DemoLogin]:
         star.user.email = PARTICIPANT_EMAIL
         star.user.set_password(DEMO_PASSWORD)
         star.user.save(update_fields=["email", "password"])
-        from allauth.account.models import EmailAddress
 
         EmailAddress.objects.get_or_create(
             user=star.user, email=PARTICIPANT_EMAIL, defaults={"verified": True, "primary": True}
@@ -215,12 +237,7 @@ def demo_load(*, stdout) -> list[DemoLogin]:
             status=WaveStatus.DRAFT,
         )
         _open_and_close(wave2)
-        ProvinceQuota.objects.bulk_create(
-            [
-                ProvinceQuota(wave=wave2, province_id=province, quota=quota)
-                for province, _d, quota in PROVINCES
-            ]
-        )
+        _quotas_import(wave2)
         pool = _pool(POOL_SIZE, start_serial=2101)
         # Some of the pool were reported laid off (priority, drawn first) and a few turned out to be civil
         # servants after they joined (the selection's list re-check rules them out), so a dry run shows

@@ -11,6 +11,7 @@ from django.utils.translation import pgettext_lazy
 
 from cohorts.enums import ApplicationStatus, ParticipantStatus, RunKind, RunStatus, WaveStatus
 from disbursement.models import LedgerAccount
+from prakerja.masking import mask_identifier
 from registration.models import Applicant, Province
 
 
@@ -246,8 +247,6 @@ class Participant(models.Model):
 
     @property
     def masked_card_number(self) -> str:
-        from prakerja.masking import mask_identifier
-
         return mask_identifier(self.card_number)
 
     @property

@@ -33,16 +33,16 @@ import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.apps import apps
 from django.db import connection, transaction
 
 from cohorts.enums import ApplicationStatus
 from cohorts.models import Application, Blacklist, Participant, ProvinceQuota, Wave
+from kyc.selectors import kyc_verified_sql
 from prakerja.db import tune_for_bulk
 from registration.enums import CivilRegistryStatus
 from registration.models import Applicant
 
-KYC_VERIFIED = "verified"
+KYC_VERIFIED_SQL, KYC_VERIFIED_PARAMS = kyc_verified_sql(applicant_id_column="a.applicant_id")
 
 # Why an application left the pool, in precedence order: (code, SQL condition on
 # ap = registration_applicant, a = cohorts_application).
@@ -52,11 +52,7 @@ INELIGIBLE_CONDITIONS: list[tuple[str, str]] = [
     ("excluded", "ap.is_excluded"),
     ("frozen", "ap.frozen_at IS NOT NULL"),
     ("nik_not_verified", "ap.civil_status <> %(civil_verified)s"),
-    (
-        "kyc_not_verified",
-        "NOT EXISTS (SELECT 1 FROM {kyc_case} kc WHERE kc.applicant_id = a.applicant_id "
-        "AND kc.status = %(kyc_verified)s)",
-    ),
+    ("kyc_not_verified", "NOT {kyc_verified}"),
 ]
 
 
@@ -67,7 +63,7 @@ def _tables() -> dict[str, str]:
         "participant": Participant._meta.db_table,
         "blacklist": Blacklist._meta.db_table,
         "quota": ProvinceQuota._meta.db_table,
-        "kyc_case": apps.get_model("kyc", "KycCase")._meta.db_table,
+        "kyc_verified": KYC_VERIFIED_SQL,
     }
 
 
@@ -83,7 +79,7 @@ def _base_params(wave: Wave, seed: str) -> dict:
         "not_selected": ApplicationStatus.NOT_SELECTED,
         "ineligible": ApplicationStatus.INELIGIBLE,
         "civil_verified": CivilRegistryStatus.VERIFIED,
-        "kyc_verified": KYC_VERIFIED,
+        **KYC_VERIFIED_PARAMS,
     }
 
 

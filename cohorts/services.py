@@ -18,7 +18,7 @@ from stdnum import luhn
 
 from cohorts import draw, selection
 from cohorts.enums import ApplicationStatus, ParticipantStatus, RunKind, RunStatus, WaveStatus
-from cohorts.models import Application, Blacklist, Participant, Programme, SelectionRun, Wave
+from cohorts.models import Application, Blacklist, Participant, Programme, ProvinceQuota, SelectionRun, Wave
 from disbursement.enums import AccountKind
 from disbursement.models import LedgerAccount
 from disbursement.services import (
@@ -26,13 +26,14 @@ from disbursement.services import (
     ledger_credit_bulk,
     ledger_forfeit_bulk,
 )
+from kyc.selectors import kyc_is_verified
 from prakerja.audit import audit_log
 from prakerja.db import tune_for_bulk
 from prakerja.enums import NotificationChannel, NotificationStatus
-from prakerja.models import Notification
+from prakerja.models import Notification, User
 from prakerja.notifications import render_message
-from registration.models import Applicant
-from registration.services import applicant_eligibility
+from registration.models import Applicant, Province
+from registration.services import applicant_eligibility, screening_apply_all
 
 logger = logging.getLogger(__name__)
 
@@ -135,8 +136,6 @@ def wave_current() -> Wave | None:
 
 def wave_join_check(*, applicant: Applicant, wave: Wave | None) -> JoinCheck:
     """Whether ``applicant`` may join ``wave`` now, with every reason they may not."""
-    from kyc.selectors import kyc_is_verified
-
     reasons = [Reason(r.code, str(r.message)) for r in applicant_eligibility(applicant=applicant).reasons]
     if not kyc_is_verified(applicant):
         reasons.append(
@@ -198,6 +197,7 @@ def application_create(*, applicant: Applicant, wave: Wave) -> Application:
 
 def selection_run_request(*, wave: Wave, kind: str, seed: str = "", actor=None) -> SelectionRun:
     """Queue a dry run, the selection or the announcement of ``wave`` as a background job."""
+    # Cycle: cohorts.tasks imports this module.
     from cohorts.tasks import selection_run_task
 
     wave.refresh_from_db()
@@ -284,8 +284,6 @@ def selection_run_execute(*, run_id: int) -> SelectionRun | None:
         if run.kind == RunKind.DRY_RUN:
             # The dry run shows what the selection would do now, so it re-applies the lists first too
             # (this only brings the applicants' list flags up to date; nothing about the wave changes).
-            from registration.services import screening_apply_all
-
             report(10, "lists")
             screening_apply_all(actor=run.created_by)
             report(40, "draw")
@@ -324,8 +322,6 @@ def selection_run_execute(*, run_id: int) -> SelectionRun | None:
 
 
 def _selection_commit(*, run: SelectionRun, progress) -> selection.SelectionResult:
-    from registration.services import screening_apply_all
-
     progress(10, "lists")
     screening_apply_all(actor=run.created_by)
     with transaction.atomic():
@@ -369,8 +365,6 @@ def _announce(*, run: SelectionRun, progress) -> dict:
     selected = Application.objects.filter(wave=wave, status=ApplicationStatus.SELECTED)
 
     progress(10, "accounts")
-    from prakerja.models import User
-
     ledger_accounts_open_bulk(owners=User.objects.filter(applicant__wave_applications__in=selected))
     _analyze(LedgerAccount, Application)
 
@@ -403,6 +397,7 @@ def _announce(*, run: SelectionRun, progress) -> dict:
         transaction.on_commit(lambda: draw_file_build_task.delay(wave.pk))
         if not SelectionRun.objects.filter(wave=wave, kind=RunKind.NOTIFY).exists():
             notify = SelectionRun.objects.create(wave=wave, kind=RunKind.NOTIFY, created_by=run.created_by)
+            # Cycle: cohorts.tasks imports this module.
             from cohorts.tasks import selection_run_task
 
             transaction.on_commit(lambda: selection_run_task.delay(notify.pk))
@@ -478,11 +473,8 @@ def _participants_create(*, wave: Wave) -> int:
 
 def _announcement_notifications(*, wave: Wave, progress=lambda percent, stage: None) -> int:
     """Queue an email and an SMS to everyone in the wave, in their language. One INSERT per message kind."""
-    from prakerja.models import User
-    from registration.models import Applicant as ApplicantModel
-
     t_app = Application._meta.db_table
-    t_applicant = ApplicantModel._meta.db_table
+    t_applicant = Applicant._meta.db_table
     t_user = User._meta.db_table
     t_note = Notification._meta.db_table
     queued = 0
@@ -663,3 +655,194 @@ def blacklist_add(*, applicant: Applicant, reason: str, actor) -> Blacklist:
         )
         audit_log(actor=actor, action="cohorts.blacklist_add", obj=applicant, data={"reason": reason})
     return entry
+
+
+# --- Console settings: programme, wave rules, province quotas -----------------------
+
+PROGRAMME_FIELDS = (
+    "balance_amount",
+    "end_date",
+    "training_incentive_amount",
+    "training_incentive_count",
+    "training_incentive_interval_days",
+    "survey_incentive_amount",
+    "survey_incentive_due_days",
+)
+# Rules the committed selection was computed with: "Verify the selection" recomputes from them.
+SELECTION_RULES = ("total_quota", "max_per_kk")
+WAVE_FIELDS = ("number", "name", "opens_at", "closes_at", "total_quota", "max_per_kk", "purchase_days")
+MAX_QUOTA = 10_000_000
+
+
+def _plain(value):
+    if isinstance(value, datetime.date | datetime.datetime):
+        return value.isoformat()
+    return value
+
+
+def _positive(value, label) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1 or value > MAX_QUOTA:
+        raise CohortError(
+            _("%(field)s must be a whole number from 1 to %(max)s.")
+            % {"field": label, "max": f"{MAX_QUOTA:,}".replace(",", ".")}
+        )
+
+
+def programme_settings_set(*, actor, **fields) -> Programme:
+    """Change the programme settings (one row); validated and audited with the values before and after."""
+    unknown = set(fields) - set(PROGRAMME_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown programme settings: {sorted(unknown)}")
+    for name, value in fields.items():
+        if name == "end_date":
+            if not isinstance(value, datetime.date):
+                raise CohortError(_("Give the programme end date."))
+        else:
+            _positive(value, Programme._meta.get_field(name).verbose_name)
+    with transaction.atomic():
+        programme_get()
+        programme = Programme.objects.select_for_update().get(pk=1)
+        changes = {
+            name: [_plain(getattr(programme, name)), _plain(value)]
+            for name, value in fields.items()
+            if getattr(programme, name) != value
+        }
+        if changes:
+            for name in changes:
+                setattr(programme, name, fields[name])
+            programme.save(update_fields=[*changes, "updated_at"])
+            audit_log(
+                actor=actor, action="cohorts.programme_changed", obj=programme, data={"changes": changes}
+            )
+    return programme
+
+
+def wave_frozen_message(wave: Wave) -> str:
+    return _(
+        "The selection of %(wave)s was committed on %(date)s. Its quotas and rules can no longer be "
+        "changed: the recorded selection must stay verifiable."
+    ) % {"wave": wave, "date": timezone.localtime(wave.selected_at).strftime("%d-%m-%Y %H:%M")}
+
+
+def wave_rules_frozen(wave: Wave) -> bool:
+    return bool(wave.selected_at) or wave.status in (WaveStatus.SELECTING, WaveStatus.ANNOUNCED)
+
+
+def _check_wave_values(values: dict) -> None:
+    for name in ("total_quota", "max_per_kk", "purchase_days"):
+        if name in values:
+            _positive(values[name], Wave._meta.get_field(name).verbose_name)
+    if "name" in values and not str(values["name"]).strip():
+        raise CohortError(_("Give the wave a name."))
+
+
+def wave_create(*, actor, number: int, name: str, opens_at, closes_at, total_quota: int,
+                max_per_kk: int = 2, purchase_days: int = 30) -> Wave:  # fmt: skip
+    """A new wave in draft; audited."""
+    values = {"number": number, "name": name, "opens_at": opens_at, "closes_at": closes_at,
+              "total_quota": total_quota, "max_per_kk": max_per_kk, "purchase_days": purchase_days}  # fmt: skip
+    _check_wave_values(values)
+    if closes_at <= opens_at:
+        raise CohortError(_("Registration must close after it opens."))
+    with transaction.atomic():
+        if Wave.objects.filter(number=number).exists():
+            raise CohortError(_("Wave number %(number)d already exists.") % {"number": number})
+        wave = Wave.objects.create(**values)
+        audit_log(actor=actor, action="cohorts.wave_created", obj=wave,
+                  data={name: _plain(value) for name, value in values.items()})  # fmt: skip
+    return wave
+
+
+def wave_rules_set(*, wave: Wave, actor, **values) -> Wave:
+    """Change a wave's name, registration period and rules under a lock on the wave.
+
+    ``total_quota`` and ``max_per_kk`` are frozen once the selection is committed (or
+    running), ``purchase_days`` once the wave is announced (the deadlines are set then).
+    Audited with the values before and after.
+    """
+    unknown = set(values) - set(WAVE_FIELDS) - {"number"}
+    if unknown:
+        raise TypeError(f"unknown wave fields: {sorted(unknown)}")
+    _check_wave_values(values)
+    with transaction.atomic():
+        locked = Wave.objects.select_for_update().get(pk=wave.pk)
+        changes = {
+            name: [_plain(getattr(locked, name)), _plain(value)]
+            for name, value in values.items()
+            if getattr(locked, name) != value
+        }
+        if any(name in changes for name in SELECTION_RULES) and wave_rules_frozen(locked):
+            raise CohortError(wave_frozen_message(locked) if locked.selected_at else
+                              _("The selection of this wave is running; its rules cannot change now."))  # fmt: skip
+        if "purchase_days" in changes and locked.announced_at:
+            raise CohortError(_("This wave has been announced: the purchase deadlines are already set."))
+        opens_at = values.get("opens_at", locked.opens_at)
+        closes_at = values.get("closes_at", locked.closes_at)
+        if closes_at <= opens_at:
+            raise CohortError(_("Registration must close after it opens."))
+        if (
+            "number" in changes
+            and Wave.objects.filter(number=values["number"]).exclude(pk=locked.pk).exists()
+        ):
+            raise CohortError(_("Wave number %(number)d already exists.") % {"number": values["number"]})
+        if changes:
+            for name in changes:
+                setattr(locked, name, values[name])
+            locked.save(update_fields=list(changes))
+            audit_log(actor=actor, action="cohorts.wave_changed", obj=locked, data={"changes": changes})
+    for name in WAVE_FIELDS:
+        setattr(wave, name, getattr(locked, name))
+    return locked
+
+
+def _quotas_write(*, wave: Wave, quotas: dict[str, int], actor, action: str, replace: bool) -> dict[str, int]:
+    for code, quota in quotas.items():
+        if not isinstance(quota, int) or isinstance(quota, bool) or quota < 0 or quota > MAX_QUOTA:
+            raise CohortError(
+                _("The quota of province %(code)s must be a whole number from 0 to %(max)s.")
+                % {"code": code, "max": f"{MAX_QUOTA:,}".replace(",", ".")}
+            )
+    known = set(Province.objects.filter(code__in=quotas).values_list("code", flat=True))
+    unknown = sorted(set(quotas) - known)
+    if unknown:
+        raise CohortError(_("Unknown province code: %(codes)s.") % {"codes": ", ".join(unknown)})
+    with transaction.atomic():
+        locked = Wave.objects.select_for_update().get(pk=wave.pk)
+        if wave_rules_frozen(locked):
+            raise CohortError(wave_frozen_message(locked) if locked.selected_at else
+                              _("The selection of this wave is running; its quotas cannot change now."))  # fmt: skip
+        before = dict(ProvinceQuota.objects.filter(wave=locked).values_list("province_id", "quota"))
+        after = dict(quotas) if replace else before | quotas
+        changes = {
+            code: [before.get(code), after.get(code)]
+            for code in sorted(set(before) | set(after))
+            if before.get(code) != after.get(code)
+        }
+        removed = [code for code, (_old, new) in changes.items() if new is None]
+        if removed:
+            ProvinceQuota.objects.filter(wave=locked, province_id__in=removed).delete()
+        for code, (_old, new) in changes.items():
+            if new is not None:
+                ProvinceQuota.objects.update_or_create(wave=locked, province_id=code, defaults={"quota": new})
+        if changes:
+            audit_log(actor=actor, action=action, obj=locked, data={"changes": changes})
+    return {
+        "changed": sum(1 for _old, new in changes.values() if new is not None),
+        "created": sum(1 for old, new in changes.values() if old is None and new is not None),
+        "removed": len(removed),
+        "unchanged": len(quotas) - sum(1 for code in quotas if code in changes),
+    }
+
+
+def wave_quotas_set(*, wave: Wave, quotas: dict[str, int], actor) -> dict[str, int]:
+    """Set the whole quota table of ``wave`` (province code -> quota); provinces left out lose their quota."""
+    return _quotas_write(
+        wave=wave, quotas=quotas, actor=actor, action="cohorts.wave_quotas_set", replace=True
+    )
+
+
+def wave_quotas_import(*, wave: Wave, quotas: dict[str, int], actor) -> dict[str, int]:
+    """Set the quotas of the provinces in ``quotas`` (from a spreadsheet); the others stay."""
+    return _quotas_write(
+        wave=wave, quotas=quotas, actor=actor, action="cohorts.wave_quotas_imported", replace=False
+    )

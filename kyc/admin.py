@@ -16,6 +16,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.formats import number_format
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from kyc.enums import CaseStatus, Decision, RejectReason
@@ -244,7 +245,5 @@ class KycSubmissionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("case"))
     def case_link(self, submission):
-        from django.utils.html import format_html
-
         url = reverse("admin:kyc_kyccase_change", args=[submission.case_id])
         return format_html('<a href="{}">{}</a>', url, submission.case.applicant)

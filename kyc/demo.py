@@ -19,6 +19,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from kyc import engine
 from kyc.models import KycCase
+from kyc.services import kyc_photo_prepare, kyc_submission_create, kyc_submission_verify
 from prakerja.demo import DemoLogin, demo_user
 from registration.enums import CivilRegistryStatus, Education, EmploymentStatus, Gender
 from registration.models import Applicant, District
@@ -156,8 +157,6 @@ def _photo(name: str) -> Image.Image:
 
 def _submit(applicant: Applicant, *, selfie: str, portrait: str, blur: float = 0.0) -> None:
     """Upload and verify right away, through the same services as the portal (nothing if done)."""
-    from kyc.services import kyc_photo_prepare, kyc_submission_create, kyc_submission_verify
-
     if KycCase.objects.filter(applicant=applicant).exclude(status="not_started").exists():
         return
     card = ktp_card(portrait_crop(_photo(portrait)), nik=applicant.nik, name=applicant.full_name, blur=blur)

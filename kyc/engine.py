@@ -32,9 +32,11 @@ import threading
 import time
 import warnings
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from kyc.enums import ImageKind, Reason, Verdict
@@ -81,8 +83,6 @@ class EngineConfig:
 
     @classmethod
     def from_settings(cls) -> EngineConfig:
-        from django.conf import settings
-
         return cls(
             max_bytes=settings.KYC_MAX_UPLOAD_BYTES,
             max_pixels=settings.KYC_MAX_IMAGE_PIXELS,
@@ -128,14 +128,13 @@ model_loads = 0  # how many times this process loaded the models (tests read it)
 
 def _load_models() -> FaceModels:
     global model_loads
+    # dlib and the face models are heavy native code: loaded once, on first use, not at import.
     import dlib
 
     with warnings.catch_warnings():
         # face_recognition_models imports pkg_resources, which warns on import.
         warnings.simplefilter("ignore")
         import face_recognition_models
-    from importlib.metadata import version
-
     model_loads += 1
     return FaceModels(
         detector=dlib.get_frontal_face_detector(),
@@ -325,6 +324,7 @@ def face_width(box: Box) -> float:
 
 def face_encode(image: Image.Image, box: Box) -> np.ndarray:
     """The 128-number encoding of the face in ``box``, from a crop scaled to ENCODE_FACE_PX."""
+    # dlib and the face models are heavy native code: loaded once, on first use, not at import.
     import dlib
 
     left, top, right, bottom = box

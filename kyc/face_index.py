@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kyc.models import ENCODING_DTYPE, ENCODING_SIZE
+from kyc.models import ENCODING_DTYPE, ENCODING_SIZE, VerifiedFace
 
 LOAD_CHUNK = 20_000
 
@@ -82,8 +82,6 @@ class FaceIndex:
 
     def refresh(self, *, reload_after: float | None = None) -> int:
         """Load the verified faces added since the last call; returns how many."""
-        from kyc.models import VerifiedFace
-
         with self._lock:
             if (
                 reload_after is not None

@@ -127,6 +127,8 @@ SMS_CODE = re.compile(r"\b(\d{6})\b")
 
 def code_from_database(*, purchase_id: int) -> str:
     """The SMS code sent for ``purchase_id``, read on the portal's own machine (development only)."""
+    # The simulator imports no Django (it plays a platform, outside the portal); only this
+    # development helper reads the portal's database.
     from django.conf import settings
 
     from marketplace.models import Purchase

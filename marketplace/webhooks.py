@@ -60,6 +60,7 @@ def _enqueue(ids: list[int]) -> None:
     production the sends go to their own queue and worker, so they never hold up the
     SMS codes and KYC checks on the default queue.
     """
+    # Cycle: marketplace.tasks imports this module.
     from marketplace.tasks import webhooks_send_batch
 
     queue = settings.MARKETPLACE_WEBHOOK_QUEUE or None

@@ -12,6 +12,7 @@ def _sync_roles(sender, using="default", **kwargs):
     configs = [config for config in apps.get_app_configs() if config.models_module is not None]
     if sender.label != configs[-1].label:
         return
+    # Inside the post_migrate handler: these modules need the app registry, not ready at import.
     from django.contrib.auth.management import create_permissions
     from django.contrib.auth.models import Group, Permission
 
@@ -28,6 +29,7 @@ class PrakerjaConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        # ready(): the admin site module needs the app registry.
         from django.contrib import admin
 
         admin.site.site_header = _("Prakerja Officer Console")

@@ -1,7 +1,9 @@
+import logging.config
 import os
 
 from celery import Celery
 from celery.signals import setup_logging
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prakerja.settings")
 
@@ -20,10 +22,6 @@ def _logging_from_django_settings(loglevel=None, **kwargs) -> None:
     ``--loglevel`` still sets the level of Celery's own messages; the portal's
     follow LOG_LEVEL.
     """
-    import logging.config
-
-    from django.conf import settings
-
     logging.config.dictConfig(settings.LOGGING)
     if loglevel:
         logging.getLogger("celery").setLevel(loglevel)

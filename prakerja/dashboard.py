@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from importlib import import_module
 from importlib.util import find_spec
 
+from allauth.account.models import EmailAddress
 from django.apps import apps
 from django.db import models
 from django.urls import reverse
@@ -112,8 +113,6 @@ def fingerprint(steps: list[Step]) -> str:
 
 def dashboard_steps(request) -> list[Step]:
     """The account steps every applicant starts with."""
-    from allauth.account.models import EmailAddress
-
     user = request.user
     verified = EmailAddress.objects.filter(user=user, verified=True).exists()
     return [

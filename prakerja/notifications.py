@@ -30,6 +30,7 @@ TASK_BATCH = 100
 
 
 def _enqueue(ids: list[int]) -> None:
+    # Cycle: prakerja.tasks imports this module.
     from prakerja.tasks import notifications_send_batch
 
     for start in range(0, len(ids), TASK_BATCH):

@@ -384,6 +384,10 @@ PROGRAMME_CONTACT_EMAIL = env_str("PROGRAMME_CONTACT_EMAIL", "bantuan@prakerja.t
 
 # --- Admin / import-export ---------------------------------------------------
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+# Import pages need the model's add permission (and change: prakerja.admin.ConsoleImportExportMixin),
+# export pages its view permission; unset, the library lets every staff user in.
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 
 # --- registration -----------------------------------------------------------

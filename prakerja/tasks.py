@@ -3,6 +3,7 @@ import logging
 from celery import shared_task
 
 from prakerja.notifications import notification_send, notifications_sweep
+from prakerja.otp import otp_purge
 
 logger = logging.getLogger(__name__)
 
@@ -22,8 +23,6 @@ def notifications_sweep_task() -> None:
 
 @shared_task(name="prakerja.otp_purge", ignore_result=True)
 def otp_purge_task() -> None:
-    from prakerja.otp import otp_purge
-
     deleted = otp_purge()
     if deleted:
         logger.info("one-time codes purged: %s", deleted)

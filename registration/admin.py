@@ -14,21 +14,27 @@ import re
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import translation
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources, widgets
-from import_export.admin import ExportMixin, ImportExportModelAdmin
+from import_export.admin import ExportMixin
 
-from prakerja.admin import CappedCountPaginator, ExactSearchMixin
+from prakerja.admin import (
+    AuditedDeleteMixin,
+    CappedCountPaginator,
+    ConsoleImportExportMixin,
+    ExactSearchMixin,
+)
 from prakerja.audit import audit_entries_for, audit_log
 from prakerja.masking import mask_identifier
 from registration import imports, services
+from registration.admin_imports import PipelineImportAdminMixin
 from registration.enums import Gender, ImportKind, ImportStatus
 from registration.forms import ImportUploadForm
 from registration.import_values import coded_value
@@ -84,7 +90,7 @@ class MaskingAdminMixin:
 
 
 @admin.register(Province)
-class ProvinceAdmin(admin.ModelAdmin):
+class ProvinceAdmin(AuditedDeleteMixin, admin.ModelAdmin):
     list_display = ["code", "name"]
     search_fields = ["code", "name"]
 
@@ -104,7 +110,7 @@ class TitledRelatedFilter(admin.RelatedFieldListFilter):
 
 
 @admin.register(Regency)
-class RegencyAdmin(admin.ModelAdmin):
+class RegencyAdmin(AuditedDeleteMixin, admin.ModelAdmin):
     list_display = ["code", "name", "province_name"]
     list_filter = [("province", TitledRelatedFilter.titled(_("province")))]
     search_fields = ["code", "name"]
@@ -117,7 +123,7 @@ class RegencyAdmin(admin.ModelAdmin):
 
 
 @admin.register(District)
-class DistrictAdmin(admin.ModelAdmin):
+class DistrictAdmin(AuditedDeleteMixin, admin.ModelAdmin):
     list_display = ["code", "name", "regency_name"]
     search_fields = ["code", "name"]
     list_select_related = ["regency"]
@@ -129,12 +135,24 @@ class DistrictAdmin(admin.ModelAdmin):
 
 
 @admin.register(DisnakerStaff)
-class DisnakerStaffAdmin(admin.ModelAdmin):
+class DisnakerStaffAdmin(AuditedDeleteMixin, admin.ModelAdmin):
     list_display = ["user", "province", "office_name"]
     list_filter = ["province"]
     search_fields = ["user__email", "office_name"]
     autocomplete_fields = ["user", "province"]
     list_select_related = ["user", "province"]
+
+    def save_model(self, request, obj, form, change):
+        # Which province an officer acts for is their permission scope: saved and audited by a service.
+        data = form.cleaned_data
+        staff = services.disnaker_staff_set(
+            staff_id=obj.pk if change else None,
+            actor=request.user,
+            user=data.get("user", obj.user),
+            province=data.get("province", obj.province),
+            office_name=data.get("office_name", obj.office_name),
+        )
+        obj.pk = staff.pk
 
 
 # --- Masked identifiers in import-export ---------------------------------------------
@@ -253,12 +271,6 @@ class CivilRecordResource(MaskingResourceMixin, resources.ModelResource):
         report_skipped = True
         use_bulk = False
 
-    def before_import_row(self, row, **kwargs):
-        name = " ".join(str(row.get("nama") or "").split())
-        if not name:
-            raise forms.ValidationError({"full_name": gettext("The name is empty.")})
-        row["nama"] = name
-
 
 # --- Applicants ----------------------------------------------------------------------
 
@@ -294,8 +306,11 @@ class PhoneVerifiedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Applicant)
-class ApplicantAdmin(ExactSearchMixin, MaskingAdminMixin, ExportMixin, admin.ModelAdmin):
+class ApplicantAdmin(
+    ExactSearchMixin, MaskingAdminMixin, ConsoleImportExportMixin, ExportMixin, admin.ModelAdmin
+):
     resource_classes = [ApplicantResource]
+    export_province_field = "province"
     list_display = [
         "display_name",
         "display_nik",
@@ -474,8 +489,32 @@ class ApplicantAdmin(ExactSearchMixin, MaskingAdminMixin, ExportMixin, admin.Mod
 # --- Civil registry records ------------------------------------------------------------
 
 
+class CivilRecordForm(forms.ModelForm):
+    class Meta:
+        model = CivilRecord
+        fields = ["nik", "kk_number", "full_name", "birth_place", "birth_date", "gender"]
+
+    def clean_full_name(self):
+        name = services.clean_name(self.cleaned_data["full_name"])
+        if not services.name_is_valid(name):
+            raise forms.ValidationError(services.PROFILE_ERRORS["name_invalid"])
+        return name
+
+
 @admin.register(CivilRecord)
-class CivilRecordAdmin(ExactSearchMixin, MaskingAdminMixin, ImportExportModelAdmin):
+class CivilRecordAdmin(
+    AuditedDeleteMixin,
+    ExactSearchMixin,
+    MaskingAdminMixin,
+    PipelineImportAdminMixin,
+    ConsoleImportExportMixin,
+    ExportMixin,
+    admin.ModelAdmin,
+):
+    """Imports run on the ImportJob pipeline (kind ``civil_records``); exports stay on import-export."""
+
+    import_kind = "civil_records"
+    form = CivilRecordForm
     resource_classes = [CivilRecordResource]
     list_display = ["display_nik", "display_kk", "full_name", "birth_date", "gender", "updated_at"]
     search_fields = ["nik"]
@@ -500,13 +539,27 @@ class CivilRecordAdmin(ExactSearchMixin, MaskingAdminMixin, ImportExportModelAdm
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and not can_see_full_nik(request.user):
             return self.get_fields(request, obj)
+        if obj is not None:
+            return ["nik", "updated_at"]  # a record is keyed by its NIK
         return ["updated_at"]
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        record = services.civil_record_save(
+            record=services.CivilRecordInput(
+                nik=obj.nik,
+                kk_number=data.get("kk_number", obj.kk_number),
+                full_name=data.get("full_name", obj.full_name),
+                birth_place=data.get("birth_place", obj.birth_place),
+                birth_date=data.get("birth_date", obj.birth_date),
+                gender=data.get("gender", obj.gender),
+            ),
+            actor=request.user,
+        )
+        obj.pk = record.pk
 
     def search_filter(self, term: str) -> Q:
         return Q(nik="".join(ch for ch in term if ch.isdigit()))
-
-    def get_import_resource_kwargs(self, request, **kwargs):
-        return {**super().get_import_resource_kwargs(request, **kwargs), "user": request.user}
 
     def get_export_resource_kwargs(self, request, **kwargs):
         return {**super().get_export_resource_kwargs(request, **kwargs), "user": request.user}
@@ -530,7 +583,7 @@ class ScreeningListForm(forms.ModelForm):
 
 
 @admin.register(ScreeningList)
-class ScreeningListAdmin(admin.ModelAdmin):
+class ScreeningListAdmin(AuditedDeleteMixin, admin.ModelAdmin):
     form = ScreeningListForm
     list_display = [
         "name",
@@ -549,18 +602,16 @@ class ScreeningListAdmin(admin.ModelAdmin):
     actions = ["activate", "deactivate", "apply_to_all"]
 
     def save_model(self, request, obj, form, change):
-        if not obj.reason:
-            with translation.override("id"):
-                obj.reason = str(obj.get_category_display())
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
-        audit_log(
-            actor=request.user,
-            action="registration.screening_list_changed" if change else "registration.screening_list_created",
-            obj=obj,
-            data={"fields": form.changed_data},
+        # The lists decide who is excluded from selection: written and re-applied by the service.
+        values = {
+            name: form.cleaned_data[name]
+            for name in services.SCREENING_LIST_FIELDS
+            if name in form.cleaned_data
+        }
+        saved = services.screening_list_save(
+            screening_list_id=obj.pk if change else None, actor=request.user, **values
         )
+        obj.pk = saved.pk
 
     @admin.display(description=_("import"))
     def import_link(self, obj):
@@ -587,7 +638,7 @@ class ScreeningListAdmin(admin.ModelAdmin):
     def import_view(self, request, pk):
         screening_list = get_object_or_404(ScreeningList, pk=pk)
         if not self.has_change_permission(request, screening_list):
-            return redirect("admin:index")
+            raise PermissionDenied
         form = ImportUploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             try:
@@ -615,7 +666,7 @@ class ScreeningListAdmin(admin.ModelAdmin):
             ImportJob.objects.select_related("screening_list"), pk=job_id, kind=ImportKind.SCREENING_LIST
         )
         if not self.has_change_permission(request, job.screening_list):
-            return redirect("admin:index")
+            raise PermissionDenied
         if request.method == "POST":
             if request.POST.get("action") == "confirm" and imports.import_job_confirm(
                 job=job, actor=request.user
@@ -657,7 +708,7 @@ class ScreeningListAdmin(admin.ModelAdmin):
 class ImportJobAdmin(admin.ModelAdmin):
     list_display = [
         "created_at",
-        "kind",
+        "kind_label",
         "original_name",
         "status",
         "valid_rows",
@@ -699,3 +750,7 @@ class ImportJobAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("kind"), ordering="kind")
+    def kind_label(self, obj):
+        return obj.get_kind_display()

@@ -27,6 +27,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from registration.enums import CivilRegistryStatus
+from registration.models import CivilRecord
 
 logger = logging.getLogger(__name__)
 
@@ -62,8 +63,6 @@ class LocalTableBackend(CivilRegistryBackend):
     """Answers from ``CivilRecord`` rows."""
 
     def verify(self, nik: str, kk: str, name: str, birth_date: datetime.date) -> CivilResult:
-        from registration.models import CivilRecord
-
         record = CivilRecord.objects.filter(nik=nik).first()
         if record is None:
             return CivilResult(CivilRegistryStatus.NOT_FOUND)

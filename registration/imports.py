@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import datetime
-import io
 import logging
 from collections import Counter
 from collections.abc import Iterator
@@ -32,17 +31,27 @@ from django.utils.translation import gettext_lazy as _
 
 from prakerja.audit import audit_log
 from prakerja.csvfiles import CsvNotUtf8, csv_text
+from prakerja.spreadsheets import spreadsheet_csv
 from registration.enums import ImportKind, ImportStatus
+from registration.import_registry import RowHandler, import_handler
 from registration.import_values import EXAMPLE_ROW, coded_value
 from registration.models import Applicant, ImportJob, ScreeningEntry, ScreeningList
 from registration.nik import nik_clean
 from registration.phones import PhoneError, phone_parse
+from registration.services import (
+    ProfileInput,
+    RegistrationError,
+    applicant_register_offline,
+    profile_validate,
+    screening_apply,
+)
 
 logger = logging.getLogger(__name__)
 
 MAX_STORED_ERRORS = 500
 CHUNK = 5000
 PROGRESS_EVERY = 25
+BATCH = 500  # rows a registered handler checks and writes at a time
 ALLOWED_EXTENSIONS = (".csv", ".xlsx")
 
 OFFLINE_COLUMNS = [
@@ -91,9 +100,9 @@ def _cell_text(value) -> str:
     return str(value).strip()
 
 
-def _header_key(name: str) -> str:
+def _header_key(name: str, aliases: dict[str, str] | None = None) -> str:
     key = "_".join(str(name or "").strip().lower().replace("-", " ").split())
-    return COLUMN_ALIASES.get(key, key)
+    return (COLUMN_ALIASES if aliases is None else aliases).get(key, key)
 
 
 def _csv_rows(handle) -> Iterator[list[str]]:
@@ -111,6 +120,7 @@ def _csv_rows(handle) -> Iterator[list[str]]:
 
 
 def _xlsx_rows(handle) -> Iterator[list]:
+    # openpyxl is heavy; loaded only for .xlsx files.
     from openpyxl import load_workbook
 
     try:
@@ -123,8 +133,25 @@ def _xlsx_rows(handle) -> Iterator[list]:
         workbook.close()
 
 
-def read_rows(handle, name: str, *, required: list[str]) -> Iterator[Row]:
-    """Rows of the first sheet (XLSX) or the CSV, keyed by normalized header names."""
+def read_rows(handle, name: str, *, required, aliases: dict[str, str] | None = None) -> Iterator[Row]:
+    """Rows of the first sheet (XLSX) or the CSV, keyed by normalized header names.
+
+    Raises ImportFileError (a message for the officer) for a file that cannot be read
+    as a whole: not .csv/.xlsx, not UTF-8, not a workbook, empty, or missing columns.
+    """
+    try:
+        yield from _read_rows(handle, name, required=required, aliases=aliases)
+    except UnicodeDecodeError as exc:
+        raise ImportFileError(
+            gettext(
+                'The file is not UTF-8 text. In Excel use "Save as" > "CSV UTF-8", or upload the .xlsx file.'
+            )
+        ) from exc
+    except csv.Error as exc:
+        raise ImportFileError(gettext("The file is not a readable CSV spreadsheet.")) from exc
+
+
+def _read_rows(handle, name: str, *, required, aliases: dict[str, str] | None) -> Iterator[Row]:
     extension = PurePath(name).suffix.lower()
     if extension not in ALLOWED_EXTENSIONS:
         raise ImportFileError(gettext("Upload a .csv or .xlsx file."))
@@ -132,8 +159,10 @@ def read_rows(handle, name: str, *, required: list[str]) -> Iterator[Row]:
     header = None
     for number, cells in enumerate(raw, start=1):
         texts = [_cell_text(cell) for cell in cells]
+        if header is None and not any(texts):
+            continue  # blank lines before the header
         if header is None:
-            header = [_header_key(cell) for cell in texts]
+            header = [_header_key(cell, aliases) for cell in texts]
             missing = [column for column in required if column not in header]
             if missing:
                 raise ImportFileError(
@@ -152,6 +181,7 @@ def count_rows(job: ImportJob) -> int:
     """A quick estimate of data rows for the progress bar."""
     with job.file.open("rb") as handle:
         if job.original_name.lower().endswith(".xlsx"):
+            # openpyxl is heavy; loaded only for .xlsx files.
             from openpyxl import load_workbook
 
             try:
@@ -189,8 +219,6 @@ def parse_date(text: str) -> datetime.date | None:
 
 def offline_row_input(values: dict[str, str], errors: RowErrors, row: int):
     """Turn one spreadsheet row into (ProfileInput, phone), adding errors for what cannot be read."""
-    from registration.services import ProfileInput
-
     ok = True
     birth_date = parse_date(values.get("tanggal_lahir", ""))
     if birth_date is None:
@@ -257,8 +285,6 @@ FIELD_TO_COLUMN = {
 
 
 def _validate_offline(job: ImportJob, rows: Iterator[Row], errors: RowErrors, progress) -> list[int]:
-    from registration.services import profile_validate
-
     valid: list[int] = []
     seen_nik: dict[str, int] = {}
     seen_phone: dict[str, int] = {}
@@ -354,6 +380,83 @@ def _validate_screening(rows: Iterator[Row], errors: RowErrors, progress) -> int
     return valid
 
 
+def _validate_handler(handler: RowHandler, rows: Iterator[Row], errors: RowErrors, progress) -> list[int]:
+    """The dry run of a registered kind: the handler checks the rows, the pipeline catches repeated keys."""
+    valid: list[int] = []
+    seen: dict[tuple, int] = {}
+    batch: list[Row] = []
+
+    def flush():
+        for number, item in handler.check(batch, errors):
+            key = handler.key(item)
+            if key in seen:
+                errors.add(
+                    number,
+                    ", ".join(handler.key_columns),
+                    _("Same %(columns)s as row %(row)d: each may appear only once in a file.")
+                    % {"columns": " + ".join(handler.key_columns), "row": seen[key]},
+                )
+                continue
+            seen[key] = number
+            valid.append(number)
+        batch.clear()
+
+    for row in rows:
+        progress(row.number)
+        if len(valid) + len(errors.rows) + len(batch) >= handler.max_rows:
+            raise ImportFileError(
+                gettext("A file may have at most %(count)d rows. Split it into several files.")
+                % {"count": handler.max_rows}
+            )
+        batch.append(row)
+        if len(batch) >= BATCH:
+            flush()
+    flush()
+    return sorted(valid)
+
+
+def _run_handler(handler: RowHandler, job: ImportJob) -> dict:
+    """Import the rows the dry run accepted, in batches, through the owning app's services."""
+    wanted = set(job.summary.get("valid_rows", []))
+    errors = RowErrors()
+    counts: Counter = Counter()
+    processed = 0
+    batch: list[Row] = []
+
+    def flush():
+        # Checked again: the data may have changed between the dry run and the confirmation.
+        items = handler.check(batch, errors)
+        if items:
+            counts.update(handler.apply(items=items, actor=job.created_by, errors=errors))
+        batch.clear()
+        ImportJob.objects.filter(pk=job.pk).update(
+            processed_rows=processed,
+            created_rows=counts["created"] + counts["updated"],
+            heartbeat_at=timezone.now(),
+        )
+
+    with job.file.open("rb") as handle:
+        for row in read_rows(handle, job.original_name, required=handler.columns, aliases=handler.aliases):
+            if row.number not in wanted:
+                continue
+            processed += 1
+            batch.append(row)
+            if len(batch) >= BATCH:
+                flush()
+    flush()
+    ImportJob.objects.filter(pk=job.pk).update(
+        error_count=job.error_count + len(errors.rows),
+        errors=sorted(job.errors + errors.items, key=lambda item: item["row"])[:MAX_STORED_ERRORS],
+    )
+    return {
+        "imported": counts["created"] + counts["updated"],
+        "created": counts["created"],
+        "updated": counts["updated"],
+        "unchanged": counts["unchanged"],
+        "failed": len(errors.rows),
+    }
+
+
 # --- Jobs ---------------------------------------------------------------------------
 
 
@@ -402,6 +505,7 @@ def import_job_create(
 
 
 def _enqueue(step: str, job_id: int) -> None:
+    # Cycle: registration.tasks imports this module.
     from registration.tasks import import_run_task, import_validate_task
 
     (import_validate_task if step == "validate" else import_run_task).delay(job_id)
@@ -428,11 +532,21 @@ def import_job_validate(*, job_id: int) -> str:
         try:
             ImportJob.objects.filter(pk=job.pk).update(total_rows=count_rows(job))
             progress = _progress_writer(job)
+            handler = import_handler(job.kind)
             with job.file.open("rb") as handle:
-                if job.kind == ImportKind.SCREENING_LIST:
+                if handler is not None:
+                    rows = read_rows(
+                        handle, job.original_name, required=handler.columns, aliases=handler.aliases
+                    )
+                    valid_rows = _validate_handler(handler, rows, errors, progress)
+                    valid = len(valid_rows)
+                    summary = {"valid_rows": valid_rows}
+                elif job.kind == ImportKind.SCREENING_LIST:
                     rows = read_rows(handle, job.original_name, required=["nik"])
                     valid = _validate_screening(rows, errors, progress)
                     summary = {}
+                elif job.kind != ImportKind.OFFLINE_REGISTRATION:
+                    raise ImportFileError(gettext("This kind of import is not available."))
                 else:
                     rows = read_rows(handle, job.original_name, required=OFFLINE_COLUMNS)
                     valid_rows = _validate_offline(job, rows, errors, progress)
@@ -458,6 +572,12 @@ def import_job_validate(*, job_id: int) -> str:
 def _fail(job: ImportJob, message: str) -> str:
     ImportJob.objects.filter(pk=job.pk).update(
         status=ImportStatus.FAILED, failure=message, finished_at=timezone.now()
+    )
+    audit_log(
+        actor=job.created_by,
+        action="registration.import_failed",
+        obj=job,
+        data={"kind": job.kind, "failure": message},
     )
     _delete_file(job)
     return ImportStatus.FAILED
@@ -505,20 +625,31 @@ def import_job_run(*, job_id: int) -> str:
     ImportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now())
     with translation.override(_language(job)):
         try:
-            run = _run_screening if job.kind == ImportKind.SCREENING_LIST else _run_offline
-            summary = run(job)
+            handler = import_handler(job.kind)
+            if handler is not None:
+                summary = _run_handler(handler, job)
+            elif job.kind == ImportKind.SCREENING_LIST:
+                summary = _run_screening(job)
+            elif job.kind == ImportKind.OFFLINE_REGISTRATION:
+                summary = _run_offline(job)
+            else:
+                raise ImportFileError(gettext("This kind of import is not available."))
         except ImportFileError as exc:
             return _fail(job, str(exc))
     ImportJob.objects.filter(pk=job.pk, status=ImportStatus.IMPORTING).update(
         status=ImportStatus.DONE, finished_at=timezone.now(), summary=summary
+    )
+    audit_log(
+        actor=job.created_by,
+        action="registration.import_finished",
+        obj=job,
+        data={"kind": job.kind, **{key: value for key, value in summary.items() if key != "valid_rows"}},
     )
     _delete_file(job)
     return ImportStatus.DONE
 
 
 def _run_screening(job: ImportJob) -> dict:
-    from registration.services import screening_apply
-
     screening_list = job.screening_list
     new_batch = screening_list.current_batch + 1
     # Leftovers of an import that died before its switch.
@@ -570,8 +701,6 @@ def _run_screening(job: ImportJob) -> dict:
 
 
 def _run_offline(job: ImportJob) -> dict:
-    from registration.services import RegistrationError, applicant_register_offline
-
     wanted = set(job.summary.get("valid_rows", []))
     errors = RowErrors()
     created = skipped = processed = 0
@@ -628,8 +757,4 @@ def import_jobs_sweep() -> int:
 
 def offline_template_csv() -> str:
     """The column header and one example row, for staff to download."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(OFFLINE_COLUMNS)
-    writer.writerow(EXAMPLE_ROW)
-    return buffer.getvalue()
+    return spreadsheet_csv([OFFLINE_COLUMNS, EXAMPLE_ROW])

@@ -18,6 +18,7 @@ from registration.enums import (
     ScreeningCategory,
     ScreeningKind,
 )
+from registration.import_registry import import_handler
 
 SIXTEEN_DIGITS_NIK = RegexValidator(r"^\d{16}$", _("A NIK has exactly 16 digits (0-9)."), code="nik")
 SIXTEEN_DIGITS_KK = RegexValidator(
@@ -382,7 +383,8 @@ class ImportJob(models.Model):
     row errors for the preview page.
     """
 
-    kind = models.CharField(_("kind"), max_length=20, choices=ImportKind.choices)
+    # ImportKind, or the kind of a row handler another app registered (registration.import_registry).
+    kind = models.CharField(_("kind"), max_length=40)
     status = models.CharField(
         _("status"), max_length=12, choices=ImportStatus.choices, default=ImportStatus.UPLOADED
     )
@@ -428,6 +430,12 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"
+
+    def get_kind_display(self) -> str:
+        handler = import_handler(self.kind)
+        if handler is not None:
+            return str(handler.label)
+        return str(dict(ImportKind.choices).get(self.kind, self.kind))
 
     @property
     def progress_percent(self) -> int:

@@ -23,6 +23,7 @@ from stdnum import exceptions as stdnum_exceptions
 from stdnum.id import nik as stdnum_nik
 
 from registration.enums import Gender
+from registration.models import District
 
 MIN_AGE = 18
 MAX_AGE = 64
@@ -108,8 +109,6 @@ def _birth_date_and_gender(nik: str, today: datetime.date) -> tuple[datetime.dat
 
 def nik_parse(value: str, *, today: datetime.date | None = None) -> NikInfo:
     """Check a NIK against every rule that needs no other input."""
-    from registration.models import District
-
     today = today or timezone.localdate()
     nik = nik_clean(value)
     info = NikInfo(nik=nik)

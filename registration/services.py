@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q, Subquery
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from prakerja import otp
@@ -25,7 +25,15 @@ from prakerja.masking import mask_identifier
 from prakerja.notifications import notify_user
 from registration import civil_registry
 from registration.enums import Channel, CivilRegistryStatus, Gender, ScreeningKind
-from registration.models import Applicant, District, FamilyCard, ScreeningEntry, ScreeningList
+from registration.models import (
+    Applicant,
+    CivilRecord,
+    DisnakerStaff,
+    District,
+    FamilyCard,
+    ScreeningEntry,
+    ScreeningList,
+)
 from registration.nik import MAX_AGE, MIN_AGE, NIK_ERRORS, age_on, nik_check_against, nik_clean, nik_parse
 
 logger = logging.getLogger(__name__)
@@ -120,6 +128,15 @@ def clean_name(value: str) -> str:
     return " ".join((value or "").split())
 
 
+def name_is_valid(name: str) -> bool:
+    """The one rule for a person's name (profile, offline registration, civil-record imports).
+
+    ``name`` is already cleaned (``clean_name``): letters, with single spaces, dots,
+    commas, apostrophes or dashes between the words; no digits or other symbols.
+    """
+    return 2 <= len(name) <= 150 and bool(NAME_RE.match(name))
+
+
 def profile_validate(*, data: ProfileInput, today: datetime.date | None = None) -> ProfileCheck:
     """Every rule on a profile that needs no lock: NIK, KK, name, district. Reads only."""
     today = today or timezone.localdate()
@@ -148,7 +165,7 @@ def profile_validate(*, data: ProfileInput, today: datetime.date | None = None) 
         check.add("kk_number", "kk_unknown_district", PROFILE_ERRORS["kk_unknown_district"])
 
     check.full_name = clean_name(data.full_name)
-    if len(check.full_name) < 2 or not NAME_RE.match(check.full_name):
+    if not name_is_valid(check.full_name):
         check.add("full_name", "name_invalid", PROFILE_ERRORS["name_invalid"])
 
     check.district = (
@@ -260,6 +277,7 @@ def _profile_save(
 
 
 def _enqueue_civil_check(applicant_id: int) -> None:
+    # Cycle: registration.tasks imports this module.
     from registration.tasks import civil_check_task
 
     civil_check_task.delay(applicant_id)
@@ -721,3 +739,175 @@ def applicant_unfreeze(*, applicant: Applicant, actor, note: str = "") -> bool:
                 actor=actor, action="registration.applicant_unfrozen", obj=applicant, data={"note": note}
             )
     return bool(unfrozen)
+
+
+# --- Civil registry records (the local Dukcapil table) ----------------------------------
+
+
+@dataclass(frozen=True)
+class CivilRecordInput:
+    nik: str
+    kk_number: str
+    full_name: str
+    birth_place: str
+    birth_date: datetime.date
+    gender: str
+
+
+CIVIL_RECORD_FIELDS = ("kk_number", "full_name", "birth_place", "birth_date", "gender")
+
+
+def civil_records_import(*, records: list[CivilRecordInput], actor) -> dict[str, int]:
+    """Create or update civil-registry records by NIK (checked rows from an import); audited.
+
+    One transaction per call; the rows are locked so two imports of the same NIK
+    apply one after the other. The audit entry holds counts and masked NIKs only.
+    """
+    niks = [record.nik for record in records]
+    if len(set(niks)) != len(niks):
+        raise ValueError("civil_records_import: a NIK appears twice in one call")
+    created = updated = unchanged = 0
+    with transaction.atomic():
+        existing = {
+            record.nik: record for record in CivilRecord.objects.select_for_update().filter(nik__in=niks)
+        }
+        new, changed = [], []
+        for record in records:
+            current = existing.get(record.nik)
+            if current is None:
+                new.append(
+                    CivilRecord(
+                        nik=record.nik, **{name: getattr(record, name) for name in CIVIL_RECORD_FIELDS}
+                    )
+                )
+                continue
+            if all(getattr(current, name) == getattr(record, name) for name in CIVIL_RECORD_FIELDS):
+                unchanged += 1
+                continue
+            for name in CIVIL_RECORD_FIELDS:
+                setattr(current, name, getattr(record, name))
+            current.updated_at = timezone.now()
+            changed.append(current)
+        CivilRecord.objects.bulk_create(new, batch_size=500)
+        CivilRecord.objects.bulk_update(changed, [*CIVIL_RECORD_FIELDS, "updated_at"], batch_size=500)
+        created, updated = len(new), len(changed)
+        audit_log(
+            actor=actor,
+            action="registration.civil_records_imported",
+            data={
+                "created": created,
+                "updated": updated,
+                "unchanged": unchanged,
+                "updated_niks": [mask_identifier(record.nik) for record in changed][:100],
+            },
+        )
+    return {"created": created, "updated": updated, "unchanged": unchanged}
+
+
+def civil_record_save(*, record: CivilRecordInput, actor):
+    """One record typed in the console: the import's rules (16 digits, the profile's name rule); audited."""
+    errors = {}
+    if not (len(record.nik) == 16 and record.nik.isdigit()):
+        errors["nik"] = [("nik", str(_("A NIK has exactly 16 digits (0-9).")))]
+    if not (len(record.kk_number) == 16 and record.kk_number.isdigit()):
+        errors["kk_number"] = [("kk_length", str(PROFILE_ERRORS["kk_length"]))]
+    if not name_is_valid(clean_name(record.full_name)):
+        errors["full_name"] = [("name_invalid", str(PROFILE_ERRORS["name_invalid"]))]
+    if errors:
+        raise RegistrationError(errors)
+    civil_records_import(
+        records=[
+            CivilRecordInput(
+                **{
+                    **record.__dict__,
+                    "full_name": clean_name(record.full_name),
+                    "birth_place": clean_name(record.birth_place),
+                }
+            )
+        ],
+        actor=actor,
+    )
+    return CivilRecord.objects.get(nik=record.nik)
+
+
+SCREENING_LIST_FIELDS = ("kind", "category", "name", "source", "reference_date", "reason", "is_active")
+# A change to one of these changes who is excluded or prioritised: every applicant is re-screened.
+SCREENING_EFFECT_FIELDS = ("kind", "category", "reason", "is_active")
+
+
+def screening_list_save(*, screening_list_id: int | None, actor, **fields) -> ScreeningList:
+    """Create a list or change its description (locked); audited with the values before and after.
+
+    A change of kind, category, reason or activity re-applies the lists to every
+    applicant, as ``screening_list_activate`` does. The NIKs change only by import.
+    """
+    unknown = set(fields) - set(SCREENING_LIST_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown screening list fields: {sorted(unknown)}")
+    with transaction.atomic():
+        if screening_list_id is None:
+            screening_list = ScreeningList(created_by=actor if getattr(actor, "pk", None) else None, **fields)
+            changes = {name: [None, str(value)] for name, value in fields.items()}
+        else:
+            screening_list = ScreeningList.objects.select_for_update().get(pk=screening_list_id)
+            changes = {
+                name: [str(getattr(screening_list, name)), str(value)]
+                for name, value in fields.items()
+                if getattr(screening_list, name) != value
+            }
+            for name in changes:
+                setattr(screening_list, name, fields[name])
+        if not screening_list.reason:
+            with translation.override("id"):
+                screening_list.reason = str(screening_list.get_category_display())
+        screening_list.full_clean(exclude=["created_by"])
+        if screening_list_id is None or changes:
+            screening_list.save()
+            audit_log(
+                actor=actor,
+                action="registration.screening_list_created"
+                if screening_list_id is None
+                else "registration.screening_list_changed",
+                obj=screening_list,
+                data={"changes": changes},
+            )
+    if screening_list_id is not None and set(changes) & set(SCREENING_EFFECT_FIELDS):
+        screening_apply()
+    return screening_list
+
+
+def disnaker_staff_set(*, staff_id: int | None, actor, user, province, office_name: str = ""):
+    """Bind an account to a Disnaker office and its province (the scope of its work); audited before/after."""
+    with transaction.atomic():
+        if staff_id is None:
+            staff = DisnakerStaff(user=user, province=province, office_name=office_name)
+            changes = {
+                "user": [None, str(user)],
+                "province": [None, province.code],
+                "office_name": [None, office_name],
+            }
+        else:
+            staff = (
+                DisnakerStaff.objects.select_for_update().select_related("user", "province").get(pk=staff_id)
+            )
+            changes = {}
+            if staff.user_id != user.pk:
+                changes["user"] = [str(staff.user), str(user)]
+            if staff.province_id != province.pk:
+                changes["province"] = [staff.province_id, province.pk]
+            if staff.office_name != office_name:
+                changes["office_name"] = [staff.office_name, office_name]
+            if not changes:
+                return staff
+            staff.user, staff.province, staff.office_name = user, province, office_name
+        staff.full_clean()
+        staff.save()
+        audit_log(
+            actor=actor,
+            action="registration.disnaker_staff_created"
+            if staff_id is None
+            else "registration.disnaker_staff_changed",
+            obj=staff,
+            data={"changes": changes},
+        )
+    return staff

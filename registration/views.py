@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from prakerja.models import OneTimeCode
 from prakerja.otp import OtpError, otp_active
 from registration import imports, services
 from registration.enums import Channel, CivilRegistryStatus, ImportKind, ImportStatus
@@ -180,8 +181,6 @@ def phone_code(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def phone_resend(request: HttpRequest) -> HttpResponse:
-    from prakerja.models import OneTimeCode
-
     last = (
         OneTimeCode.objects.filter(user=request.user, purpose=services.PHONE_PURPOSE)
         .order_by("-created_at")

@@ -15,6 +15,7 @@ from django.db.models import F
 from django.utils import timezone, translation
 
 from kyc.enums import CaseStatus
+from kyc.messages import reason_message, reject_message
 from kyc.models import (
     KycCase,
     KycSubmission,
@@ -139,8 +140,6 @@ def _verified_face_store(*, case: KycCase, submission: KycSubmission) -> Verifie
 
 def _notify(case: KycCase, *, key: str) -> None:
     """Tell the applicant (email; SMS too for a final decision) in their own language."""
-    from kyc.messages import reason_message, reject_message
-
     applicant = Applicant.objects.select_related("user").get(id=case.applicant_id)
     latest = KycSubmission.objects.filter(id=case.latest_submission_id).first()
     with translation.override(applicant.user.language or settings.LANGUAGE_CODE):

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from kyc import engine
 from kyc.enums import CaseStatus, ImageKind
+from kyc.messages import reason_message
 from kyc.models import (
     KycCase,
     KycSubmission,
@@ -64,8 +65,6 @@ def kyc_photo_prepare(*, data: bytes, image: str, config: engine.EngineConfig | 
     Raises PhotoRejected with the engine's reason code (not_an_image,
     too_large, too_small, too_dark, blurred) and a message for the applicant.
     """
-    from kyc.messages import reason_message
-
     config = config or engine.EngineConfig.from_settings()
     try:
         prepared = engine.image_prepare(data, config=config)
@@ -85,6 +84,7 @@ def kyc_submission_create(*, applicant: Applicant, selfie_jpeg: bytes, ktp_jpeg:
     Raises UploadNotAllowed when the case is not waiting for photos (a double
     submit, a check already running, no attempts left).
     """
+    # Cycle: kyc.tasks imports the services.
     from kyc.tasks import kyc_submission_verify_task
 
     names = [

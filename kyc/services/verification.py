@@ -277,6 +277,7 @@ def kyc_sweep(*, now=None) -> dict[str, int]:
     has lost its worker. A queued submission never picked up for
     KYC_STUCK_AFTER_SECONDS (its task message was lost) is dispatched again.
     """
+    # Cycle: kyc.tasks imports the services.
     from kyc.tasks import kyc_submission_verify_task
 
     now = now or timezone.now()

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -87,3 +88,44 @@ def with_reason(modeladmin, request, queryset, *, title, call, done_message, req
         "opts": modeladmin.model._meta,
     }
     return TemplateResponse(request, "admin/marketplace/reason.html", context)
+
+
+class ServiceSaveMixin:
+    """For admins whose save_model calls a service: a refusal is shown and the form stays open.
+
+    ``save_model`` calls ``self.refused(request, message)`` when the service says no;
+    nothing is saved and the officer is sent back to the form with the message.
+    """
+
+    def refused(self, request, message) -> None:
+        request._console_refused = True
+        self.message_user(request, str(message), messages.ERROR)
+
+    def save_related(self, request, form, formsets, change):
+        if not getattr(request, "_console_refused", False):
+            super().save_related(request, form, formsets, change)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if getattr(request, "_console_refused", False):
+            return redirect(request.path)
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if getattr(request, "_console_refused", False):
+            return redirect(request.path)
+        return super().response_change(request, obj)
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        if getattr(request, "_console_refused", False):
+            return []  # the formsets were not saved
+        return super().construct_change_message(request, form, formsets, add)
+
+    def log_addition(self, request, obj, message):
+        if not getattr(request, "_console_refused", False):
+            return super().log_addition(request, obj, message)
+        return None
+
+    def log_change(self, request, obj, message):
+        if not getattr(request, "_console_refused", False):
+            return super().log_change(request, obj, message)
+        return None

@@ -7,12 +7,12 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from marketplace import services
-from marketplace.admin._common import URL_FIELDS, audit_history
+from marketplace.admin._common import URL_FIELDS, ServiceSaveMixin, audit_history
 from marketplace.models import (
     Platform,
     PlatformCredential,
 )
-from prakerja.admin import RecentAuthRequiredMixin
+from prakerja.admin import AuditedDeleteMixin, RecentAuthRequiredMixin
 
 # --- Platforms ------------------------------------------------------------------
 
@@ -29,7 +29,7 @@ class PlatformCredentialInline(admin.TabularInline):
 
 
 @admin.register(Platform)
-class PlatformAdmin(RecentAuthRequiredMixin, admin.ModelAdmin):
+class PlatformAdmin(RecentAuthRequiredMixin, AuditedDeleteMixin, ServiceSaveMixin, admin.ModelAdmin):
     """The webhook URL and the API credentials decide where platform traffic and secrets go:
     every change asks for the officer's password again (RecentAuthRequiredMixin)."""
 
@@ -46,6 +46,15 @@ class PlatformAdmin(RecentAuthRequiredMixin, admin.ModelAdmin):
     @admin.display(description=_("history"))
     def history(self, obj):
         return audit_history(obj)
+
+    def save_model(self, request, obj, form, change):
+        fields = {
+            name: form.cleaned_data[name] for name in services.PLATFORM_FIELDS if name in form.cleaned_data
+        }
+        platform = services.platform_save(
+            platform_id=obj.pk if change else None, actor=request.user, **fields
+        )
+        obj.pk = platform.pk
 
     def _may_rotate(self, request) -> bool:
         return request.user.has_perm("marketplace.rotate_platform_credentials")

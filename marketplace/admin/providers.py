@@ -9,7 +9,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from marketplace import services
-from marketplace.admin._common import URL_FIELDS, audit_history, run_for_each, with_reason
+from marketplace.admin._common import URL_FIELDS, ServiceSaveMixin, audit_history, run_for_each, with_reason
+from marketplace.exceptions import MarketplaceError
 from marketplace.models import (
     Provider,
     ProviderAffiliation,
@@ -60,7 +61,7 @@ class AffiliatedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Provider)
-class ProviderAdmin(admin.ModelAdmin):
+class ProviderAdmin(ServiceSaveMixin, admin.ModelAdmin):
     formfield_overrides = URL_FIELDS
     list_display = ["legal_name", "brand_name", "nib", "status", "province", "applied_at", "decided_at"]
     list_filter = ["status", AffiliatedFilter, "affiliations__platform"]
@@ -98,6 +99,19 @@ class ProviderAdmin(admin.ModelAdmin):
     def history(self, obj):
         return audit_history(obj)
 
+    def save_model(self, request, obj, form, change):
+        # Providers are created by their application (provider_apply); officers correct details here.
+        fields = {}
+        for name in services.PROVIDER_DETAIL_FIELDS:
+            key = name.removesuffix("_id")
+            if key in form.cleaned_data:
+                value = form.cleaned_data[key]
+                fields[name] = value.pk if name.endswith("_id") and value is not None else value
+        try:
+            services.provider_details_set(provider_id=obj.pk, actor=request.user, **fields)
+        except MarketplaceError as exc:
+            self.refused(request, exc.message)
+
     def save_formset(self, request, form, formset, change):
         if formset.model is not ProviderAffiliation:
             return super().save_formset(request, form, formset, change)
@@ -113,7 +127,7 @@ class ProviderAdmin(admin.ModelAdmin):
                 actor=request.user,
             )
 
-    @admin.action(description=_("Verify the selected providers"))
+    @admin.action(description=_("Verify the selected providers"), permissions=["change"])
     def verify(self, request, queryset):
         run_for_each(
             self,
@@ -123,7 +137,7 @@ class ProviderAdmin(admin.ModelAdmin):
             done_message=_("%(count)d provider(s) verified."),
         )
 
-    @admin.action(description=_("Reject the selected applications (with a reason)"))
+    @admin.action(description=_("Reject the selected applications (with a reason)"), permissions=["change"])
     def reject(self, request, queryset):
         return with_reason(
             self,
@@ -136,7 +150,7 @@ class ProviderAdmin(admin.ModelAdmin):
             done_message=_("%(count)d application(s) rejected."),
         )
 
-    @admin.action(description=_("Suspend the selected providers (with a reason)"))
+    @admin.action(description=_("Suspend the selected providers (with a reason)"), permissions=["change"])
     def suspend(self, request, queryset):
         return with_reason(
             self,
@@ -149,7 +163,9 @@ class ProviderAdmin(admin.ModelAdmin):
             done_message=_("%(count)d provider(s) suspended."),
         )
 
-    @admin.action(description=_("Lift the suspension of the selected providers (with a reason)"))
+    @admin.action(
+        description=_("Lift the suspension of the selected providers (with a reason)"), permissions=["change"]
+    )
     def reinstate(self, request, queryset):
         return with_reason(
             self,

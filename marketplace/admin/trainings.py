@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
-from import_export.admin import ImportExportModelAdmin
+from import_export.admin import ExportMixin
 
 from marketplace import services
-from marketplace.admin._common import URL_FIELDS, audit_history, run_for_each, with_reason
+from marketplace.admin._common import URL_FIELDS, ServiceSaveMixin, audit_history, run_for_each, with_reason
 from marketplace.enums import TrainingStatus
+from marketplace.exceptions import MarketplaceError
 from marketplace.models import (
     Listing,
     Training,
@@ -14,8 +15,9 @@ from marketplace.models import (
 )
 from marketplace.resources import ListingResource, TrainingResource
 from marketplace.selectors import affiliated_expression
-from prakerja.audit import audit_log
+from prakerja.admin import AuditedDeleteMixin, ConsoleImportExportMixin
 from prakerja.money import format_rupiah
+from registration.admin_imports import PipelineImportAdminMixin
 
 # --- Trainings ------------------------------------------------------------------
 
@@ -70,7 +72,17 @@ CONTENT_FIELDS = [
 
 
 @admin.register(Training)
-class TrainingAdmin(ImportExportModelAdmin):
+class TrainingAdmin(
+    AuditedDeleteMixin,
+    ServiceSaveMixin,
+    PipelineImportAdminMixin,
+    ConsoleImportExportMixin,
+    ExportMixin,
+    admin.ModelAdmin,
+):
+    """Imports run on the ImportJob pipeline (kind ``trainings``); exports stay on import-export."""
+
+    import_kind = "trainings"
     resource_classes = [TrainingResource]
     list_display = [
         "title",
@@ -149,7 +161,30 @@ class TrainingAdmin(ImportExportModelAdmin):
     def history(self, obj):
         return audit_history(obj)
 
-    @admin.action(description=_("Submit the selected drafts for review"))
+    def save_model(self, request, obj, form, change):
+        # Only drafts and rejected trainings are editable (see get_readonly_fields); the service
+        # locks the row, refuses one that went to review meanwhile, validates and audits.
+        data = form.cleaned_data
+        if change and not set(form.changed_data) & set(CONTENT_FIELDS):
+            return  # nothing of the training itself changed (sessions are saved with the inline)
+        fields = {}
+        for name in CONTENT_FIELDS:
+            if name not in data:
+                continue
+            if name in ("provider", "district"):
+                fields[f"{name}_id"] = data[name].pk if data[name] is not None else None
+            else:
+                fields[name] = data[name]
+        try:
+            training, _changed = services.training_draft_save(
+                training_id=obj.pk if change else None, actor=request.user, **fields
+            )
+        except MarketplaceError as exc:
+            self.refused(request, exc.message)
+            return
+        obj.pk = training.pk
+
+    @admin.action(description=_("Submit the selected drafts for review"), permissions=["change"])
     def submit(self, request, queryset):
         run_for_each(
             self,
@@ -159,7 +194,7 @@ class TrainingAdmin(ImportExportModelAdmin):
             done_message=_("%(count)d training(s) submitted for review."),
         )
 
-    @admin.action(description=_("Approve the selected trainings"))
+    @admin.action(description=_("Approve the selected trainings"), permissions=["change"])
     def approve(self, request, queryset):
         run_for_each(
             self,
@@ -169,7 +204,7 @@ class TrainingAdmin(ImportExportModelAdmin):
             done_message=_("%(count)d training(s) approved."),
         )
 
-    @admin.action(description=_("Reject the selected trainings (with a reason)"))
+    @admin.action(description=_("Reject the selected trainings (with a reason)"), permissions=["change"])
     def reject(self, request, queryset):
         return with_reason(
             self,
@@ -182,7 +217,9 @@ class TrainingAdmin(ImportExportModelAdmin):
             done_message=_("%(count)d training(s) rejected."),
         )
 
-    @admin.action(description=_("Return the selected trainings to draft (leaves the catalog)"))
+    @admin.action(
+        description=_("Return the selected trainings to draft (leaves the catalog)"), permissions=["change"]
+    )
     def reopen(self, request, queryset):
         return with_reason(
             self,
@@ -201,7 +238,17 @@ class TrainingAdmin(ImportExportModelAdmin):
 
 
 @admin.register(Listing)
-class ListingAdmin(ImportExportModelAdmin):
+class ListingAdmin(
+    AuditedDeleteMixin,
+    ServiceSaveMixin,
+    PipelineImportAdminMixin,
+    ConsoleImportExportMixin,
+    ExportMixin,
+    admin.ModelAdmin,
+):
+    """Listings are created and changed through the marketplace services; imports on the pipeline."""
+
+    import_kind = "listings"
     formfield_overrides = URL_FIELDS
     resource_classes = [ListingResource]
     list_display = [
@@ -241,18 +288,29 @@ class ListingAdmin(ImportExportModelAdmin):
         return audit_history(obj)
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            super().save_model(request, obj, form, change)
-            audit_log(
-                actor=request.user,
-                action="marketplace.listing.created",
-                obj=obj,
-                data={"price": obj.price, "platform": obj.platform.slug},
-            )
+        # The form checked the values (model rules); the services lock, check again and audit.
+        data = form.cleaned_data
+        try:
+            if change:
+                listing = services.listing_update(
+                    listing_id=obj.pk,
+                    actor=request.user,
+                    price=data["price"],
+                    is_available=data["is_available"],
+                    url=data["url"],
+                    sku=data["sku"],
+                )
+            else:
+                listing = services.listing_create(
+                    training_id=data["training"].pk,
+                    platform_id=data["platform"].pk,
+                    sku=data["sku"],
+                    url=data["url"],
+                    price=data["price"],
+                    is_available=data["is_available"],
+                    actor=request.user,
+                )
+        except MarketplaceError as exc:
+            self.refused(request, exc.message)
             return
-        # Price and availability changes are audited by the service; the rest is plain data.
-        price, available = obj.price, obj.is_available
-        original = Listing.objects.get(pk=obj.pk)
-        obj.price, obj.is_available = original.price, original.is_available
-        super().save_model(request, obj, form, change)
-        services.listing_update(listing_id=obj.pk, actor=request.user, price=price, is_available=available)
+        obj.pk = listing.pk

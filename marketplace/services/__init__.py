@@ -5,20 +5,30 @@ Catalog: platforms, providers, trainings, listings. Buying: ``purchases.py``
 with a refund, completion).
 """
 
-from marketplace.services.listings import listing_update
+from marketplace.services.listings import (
+    ListingRefused,
+    ListingRow,
+    listing_create,
+    listing_update,
+    listings_import,
+)
 from marketplace.services.platforms import (
+    PLATFORM_FIELDS,
     IssuedCredential,
     api_records_cleanup,
     platform_credential_issue,
     platform_credentials_revoke,
+    platform_save,
 )
 from marketplace.services.providers import (
+    PROVIDER_DETAIL_FIELDS,
     DeclaredAffiliation,
     DocumentUpload,
     ProviderApplication,
     provider_affiliation_record,
     provider_affiliation_remove,
     provider_apply,
+    provider_details_set,
     provider_reinstate,
     provider_reject,
     provider_suspend,
@@ -35,6 +45,7 @@ from marketplace.services.purchases import (
 )
 from marketplace.services.trainings import (
     training_approve,
+    training_draft_save,
     training_problems,
     training_rating_set,
     training_ratings_set_bulk,
@@ -60,13 +71,21 @@ __all__ = [
     "RedeemWindow",
     "api_records_cleanup",
     "completion_record",
+    "ListingRefused",
+    "ListingRow",
+    "listing_create",
     "listing_update",
+    "listings_import",
     "platform_payable_account",
     "platform_credential_issue",
     "platform_credentials_revoke",
+    "PLATFORM_FIELDS",
+    "platform_save",
     "provider_affiliation_record",
     "provider_affiliation_remove",
     "provider_apply",
+    "PROVIDER_DETAIL_FIELDS",
+    "provider_details_set",
     "provider_reinstate",
     "provider_reject",
     "provider_suspend",
@@ -78,6 +97,7 @@ __all__ = [
     "purchases_expire_stale",
     "redeem_window",
     "training_approve",
+    "training_draft_save",
     "training_problems",
     "training_rating_set",
     "training_ratings_set_bulk",

@@ -87,3 +87,39 @@ def api_records_cleanup(*, now=None) -> dict[str, int]:
     nonces, _ = ApiNonce.objects.filter(created_at__lt=nonce_before).delete()
     records, _ = ApiIdempotencyRecord.objects.filter(created_at__lt=idempotency_before).delete()
     return {"nonces": nonces, "idempotency_records": records}
+
+
+PLATFORM_FIELDS = (
+    "name", "slug", "active", "website", "contact_name", "contact_email", "contact_phone", "webhook_url",
+)  # fmt: skip
+
+
+def platform_save(*, platform_id: int | None, actor, **fields) -> Platform:
+    """Create a platform or change its settings (locked, validated); audited before/after."""
+    unknown = set(fields) - set(PLATFORM_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown platform fields: {sorted(unknown)}")
+    with transaction.atomic():
+        if platform_id is None:
+            platform = Platform(**fields)
+            changes = {name: [None, str(value)] for name, value in fields.items()}
+        else:
+            platform = Platform.objects.select_for_update().get(pk=platform_id)
+            changes = {
+                name: [str(getattr(platform, name)), str(value)]
+                for name, value in fields.items()
+                if getattr(platform, name) != value
+            }
+            if not changes:
+                return platform
+            for name in changes:
+                setattr(platform, name, fields[name])
+        platform.full_clean()
+        platform.save()
+        audit_log(
+            actor=actor,
+            action="marketplace.platform.created" if platform_id is None else "marketplace.platform.changed",
+            obj=platform,
+            data={"changes": changes},
+        )
+    return platform

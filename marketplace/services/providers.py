@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -267,8 +268,6 @@ STASH_MAX_AGE_SECONDS = 6 * 3600
 
 def provider_upload_stash_cleanup(*, now=None) -> int:
     """Delete files kept from application forms that were never completed. Returns how many."""
-    from django.core.files.storage import default_storage
-
     now = now or timezone.now()
     try:
         _folders, names = default_storage.listdir(STASH_FOLDER)
@@ -285,3 +284,45 @@ def provider_upload_stash_cleanup(*, now=None) -> int:
             default_storage.delete(path)
             deleted += 1
     return deleted
+
+
+PROVIDER_DETAIL_FIELDS = (
+    "legal_name", "brand_name", "nib", "description", "website", "address", "district_id",
+    "contact_name", "contact_email", "contact_phone",
+)  # fmt: skip
+
+
+def provider_details_set(*, provider_id: int, actor, **fields) -> Provider:
+    """Correct a provider's details from the console (locked, validated); audited before/after.
+
+    The NIB is what the documents were checked against: it cannot change once the
+    provider is verified (NibTaken for one in use by another provider).
+    """
+    unknown = set(fields) - set(PROVIDER_DETAIL_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown provider fields: {sorted(unknown)}")
+    with transaction.atomic():
+        provider = Provider.objects.select_for_update().get(pk=provider_id)
+        changes = {
+            name: [str(getattr(provider, name)), str(value)]
+            for name, value in fields.items()
+            if getattr(provider, name) != value
+        }
+        if not changes:
+            return provider
+        if "nib" in changes:
+            if provider.status != ProviderStatus.APPLIED:
+                raise TransitionNotAllowed(_("The NIB of a provider that was decided on cannot be changed."))
+            if Provider.objects.filter(nib=fields["nib"]).exclude(pk=provider.pk).exists():
+                raise NibTaken(_("An institution with this NIB is already registered or being reviewed."))
+        for name in changes:
+            setattr(provider, name, fields[name])
+        provider.full_clean(exclude=["status", "decided_by"])
+        provider.save()
+        audit_log(
+            actor=actor,
+            action="marketplace.provider.details_changed",
+            obj=provider,
+            data={"changes": changes},
+        )
+    return provider

@@ -150,3 +150,60 @@ def training_ratings_set_bulk(*, aggregates: dict[int, tuple[Decimal, int]], bat
         rows.append(Training(pk=training_id, rating_average=value, rating_count=count))
     Training.objects.bulk_update(rows, ["rating_average", "rating_count"], batch_size=batch_size)
     return len(rows)
+
+
+TRAINING_CONTENT_FIELDS = (
+    "provider_id",
+    "title",
+    "description",
+    "category",
+    "level",
+    "mode",
+    "duration_hours",
+    "price",
+    "address",
+    "district_id",
+    "latitude",
+    "longitude",
+)
+
+
+def training_draft_save(*, training_id: int | None, actor, **fields) -> tuple[Training, bool]:
+    """Create a draft training, or change a draft or rejected one (locked); validated and audited.
+
+    What was reviewed stays as reviewed: a training in review or approved is refused
+    (TransitionNotAllowed); "return to draft" first. Returns (training, changed).
+    """
+    unknown = set(fields) - set(TRAINING_CONTENT_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown training fields: {sorted(unknown)}")
+    with transaction.atomic():
+        if training_id is None:
+            training = Training(**fields)
+            before = {}
+        else:
+            training = Training.objects.select_for_update().get(pk=training_id)
+            if training.status not in (TrainingStatus.DRAFT, TrainingStatus.REJECTED):
+                raise TransitionNotAllowed(
+                    _("Training %(id)s is %(status)s and cannot be changed by an import.")
+                    % {"id": training.pk, "status": training.get_status_display().lower()}
+                )
+            before = {name: getattr(training, name) for name in fields}
+            for name, value in fields.items():
+                setattr(training, name, value)
+        training.full_clean(exclude=["status"])
+        changes = {
+            name: [str(before.get(name)) if before else None, str(getattr(training, name))]
+            for name in fields
+            if training_id is None or before[name] != getattr(training, name)
+        }
+        if training_id is not None and not changes:
+            return training, False
+        training.save()
+        audit_log(
+            actor=actor,
+            action="marketplace.training.created" if training_id is None else "marketplace.training.changed",
+            obj=training,
+            data={"changes": changes} if training_id is not None else {"price": training.price},
+        )
+    return training, True

@@ -2,6 +2,7 @@ from django import template
 
 from prakerja.masking import mask_identifier
 from prakerja.money import format_rupiah
+from prakerja.otp import sms_plain
 
 register = template.Library()
 
@@ -20,8 +21,6 @@ def sms_text(value, max_chars=40):
 
     One typographic quote or accent turns a whole SMS into UCS-2 (67 characters a part).
     """
-    from prakerja.otp import sms_plain
-
     return sms_plain(str(value), max_chars=int(max_chars))
 
 

@@ -108,19 +108,6 @@ def test_participant_list_query_count_does_not_grow(client, closed_wave, django_
     assert len(one_page.captured_queries) <= 12
 
 
-def test_province_quotas_import_from_csv(client, closed_wave):
-    client.force_login(officer())
-    csv = f"wave,province,quota\n{closed_wave.number},32,150\n{closed_wave.number},99,10\n"
-    response = client.post(
-        reverse("admin:cohorts_provincequota_import"),
-        {"format": "0", "import_file": io.BytesIO(csv.encode())},
-    )
-    html = response.content.decode()
-    assert response.status_code == 200
-    assert "99" in html  # the unknown province is reported as a row error
-    assert not ProvinceQuota.objects.exists()
-
-
 def test_cohorts_select_command_prints_json(closed_wave):
     out = io.StringIO()
     call_command(

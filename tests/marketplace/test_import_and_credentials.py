@@ -1,21 +1,17 @@
 import datetime
 
 import pytest
-import tablib
 from django.contrib.auth.models import Group
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
 from marketplace.credentials import secret_decrypt
-from marketplace.enums import TrainingStatus
-from marketplace.models import ApiIdempotencyRecord, ApiNonce, Listing, PlatformCredential, Training
-from marketplace.resources import ListingResource, TrainingResource
+from marketplace.models import ApiIdempotencyRecord, ApiNonce, PlatformCredential
 from marketplace.services import api_records_cleanup
 from prakerja.models import AuditEntry
 from prakerja.roles import Role
 from tests.factories import UserFactory, reauthenticate
-from tests.marketplace.factories import ListingFactory, PlatformFactory, ProviderFactory, TrainingFactory
+from tests.marketplace.factories import PlatformFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -60,150 +56,6 @@ def training_row(nib, **overrides):
     }
     row.update(overrides)
     return [row[h] for h in TRAINING_HEADERS]
-
-
-def test_training_import_dry_run_reports_row_errors_and_saves_nothing():
-    provider = ProviderFactory(nib="1111222233334")
-    dataset = tablib.Dataset(headers=TRAINING_HEADERS)
-    dataset.append(training_row(provider.nib))
-    dataset.append(training_row("9999999999999"))
-    dataset.append(training_row(provider.nib, price="2000000", title="Terlalu Mahal"))
-    dataset.append(training_row(provider.nib, category="astrology", title="Ramalan"))
-    result = TrainingResource().import_data(dataset, dry_run=True)
-    assert result.has_validation_errors()
-    invalid = {row.number: row.error_dict for row in result.invalid_rows}
-    assert sorted(invalid) == [2, 3, 4]
-    assert invalid[2]["provider"] == ["Tidak ada lembaga terdaftar dengan NIB 9999999999999."]
-    assert invalid[3]["price"] == ["Harga tidak boleh lebih dari Rp1.000.000."]
-    assert "category" in invalid[4]
-    assert not Training.objects.exists()
-
-
-def test_training_import_creates_drafts_and_is_audited():
-    provider = ProviderFactory(nib="1111222233334")
-    user = officer()
-    dataset = tablib.Dataset(headers=TRAINING_HEADERS)
-    dataset.append(training_row(provider.nib))
-    dataset.append(
-        training_row(
-            provider.nib,
-            title="Bordir Dasar",
-            mode="self_paced",
-            address="",
-            district_code="",
-            latitude="",
-            longitude="",
-        )
-    )
-    result = TrainingResource().import_data(dataset, dry_run=False, user=user)
-    assert not result.has_errors() and not result.has_validation_errors()
-    assert sorted(Training.objects.values_list("title", "status")) == [
-        ("Bordir Dasar", TrainingStatus.DRAFT),
-        ("Menjahit Busana Muslim", TrainingStatus.DRAFT),
-    ]
-    entry = AuditEntry.objects.get(action="marketplace.import.trainings")
-    assert entry.actor == user
-    assert entry.data == {"rows": {"new": 2}}
-
-
-def test_import_cannot_overwrite_an_approved_training():
-    training = TrainingFactory(status=TrainingStatus.APPROVED, title="Asli")
-    dataset = tablib.Dataset(headers=TRAINING_HEADERS)
-    dataset.append(
-        training_row(
-            training.provider.nib,
-            id=str(training.pk),
-            title="Diubah",
-            mode="self_paced",
-            address="",
-            district_code="",
-            latitude="",
-            longitude="",
-        )
-    )
-    result = TrainingResource().import_data(dataset, dry_run=False)
-    assert result.has_validation_errors()
-    assert Training.objects.get(pk=training.pk).title == "Asli"
-
-
-def test_listing_import_updates_by_platform_and_sku_and_checks_the_price_ceiling():
-    platform = PlatformFactory(slug="pintaria")
-    training = TrainingFactory(price=400_000)
-    existing = ListingFactory(platform=platform, training=training, sku="PIN-9", price=400_000)
-    other = TrainingFactory(price=200_000)
-    dataset = tablib.Dataset(headers=["platform", "sku", "training_id", "url", "price", "is_available"])
-    dataset.append(["pintaria", "PIN-9", training.pk, existing.url, 350000, "1"])
-    dataset.append(["pintaria", "PIN-10", other.pk, "https://pintaria.example/p/10", 250000, "1"])
-    dataset.append(["nope", "X-1", other.pk, "https://x.example/1", 100000, "1"])
-    result = ListingResource().import_data(dataset, dry_run=True)
-    invalid = {row.number: row.error_dict for row in result.invalid_rows}
-    assert invalid[2]["price"] == [
-        "Harga tidak boleh lebih dari harga pelatihan yang disetujui, yaitu Rp200.000."
-    ]
-    # The platform is part of the row's identity, so an unknown one is a row error.
-    errors = dict(result.row_errors())
-    assert [str(error.error) for error in errors[3]] == [
-        "Platform nope tidak dikenal (gunakan nama singkatnya)."
-    ]
-    fixed = tablib.Dataset(headers=dataset.headers)
-    fixed.append(dataset[0])
-    fixed.append(["pintaria", "PIN-10", other.pk, "https://pintaria.example/p/10", 199000, "1"])
-    result = ListingResource().import_data(fixed, dry_run=False)
-    assert not result.has_validation_errors()
-    assert Listing.objects.get(pk=existing.pk).price == 350_000
-    assert Listing.objects.get(platform=platform, sku="PIN-10").price == 199_000
-
-
-def test_console_import_shows_a_dry_run_before_saving(client):
-    provider = ProviderFactory(nib="1111222233334")
-    client.force_login(officer())
-    dataset = tablib.Dataset(headers=TRAINING_HEADERS)
-    dataset.append(training_row(provider.nib))
-    upload = SimpleUploadedFile("pelatihan.csv", dataset.export("csv").encode(), content_type="text/csv")
-    response = client.post(
-        reverse("admin:marketplace_training_import"),
-        {"import_file": upload, "format": "0", "resource": "0"},
-    )
-    assert response.status_code == 200
-    assert "Menjahit Busana Muslim" in response.content.decode()
-    assert not Training.objects.exists()  # only a preview so far
-
-
-def test_console_imports_trainings_from_a_spreadsheet(client):
-    """Officers' lists usually come as Excel files: the same dry run, then the import, from XLSX."""
-    import re
-
-    provider = ProviderFactory(nib="1111222233334")
-    client.force_login(officer())
-    page = client.get(reverse("admin:marketplace_training_import")).content.decode()
-    xlsx = re.search(r'<option value="(\d+)"[^>]*>xlsx</option>', page).group(1)
-    dataset = tablib.Dataset(headers=TRAINING_HEADERS)
-    dataset.append(training_row(provider.nib, title="Akuntansi UMKM dengan Spreadsheet"))
-    dataset.append(training_row("9999999999999", title="Lembaga Tak Dikenal"))
-    upload = SimpleUploadedFile("pelatihan.xlsx", dataset.export("xlsx"))
-    preview = client.post(
-        reverse("admin:marketplace_training_import"), {"import_file": upload, "format": xlsx, "resource": "0"}
-    )
-    assert preview.status_code == 200
-    body = preview.content.decode()
-    assert "Tidak ada lembaga terdaftar dengan NIB 9999999999999." in body
-    assert not Training.objects.exists()
-
-    dataset = tablib.Dataset(headers=TRAINING_HEADERS)
-    dataset.append(training_row(provider.nib, title="Akuntansi UMKM dengan Spreadsheet"))
-    upload = SimpleUploadedFile("pelatihan.xlsx", dataset.export("xlsx"))
-    preview = client.post(
-        reverse("admin:marketplace_training_import"), {"import_file": upload, "format": xlsx, "resource": "0"}
-    )
-    confirm = preview.context["confirm_form"]
-    done = client.post(reverse("admin:marketplace_training_process_import"), confirm.initial, follow=True)
-    assert done.status_code == 200
-    training = Training.objects.get()
-    assert (training.title, training.status, training.provider) == (
-        "Akuntansi UMKM dengan Spreadsheet",
-        TrainingStatus.DRAFT,
-        provider,
-    )
 
 
 def test_issued_secret_is_shown_once_and_stored_encrypted(client):

@@ -68,5 +68,7 @@ def test_import_and_export_pages_speak_indonesian(admin_client):
     """django-import-export ships no Indonesian; the portal's own catalog fills it in."""
     changelist = admin_client.get(reverse("admin:marketplace_training_changelist")).content.decode()
     assert "Ekspor" in changelist and ">Export<" not in changelist
+    assert ">Impor<" in changelist and ">Import<" not in changelist
+    # The import page is the portal's own (the ImportJob pipeline).
     page = admin_client.get(reverse("admin:marketplace_training_import")).content.decode()
-    assert "Berkas yang diimpor" in page and "File to import" not in page
+    assert "Unggah berkas CSV (UTF-8) atau XLSX" in page and "Upload a CSV" not in page

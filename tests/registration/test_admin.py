@@ -1,12 +1,13 @@
 """The officers' console: masking, search, filters, actions, query counts, exports."""
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
+from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from prakerja.models import AuditEntry
+from prakerja.roles import Role
 from registration.enums import CivilRegistryStatus
-from registration.models import CivilRecord
+from registration.models import DisnakerStaff
 from tests.factories import ApplicantFactory
 from tests.registration.factories import CivilRecordFactory, disnaker_user, officer
 
@@ -170,57 +171,15 @@ def test_civil_record_list_is_masked(client):
     assert record.nik not in detail and record.kk_number not in detail
 
 
-def test_civil_record_import_preview_shows_row_errors_and_masks(client):
+def test_binding_an_officer_to_a_province_is_audited(client):
+    staff_user = disnaker_user("32")
+    staff = DisnakerStaff.objects.get(user=staff_user)
     client.force_login(officer())
-    csv = (
-        "nik,no_kk,nama,tempat_lahir,tanggal_lahir,jenis_kelamin\n"
-        "3275011403950001,3275010101100001,  Budi   Santoso ,Bekasi,14-03-1995,L\n"
-        "32750114039500,3275010101100001,Ani,Bekasi,1995-03-14,P\n"
-        "3275015403950002,3275010101100001,Ani,Bekasi,31-02-1995,X\n"
-    )
-    upload = SimpleUploadedFile("dukcapil.csv", csv.encode(), content_type="text/csv")
-    response = client.post(
-        reverse("admin:registration_civilrecord_import"),
-        {"import_file": upload, "format": "0", "resource": "0"},
-    )
-    html = response.content.decode()
-    assert response.status_code == 200
-    assert "NIK terdiri dari tepat 16 digit (0-9)." in html
-    assert "Tulis tanggal dengan format HH-BB-TTTT atau TTTT-BB-HH." in html
-    assert "Tulis L (laki-laki) atau P (perempuan)." in html
-    assert "3275011403950001" not in html
-    assert not CivilRecord.objects.exists()
-
-
-def test_civil_record_import_confirm(client):
-    client.force_login(officer(full_nik=True))
-    csv = "nik,no_kk,nama,tempat_lahir,tanggal_lahir,jenis_kelamin\n3275011403950001,3275010101100001,Budi Santoso,Bekasi,14-03-1995,L\n"
-    upload = SimpleUploadedFile("dukcapil.csv", csv.encode(), content_type="text/csv")
-    response = client.post(
-        reverse("admin:registration_civilrecord_import"),
-        {"import_file": upload, "format": "0", "resource": "0"},
-    )
-    form = response.context["confirm_form"]
-    data = {name: form.initial[name] for name in form.fields if name in form.initial}
-    client.post(reverse("admin:registration_civilrecord_process_import"), data)
-    record = CivilRecord.objects.get()
-    assert (record.nik, record.full_name, record.gender, record.birth_date.isoformat()) == (
-        "3275011403950001",
-        "Budi Santoso",
-        "M",
-        "1995-03-14",
-    )
-
-
-def test_civil_record_import_preview_is_masked_without_the_permission(client):
-    client.force_login(officer())
-    csv = "nik,no_kk,nama,tempat_lahir,tanggal_lahir,jenis_kelamin\n3275011403950001,3275010101100001,Budi,Bekasi,14-03-1995,L\n"
-    upload = SimpleUploadedFile("dukcapil.csv", csv.encode(), content_type="text/csv")
-    response = client.post(
-        reverse("admin:registration_civilrecord_import"),
-        {"import_file": upload, "format": "0", "resource": "0"},
-    )
-    html = response.content.decode()
-    assert response.context["confirm_form"] is not None
-    assert "3275\u2022\u2022\u2022\u2022\u2022\u2022\u2022\u20220001" in html
-    assert "3275011403950001" not in html and "3275010101100001" not in html
+    data = {"user": staff_user.pk, "province": "31", "office_name": "Disnaker DKI"}
+    response = client.post(reverse("admin:registration_disnakerstaff_change", args=[staff.pk]), data)
+    assert response.status_code == 302
+    staff.refresh_from_db()
+    assert staff.province_id == "31"
+    entry = AuditEntry.objects.get(action="registration.disnaker_staff_changed")
+    assert entry.data == {"changes": {"province": ["32", "31"], "office_name": ["Disnaker", "Disnaker DKI"]}}
+    assert Group.objects.get(name=Role.DISNAKER_STAFF) in staff_user.groups.all()

@@ -271,3 +271,30 @@ def test_list_admin_fills_the_reason_from_the_category(client):
     from registration.models import ScreeningList
 
     assert ScreeningList.objects.get().reason == "Anggota TNI/Polri"
+
+
+def test_deactivating_a_list_in_its_form_re_screens_through_the_service(client):
+    applicant = ApplicantFactory()
+    asn = ScreeningListFactory()
+    fill(asn, [applicant.nik])
+    screening_apply()
+    applicant.refresh_from_db()
+    assert applicant.is_excluded is True
+    client.force_login(officer())
+    response = client.post(
+        reverse("admin:registration_screeninglist_change", args=[asn.pk]),
+        {
+            "kind": asn.kind,
+            "category": asn.category,
+            "name": asn.name,
+            "source": asn.source,
+            "reference_date": asn.reference_date.isoformat(),
+            "reason": asn.reason,
+            "is_active": "",
+        },
+    )
+    assert response.status_code == 302
+    applicant.refresh_from_db()
+    assert (applicant.is_excluded, applicant.exclusion_list_id) == (False, None)
+    entry = AuditEntry.objects.get(action="registration.screening_list_changed")
+    assert entry.data == {"changes": {"is_active": ["True", "False"]}}

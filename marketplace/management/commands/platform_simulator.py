@@ -29,7 +29,11 @@ import secrets
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
+from cohorts.models import Participant
+from marketplace.credentials import secret_decrypt
+from marketplace.models import PlatformCredential
 from marketplace.simulator import ApiCallFailed, PlatformClient, code_from_database
 
 STEPS = ("purchase", "redeem", "complete", "cancel")
@@ -158,11 +162,6 @@ class Command(BaseCommand):
 
 
 def _credential_from_database(slug: str) -> tuple[str, str]:
-    from django.utils import timezone
-
-    from marketplace.credentials import secret_decrypt
-    from marketplace.models import PlatformCredential
-
     credential = (
         PlatformCredential.objects.filter(platform__slug=slug)
         .exclude(expires_at__lte=timezone.now())
@@ -175,8 +174,6 @@ def _credential_from_database(slug: str) -> tuple[str, str]:
 
 
 def _card_from_database(email: str) -> str:
-    from cohorts.models import Participant
-
     card = (
         Participant.objects.filter(applicant__user__email__iexact=email)
         .values_list("card_number", flat=True)
