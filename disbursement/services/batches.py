@@ -234,10 +234,11 @@ def _screen(*, batch: PayoutBatch, actor: User) -> dict[str, int]:
     return counts
 
 
-def batch_approve(*, batch_id: int, officer: User) -> PayoutBatch:
+def batch_approve(*, batch_id: int, officer: User, send: bool = True) -> PayoutBatch:
     """Record ``officer``'s approval. The preparer may not approve; nobody approves twice; when enough
     officers approved, the batch is APPROVED and Celery starts sending. Before the first approval the
     exclusion lists are re-applied and anyone newly excluded or on hold is taken out (with a reason).
+    ``send=False`` (demo data only) approves without queueing the sends.
     """
     if not officer.has_perm("disbursement.approve_payoutbatch"):
         raise BatchError(_("You may not approve payout batches."))
@@ -269,7 +270,7 @@ def batch_approve(*, batch_id: int, officer: User) -> PayoutBatch:
             batch.status = BatchStatus.APPROVED if batch.payout_count else BatchStatus.DONE
             batch.approved_at = timezone.now()
             batch.save(update_fields=["status", "approved_at"])
-            if batch.payout_count:
+            if batch.payout_count and send:
                 transaction.on_commit(lambda: _enqueue_batch(batch.pk))
         audit_log(
             actor=officer,
@@ -327,16 +328,16 @@ def batch_send(*, batch_id: int) -> int:
 
 
 def batch_finish_if_done(*, batch_id: int) -> bool:
-    """SENDING -> DONE once no payout of the batch is queued or in flight."""
+    """APPROVED | SENDING -> DONE once no payout of the batch is queued or in flight."""
     open_payouts = Payout.objects.filter(
         batch_id=batch_id, status__in=[PayoutStatus.QUEUED, PayoutStatus.SENDING, PayoutStatus.ACCEPTED]
     )
     if open_payouts.exists():
         return False
     return bool(
-        PayoutBatch.objects.filter(pk=batch_id, status=BatchStatus.SENDING).update(
-            status=BatchStatus.DONE, finished_at=timezone.now()
-        )
+        PayoutBatch.objects.filter(
+            pk=batch_id, status__in=[BatchStatus.APPROVED, BatchStatus.SENDING]
+        ).update(status=BatchStatus.DONE, finished_at=timezone.now())
     )
 
 

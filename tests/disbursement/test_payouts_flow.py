@@ -128,7 +128,7 @@ def test_preparer_cannot_approve_own_batch():
     batch = batch_prepare(partner=account.partner, actor=preparer)
     with pytest.raises(BatchError) as error:
         batch_approve(batch_id=batch.pk, officer=preparer)
-    assert "two-person rule" in str(error.value.message)
+    assert "aturan dua orang" in str(error.value.message)
     batch.refresh_from_db()
     assert batch.status == BatchStatus.PREPARED
     assert PayoutBatchApproval.objects.count() == 0
