@@ -79,12 +79,16 @@ class EntitlementReason(models.TextChoices):
     PARTNER_FAILED = (
         "partner_failed",
         _(
-            "The transfer failed at the payment partner. Check that your account is active; we will try again."
+            "The transfer failed at the payment partner. Check that your account is active; a programme officer "
+            "will send it again."
         ),
     )
     ACCOUNT_CLOSED = (
         "account_closed",
-        _("The destination account is closed or blocked. Link another account on the Payout account page."),
+        _(
+            "The destination account is closed or blocked. Link another account on the Payout account page: "
+            "the payment then goes to it."
+        ),
     )
     OFFICER = "officer", _("Held by a programme officer.")
 

@@ -182,3 +182,39 @@ def test_refusal_is_shown_in_indonesian(client, monkeypatch, applicant, partner)
     )
     assert response.status_code == 200
     assert "NIK" in response.content.decode()
+
+
+def test_linking_a_new_account_sends_failed_payments_to_it(
+    monkeypatch, applicant, partner, django_capture_on_commit_callbacks
+):
+    from disbursement.enums import EntitlementKind
+    from disbursement.models import Entitlement, Payout
+    from disbursement.services import (
+        batch_approve,
+        batch_prepare,
+        entitlements_accrue_due,
+        entitlements_schedule,
+    )
+    from tests.disbursement.factories import PayoutAccountFactory
+    from tests.disbursement.payout_helpers import FakePartner, use_fake_partner
+
+    use_fake_partner(monkeypatch, FakePartner("failed"))
+    PayoutAccountFactory(owner=applicant.user, partner=partner, channel="bni", account_number="5555555555")
+    entitlements_schedule(
+        owner=applicant.user,
+        kind=EntitlementKind.SURVEY_INCENTIVE,
+        amount=50_000,
+        first_due_on=datetime.date(2026, 1, 1),
+        reference="s",
+        idempotency_key="s:1",
+    )
+    entitlements_accrue_due(today=datetime.date(2026, 1, 1))
+    batch = batch_prepare(partner=partner, actor=finance_officer("a@x.test"))
+    with django_capture_on_commit_callbacks(execute=True):
+        batch_approve(batch_id=batch.pk, officer=finance_officer("b@x.test"))
+    assert Entitlement.objects.get().status == "failed"
+    _inquiry(monkeypatch, result=InquiryResult(exists=True, holder_name="BUDI SANTOSO", nik_match=True))
+    payout_account_start(user=applicant.user, channel="ovo", account_number="081234567890")
+    payout_account_confirm(user=applicant.user, code=_code(applicant.user))
+    assert Payout.objects.get().status == "cancelled"
+    assert Entitlement.objects.get().status == "due"
