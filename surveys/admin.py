@@ -44,10 +44,28 @@ class HiddenFilter(admin.SimpleListFilter):
         return queryset
 
 
+class StarsFilter(admin.SimpleListFilter):
+    """Fixed choices: listing the distinct values would scan every rating."""
+
+    title = _("stars (1-5)")
+    parameter_name = "stars"
+
+    def lookups(self, request, model_admin):
+        return [(str(n), "★" * n) for n in range(1, 6)]
+
+    def queryset(self, request, queryset):
+        return (
+            queryset.filter(stars=int(self.value()))
+            if self.value() in {"1", "2", "3", "4", "5"}
+            else queryset
+        )
+
+
 @admin.register(Rating)
 class RatingAdmin(ExactSearchMixin, admin.ModelAdmin):
     list_display = ("id", "stars", "training", "provider", "review_short", "created_at", "hidden_at")
-    list_filter = ("stars", HiddenFilter, "counts_for_incentive")
+    list_filter = (StarsFilter, HiddenFilter, "counts_for_incentive")
+    ordering = ("-id",)  # newest first by the primary key: no sort over millions of rows
     list_select_related = ("training", "provider")
     search_help_text = _("Training id (exact).")
     search_fields = ("training__id",)
@@ -368,6 +386,7 @@ class SurveyAssignmentAdmin(ExactSearchMixin, admin.ModelAdmin):
 
     list_display = ("id", "survey", "owner", "province", "opens_on", "deadline", "submitted_at")
     list_filter = ("survey",)
+    ordering = ("-id",)
     list_select_related = ("survey", "owner", "province")
     search_fields = ("owner__email",)
     search_help_text = _("Email address (exact).")

@@ -170,3 +170,24 @@ def test_assignment_list_is_read_only(client, officer):
         client.post(reverse("admin:surveys_surveyassignment_change", args=[assignment.pk]), {}).status_code
         == 403
     )
+
+
+@pytest.mark.parametrize(
+    ("changelist", "table"),
+    [
+        ("admin:surveys_rating_changelist", "surveys_rating"),
+        ("admin:surveys_surveyassignment_changelist", "surveys_surveyassignment"),
+    ],
+)
+def test_big_lists_page_by_the_primary_key_and_count_at_most_the_cap(admin_client, changelist, table):
+    survey = default_surveys_ensure()[0]
+    _window(survey)
+    _synthetic_rating(TrainingFactory(), 3)
+    with CaptureQueriesContext(connection) as ctx:
+        assert admin_client.get(reverse(changelist)).status_code == 200
+    reads = [q["sql"] for q in ctx.captured_queries if f'FROM "{table}"' in q["sql"]]
+    assert not [sql for sql in reads if "DISTINCT" in sql]
+    counts = [sql for sql in reads if "COUNT(" in sql.upper()]
+    assert counts and all("LIMIT 10001" in sql.upper() for sql in counts), counts
+    [page] = [sql for sql in reads if "ORDER BY" in sql]
+    assert page.split("ORDER BY", 1)[1].strip().startswith(f'"{table}"."id" DESC')
