@@ -153,7 +153,7 @@ def test_pages_ask_for_the_password_first_then_link(client, monkeypatch, applica
     _inquiry(monkeypatch, result=InquiryResult(exists=True, holder_name="BUDI SANTOSO", nik_match=True))
     client.force_login(applicant.user)
     url = reverse("disbursement:payout_account")
-    assert client.get(url).status_code == 200
+    assert "reauthenticate" in client.get(url)["Location"]
     response = client.post(url, {"channel": "ovo", "account_number": "081234567890"})
     assert response.status_code == 302
     assert "reauthenticate" in response["Location"]
