@@ -43,7 +43,8 @@ def test_two_officers_approving_at_once_approve_once(monkeypatch):
     batch = batch_prepare(partner=account.partner, actor=finance_officer("a@x.test"))
     b, c = finance_officer("b@x.test"), finance_officer("c@x.test")
     outcomes = _race(
-        lambda: batch_approve(batch_id=batch.pk, officer=b), lambda: batch_approve(batch_id=batch.pk, officer=c)
+        lambda: batch_approve(batch_id=batch.pk, officer=b),
+        lambda: batch_approve(batch_id=batch.pk, officer=c),
     )
     approved = [o for o in outcomes if isinstance(o, PayoutBatch)]
     refused = [o for o in outcomes if isinstance(o, BatchError)]
