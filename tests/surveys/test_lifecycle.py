@@ -71,6 +71,9 @@ def test_whole_lifecycle_until_the_scheduled_incentives(page, live_server, tmp_p
         platform=platform,
     )
     default_surveys_ensure()
+    # The face check runs inside the upload request (eager Celery) and loads dlib on first use: on a busy
+    # machine that takes longer than the fixture's 30 s.
+    page.set_default_timeout(120_000)
 
     # 1. Account and email.
     page.goto("/accounts/signup/")
