@@ -143,3 +143,21 @@ class PayoutStatus(models.TextChoices):
     PAID = "paid", pgettext_lazy("payout status", "Paid")
     FAILED = "failed", pgettext_lazy("payout status", "Failed")
     CANCELLED = "cancelled", pgettext_lazy("payout status", "Moved or cancelled")
+
+
+class MismatchKind(models.TextChoices):
+    """What reconciling a partner statement against the portal's payouts can find."""
+
+    PAID_THERE_FAILED_HERE = "paid_there_failed_here", _("Paid at the partner, failed here")
+    FAILED_THERE_PAID_HERE = "failed_there_paid_here", _("Failed at the partner, paid here")
+    STATUS_DIFFERS = "status_differs", _("Final at the partner, still in flight here")
+    AMOUNT_DIFFERS = "amount_differs", _("Amount differs")
+    UNKNOWN_REFERENCE = "unknown_reference", _("Unknown reference")
+    MISSING = "missing", _("Missing from the statement")
+
+
+class MismatchResolution(models.TextChoices):
+    OPEN = "", pgettext_lazy("mismatch resolution", "Open")
+    RECHECKED = "rechecked", pgettext_lazy("mismatch resolution", "Checked with the partner")
+    MARKED_PAID = "marked_paid", pgettext_lazy("mismatch resolution", "Marked paid")
+    ACKNOWLEDGED = "acknowledged", pgettext_lazy("mismatch resolution", "Noted, taken up with the partner")
