@@ -7,63 +7,189 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('disbursement', '0004_payouts'),
+        ("disbursement", "0004_payouts"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='entitlement',
-            name='status_reason',
-            field=models.CharField(blank=True, choices=[('', ''), ('no_account', 'Link a bank account or e-wallet on the Payout account page to receive it.'), ('account_review', 'Your payout account is being checked by an officer.'), ('cooling_off', 'Your payout account was changed recently; payments resume after the safety waiting period.'), ('revoked', 'Your participation was revoked; payments are on hold.'), ('excluded', 'You are now in a group excluded from the programme; payments are on hold.'), ('blacklisted', 'Your registration is blocked; payments are on hold.'), ('partner_failed', 'The transfer failed at the payment partner. Check that your account is active; a programme officer will send it again.'), ('account_closed', 'The destination account is closed or blocked. Link another account on the Payout account page: the payment then goes to it.'), ('officer', 'Held by a programme officer.')], default='', max_length=30, verbose_name='reason'),
+            model_name="entitlement",
+            name="status_reason",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("", ""),
+                    (
+                        "no_account",
+                        "Link a bank account or e-wallet on the Payout account page to receive it.",
+                    ),
+                    ("account_review", "Your payout account is being checked by an officer."),
+                    (
+                        "cooling_off",
+                        "Your payout account was changed recently; payments resume after the safety waiting period.",
+                    ),
+                    ("revoked", "Your participation was revoked; payments are on hold."),
+                    ("excluded", "You are now in a group excluded from the programme; payments are on hold."),
+                    ("blacklisted", "Your registration is blocked; payments are on hold."),
+                    (
+                        "partner_failed",
+                        "The transfer failed at the payment partner. Check that your account is active; a programme officer will send it again.",
+                    ),
+                    (
+                        "account_closed",
+                        "The destination account is closed or blocked. Link another account on the Payout account page: the payment then goes to it.",
+                    ),
+                    ("officer", "Held by a programme officer."),
+                ],
+                default="",
+                max_length=30,
+                verbose_name="reason",
+            ),
         ),
         migrations.CreateModel(
-            name='PartnerStatement',
+            name="PartnerStatement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField(verbose_name='day')),
-                ('file_sha256', models.CharField(max_length=64, verbose_name='file SHA-256')),
-                ('uploaded_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='uploaded')),
-                ('row_count', models.PositiveIntegerField(default=0, verbose_name='rows')),
-                ('matched_count', models.PositiveIntegerField(default=0, verbose_name='matched')),
-                ('mismatch_count', models.PositiveIntegerField(default=0, verbose_name='mismatches')),
-                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='statements', to='disbursement.paymentpartner', verbose_name='payment partner')),
-                ('uploaded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='uploaded by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField(verbose_name="day")),
+                ("file_sha256", models.CharField(max_length=64, verbose_name="file SHA-256")),
+                (
+                    "uploaded_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="uploaded"),
+                ),
+                ("row_count", models.PositiveIntegerField(default=0, verbose_name="rows")),
+                ("matched_count", models.PositiveIntegerField(default=0, verbose_name="matched")),
+                ("mismatch_count", models.PositiveIntegerField(default=0, verbose_name="mismatches")),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="statements",
+                        to="disbursement.paymentpartner",
+                        verbose_name="payment partner",
+                    ),
+                ),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="uploaded by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'partner statement',
-                'verbose_name_plural': 'partner statements',
-                'permissions': [('reconcile_partnerstatement', 'Can upload partner statements and resolve mismatches')],
-                'default_permissions': ('view',),
+                "verbose_name": "partner statement",
+                "verbose_name_plural": "partner statements",
+                "permissions": [
+                    ("reconcile_partnerstatement", "Can upload partner statements and resolve mismatches")
+                ],
+                "default_permissions": ("view",),
             },
         ),
         migrations.CreateModel(
-            name='StatementMismatch',
+            name="StatementMismatch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('paid_there_failed_here', 'Paid at the partner, failed here'), ('failed_there_paid_here', 'Failed at the partner, paid here'), ('status_differs', 'Final at the partner, still in flight here'), ('amount_differs', 'Amount differs'), ('unknown_reference', 'Unknown reference'), ('missing', 'Missing from the statement')], max_length=30, verbose_name='kind')),
-                ('reference', models.CharField(max_length=100, verbose_name='reference')),
-                ('partner_status', models.CharField(blank=True, max_length=20, verbose_name='status at the partner')),
-                ('partner_amount', models.BigIntegerField(blank=True, null=True, verbose_name='amount at the partner (Rp)')),
-                ('portal_status', models.CharField(blank=True, max_length=20, verbose_name='status here')),
-                ('portal_amount', models.BigIntegerField(blank=True, null=True, verbose_name='amount here (Rp)')),
-                ('resolution', models.CharField(blank=True, choices=[('', 'Open'), ('rechecked', 'Checked with the partner'), ('marked_paid', 'Marked paid'), ('acknowledged', 'Noted, taken up with the partner')], default='', max_length=20, verbose_name='resolution')),
-                ('resolved_at', models.DateTimeField(blank=True, null=True, verbose_name='resolved')),
-                ('note', models.CharField(blank=True, max_length=500, verbose_name='note')),
-                ('payout', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='disbursement.payout', verbose_name='payout')),
-                ('resolved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='resolved by')),
-                ('statement', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='mismatches', to='disbursement.partnerstatement', verbose_name='statement')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("paid_there_failed_here", "Paid at the partner, failed here"),
+                            ("failed_there_paid_here", "Failed at the partner, paid here"),
+                            ("status_differs", "Final at the partner, still in flight here"),
+                            ("amount_differs", "Amount differs"),
+                            ("unknown_reference", "Unknown reference"),
+                            ("missing", "Missing from the statement"),
+                        ],
+                        max_length=30,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("reference", models.CharField(max_length=100, verbose_name="reference")),
+                (
+                    "partner_status",
+                    models.CharField(blank=True, max_length=20, verbose_name="status at the partner"),
+                ),
+                (
+                    "partner_amount",
+                    models.BigIntegerField(blank=True, null=True, verbose_name="amount at the partner (Rp)"),
+                ),
+                ("portal_status", models.CharField(blank=True, max_length=20, verbose_name="status here")),
+                (
+                    "portal_amount",
+                    models.BigIntegerField(blank=True, null=True, verbose_name="amount here (Rp)"),
+                ),
+                (
+                    "resolution",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "Open"),
+                            ("rechecked", "Checked with the partner"),
+                            ("marked_paid", "Marked paid"),
+                            ("acknowledged", "Noted, taken up with the partner"),
+                        ],
+                        default="",
+                        max_length=20,
+                        verbose_name="resolution",
+                    ),
+                ),
+                ("resolved_at", models.DateTimeField(blank=True, null=True, verbose_name="resolved")),
+                ("note", models.CharField(blank=True, max_length=500, verbose_name="note")),
+                (
+                    "payout",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="disbursement.payout",
+                        verbose_name="payout",
+                    ),
+                ),
+                (
+                    "resolved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="resolved by",
+                    ),
+                ),
+                (
+                    "statement",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="mismatches",
+                        to="disbursement.partnerstatement",
+                        verbose_name="statement",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'statement mismatch',
-                'verbose_name_plural': 'statement mismatches',
-                'default_permissions': ('view',),
+                "verbose_name": "statement mismatch",
+                "verbose_name_plural": "statement mismatches",
+                "default_permissions": ("view",),
             },
         ),
         migrations.AddConstraint(
-            model_name='partnerstatement',
-            constraint=models.UniqueConstraint(fields=('partner', 'file_sha256'), name='partner_statement_once_per_file'),
+            model_name="partnerstatement",
+            constraint=models.UniqueConstraint(
+                fields=("partner", "file_sha256"), name="partner_statement_once_per_file"
+            ),
         ),
     ]
