@@ -53,6 +53,13 @@ class BatchError(Exception):
         self.message = message
 
 
+CHUNK = 5000
+
+
+def _chunks(items: list) -> list[list]:
+    return [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
+
+
 def _reference(*, batch_id: int, entitlement_id: int) -> str:
     return f"PKJ-{batch_id}-{entitlement_id}"
 
@@ -87,35 +94,48 @@ def batch_prepare(
             .values_list("id", flat=True)[:limit]
         )
         ids = list(candidates)
-        if not ids:
+        # Read in chunks (a statement carries at most 65,535 parameters); an owner whose account changed
+        # since the selection keeps the entitlement due for the next batch.
+        rows, account_of = [], {}
+        for chunk in _chunks(ids):
+            part = list(
+                Entitlement.objects.filter(pk__in=chunk, status=EntitlementStatus.DUE).values_list(
+                    "id", "owner_id", "amount"
+                )
+            )
+            account_of.update(
+                {a.owner_id: a for a in accounts.filter(owner_id__in={owner for _, owner, _ in part})}
+            )
+            rows += [row for row in part if row[1] in account_of]
+        if not rows:
             return None
         batch = PayoutBatch.objects.create(
             partner=partner, prepared_by=actor if getattr(actor, "pk", None) else None
         )
-        taken = Entitlement.objects.filter(pk__in=ids, status=EntitlementStatus.DUE)
-        rows = list(taken.values_list("id", "owner_id", "amount"))
-        taken.update(status=EntitlementStatus.IN_BATCH, status_reason="", updated_at=now)
-        account_of = {a.owner_id: a for a in accounts.filter(owner_id__in={owner for _, owner, _ in rows})}
-        Payout.objects.bulk_create(
-            [
-                Payout(
-                    batch=batch,
-                    entitlement_id=entitlement_id,
-                    owner_id=owner_id,
-                    partner=partner,
-                    account=account_of[owner_id],
-                    channel=account_of[owner_id].channel,
-                    account_number=account_of[owner_id].account_number,
-                    amount=amount,
-                    idempotency_key=_reference(batch_id=batch.pk, entitlement_id=entitlement_id),
-                    reference=_reference(batch_id=batch.pk, entitlement_id=entitlement_id),
-                    created_at=now,
-                    updated_at=now,
-                )
-                for entitlement_id, owner_id, amount in rows
-            ],
-            batch_size=1000,
-        )
+        for chunk in _chunks(rows):
+            Entitlement.objects.filter(pk__in=[row[0] for row in chunk], status=EntitlementStatus.DUE).update(
+                status=EntitlementStatus.IN_BATCH, status_reason="", updated_at=now
+            )
+            Payout.objects.bulk_create(
+                [
+                    Payout(
+                        batch=batch,
+                        entitlement_id=entitlement_id,
+                        owner_id=owner_id,
+                        partner=partner,
+                        account=account_of[owner_id],
+                        channel=account_of[owner_id].channel,
+                        account_number=account_of[owner_id].account_number,
+                        amount=amount,
+                        idempotency_key=_reference(batch_id=batch.pk, entitlement_id=entitlement_id),
+                        reference=_reference(batch_id=batch.pk, entitlement_id=entitlement_id),
+                        created_at=now,
+                        updated_at=now,
+                    )
+                    for entitlement_id, owner_id, amount in chunk
+                ],
+                batch_size=1000,
+            )
         _clear_batch(batch=batch)
         totals = Payout.objects.filter(batch=batch).aggregate(n=Count("id"), total=Sum("amount"))
         batch.payout_count = totals["n"]
@@ -209,8 +229,8 @@ def _screen(*, batch: PayoutBatch, actor: User) -> dict[str, int]:
     applicant_ids = list(
         Applicant.objects.filter(user_id__in=queued.values("owner_id")).values_list("id", flat=True)
     )
-    if applicant_ids:
-        screening_apply(applicant_ids=applicant_ids)
+    for chunk in _chunks(applicant_ids):
+        screening_apply(applicant_ids=chunk)
     excluded = list(queued.filter(owner__applicant__is_excluded=True).values_list("id", flat=True))
     held_owners = Entitlement.objects.filter(status=EntitlementStatus.HELD).exclude(
         status_reason=EntitlementReason.EXCLUDED

@@ -279,3 +279,38 @@ def test_cancel_batch_returns_entitlements_to_due():
     assert set(Entitlement.objects.values_list("status", flat=True)) == {"due"}
     assert _balance(owner=account.owner) == 1_200_000
     assert ledger_check().ok
+
+
+def test_newly_excluded_person_is_held_at_approval_not_paid(monkeypatch, django_capture_on_commit_callbacks):
+    from registration.enums import ScreeningCategory, ScreeningKind
+    from registration.models import ScreeningEntry, ScreeningList
+    from tests.factories import ApplicantFactory
+
+    fake = use_fake_partner(monkeypatch, FakePartner("paid"))
+    applicant = ApplicantFactory()
+    account = person_with_due(account_kwargs={"owner": applicant.user})
+    other = person_with_due(partner=account.partner)
+    preparer = finance_officer("a@x.test")
+    batch = batch_prepare(partner=account.partner, actor=preparer)
+    assert batch.payout_count == 2
+    asn = ScreeningList.objects.create(
+        kind=ScreeningKind.EXCLUSION,
+        category=ScreeningCategory.CIVIL_SERVANT,
+        name="ASN",
+        source="BKN",
+        reference_date=datetime.date(2026, 1, 1),
+        reason="ASN",
+        created_by=preparer,
+    )
+    ScreeningEntry.objects.create(screening_list=asn, batch=asn.current_batch, nik=applicant.nik)
+    with django_capture_on_commit_callbacks(execute=True):
+        batch = batch_approve(batch_id=batch.pk, officer=finance_officer("b@x.test"))
+    assert (batch.payout_count, batch.total_amount) == (1, 600_000)
+    held = Entitlement.objects.get(owner=applicant.user)
+    assert (held.status, held.status_reason) == ("held", "excluded")
+    assert Entitlement.objects.get(owner=other.owner).status == "paid"
+    assert [c["account_number"] for c in fake.calls] == [other.account_number]
+    assert _balance(owner=applicant.user) == 600_000
+    entry = AuditEntry.objects.get(action="disbursement.batch_approve")
+    assert entry.data["excluded"] == 1
+    assert ledger_check().ok
