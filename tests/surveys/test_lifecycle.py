@@ -1,14 +1,12 @@
-"""The whole lifecycle in Chromium at phone size, as far as it goes on this branch.
+"""The whole lifecycle in Chromium at phone size.
 
 A new applicant signs up, confirms the email, fills in the profile, verifies the phone by SMS code, is
 checked against the civil registry, passes the selfie/KTP face check, joins a wave; the officer closes the
 wave, runs the selection and the announcement (services, as the console does); the participant buys a
 training with the SMS code, the platform simulator redeems and completes it over HTTP, the participant
 rates it (the training incentive is scheduled: Rp600.000 x 4), answers evaluation survey 1 (Rp50.000
-scheduled) and the ledger check passes.
-
-NOT covered yet: paying the incentives (payout simulator, officer approval). The payouts work on this
-branch had not landed when this test was written, so it stops at the scheduled entitlements.
+scheduled), links OVO (checked at the payout simulator, a real HTTP process), two finance officers prepare
+and approve the batch, the simulator pays incentive 1 and the survey incentive, and the ledger check passes.
 """
 
 import io
@@ -19,12 +17,16 @@ from pathlib import Path
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.utils import timezone
 
 from cohorts import services as cohorts
 from cohorts.enums import RunKind
 from cohorts.models import Participant, Wave
-from disbursement.models import Entitlement
+from disbursement.enums import PayoutStatus
+from disbursement.gateway.services import payout_status_check
+from disbursement.models import Entitlement, Payout
 from disbursement.selectors import ledger_check
+from disbursement.services import batch_approve, batch_prepare, entitlements_accrue_due
 from kyc.demo import ktp_card, portrait_crop
 from marketplace.models import Voucher
 from prakerja import sms
@@ -33,9 +35,19 @@ from surveys.defaults import default_surveys_ensure
 from surveys.models import SurveyAssignment
 from tests.cohorts.factories import WaveFactory, programme
 from tests.conftest import wait_until
+from tests.disbursement.gateway_helpers import partner_at
+from tests.disbursement.payout_helpers import finance_officer
+from tests.disbursement.simulator_process import SimulatorProcess
 from tests.marketplace.factories import ListingFactory, PlatformFactory, credential_for, sms_code
 
 PHOTOS = "tests/kyc/data/people/obama"
+
+
+@pytest.fixture
+def simulator(tmp_path):
+    process = SimulatorProcess(tmp_path / "sim.sqlite3", "--settle-seconds", "0.2").start()
+    yield process
+    process.stop()
 
 
 def _jpeg(image) -> bytes:
@@ -49,8 +61,13 @@ def _phone_width_ok(page) -> bool:
 
 
 @pytest.mark.browser
-def test_whole_lifecycle_until_the_scheduled_incentives(page, live_server, tmp_path):
+def test_whole_lifecycle_from_sign_up_to_the_paid_incentives(
+    page, live_server, tmp_path, settings, simulator
+):
     from PIL import Image
+
+    settings.PAYOUT_CALLBACK_BASE_URL = "http://127.0.0.1:9"  # callbacks go nowhere: the status check decides
+    partner = partner_at(simulator)
 
     CivilRecord.objects.create(
         nik="3275015403950002",
@@ -199,6 +216,48 @@ def test_whole_lifecycle_until_the_scheduled_incentives(page, live_server, tmp_p
     assert list(
         Entitlement.objects.filter(owner=user, kind="survey_incentive").values_list("number", "amount")
     ) == [(1, 50_000)]
-    # Paying them (payout simulator, officer approval) is the payouts work's part: not driven here yet.
+
+    # 10. Payout: the participant links OVO (checked at the payout simulator, a real HTTP process), two
+    # finance officers prepare and approve the batch, the simulator pays, the status check confirms.
+    simulator.accounts(
+        {
+            "channel": "ovo",
+            "account_number": "081234567890",
+            "holder_name": "SITI NURHALIZA",
+            "nik": "3275015403950002",
+        }
+    )
+    page.goto("/rekening/")
+    page.wait_for_url(re.compile(r"/reauthenticate/"))
+    page.get_by_label("Kata sandi").fill("rendang-padang-2026")
+    page.get_by_role("button", name="Konfirmasi").click()
+    page.wait_for_url(re.compile(r"/rekening/$"))
+    page.get_by_label("OVO").check()
+    page.get_by_role("button", name="Periksa dan kirim kode").click()
+    page.wait_for_url(re.compile(r"/rekening/kode/$"))
+    page.locator("input[name=code]").fill(sms_code(phone="+6281234567890"))
+    page.get_by_role("button", name="Verifikasi").click()
+    page.wait_for_url(re.compile(r"/insentif/$"))
+    assert page.locator("#incentive-schedule tbody tr").count() == 5  # 4 training incentives + survey 1
+
+    entitlements_accrue_due(today=timezone.localdate())
+    batch = batch_prepare(partner=partner, actor=finance_officer("keuangan1@example.id"))
+    assert batch.payout_count == 2  # incentive 1 and the survey incentive, both due today
+    batch_approve(batch_id=batch.pk, officer=finance_officer("keuangan2@example.id"))
+
+    def all_paid() -> bool:
+        for payout_id in Payout.objects.filter(batch=batch).values_list("id", flat=True):
+            payout_status_check(payout_id=payout_id)
+        return not Payout.objects.filter(batch=batch).exclude(status=PayoutStatus.PAID).exists()
+
+    wait_until(all_paid, timeout=60, interval=0.5, message="the payout to be paid at the simulator")
+    paid = Entitlement.objects.filter(owner=user, status="paid")
+    assert sorted(paid.values_list("kind", "number", "amount")) == [
+        ("survey_incentive", 1, 50_000),
+        ("training_incentive", 1, 600_000),
+    ]
+    page.reload()
+    assert "Dibayar" in page.locator("#incentive-schedule").inner_text()
+    assert simulator.stats()["disbursements"] == 2
     result = ledger_check()
     assert result.ok, result
