@@ -222,7 +222,7 @@ def _tell_old_number(*, user: User, old: PayoutAccount, new: PayoutAccount) -> N
             "Prakerja: your payout account was changed to %(new)s. Payments resume on %(date)s. "
             "If this was not you, call the Prakerja contact center now."
         ) % {
-            "new": f"{new.get_channel_display()} {new.masked_number}",
+            "new": f"{new.get_channel_display()} ****{new.account_number[-4:]}",
             "date": timezone.localtime(new.payable_from).strftime("%d-%m-%Y"),
         }
     notification_queue(

@@ -314,3 +314,27 @@ def test_newly_excluded_person_is_held_at_approval_not_paid(monkeypatch, django_
     entry = AuditEntry.objects.get(action="disbursement.batch_approve")
     assert entry.data["excluded"] == 1
     assert ledger_check().ok
+
+
+def test_messages_in_the_persons_language_sms_in_plain_characters(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+
+    from tests.factories import ApplicantFactory
+
+    use_fake_partner(monkeypatch, FakePartner("failed"))
+    applicant = ApplicantFactory(
+        phone="+6281234567890", phone_verified_at=timezone.now(), user__language="en"
+    )
+    account = person_with_due(account_kwargs={"owner": applicant.user, "account_number": "081234567890"})
+    batch = batch_prepare(partner=account.partner, actor=finance_officer("a@x.test"))
+    with django_capture_on_commit_callbacks(execute=True):
+        batch_approve(batch_id=batch.pk, officer=finance_officer("b@x.test"))
+    sms = list(Notification.objects.filter(channel="sms").order_by("id").values_list("body", flat=True))
+    assert sms == [
+        "Prakerja: your incentive of Rp600.000 is on its way to OVO ****7890.",
+        "Prakerja: the transfer of Rp600.000 to OVO ****7890 failed. See the Incentive page for what to do.",
+    ]
+    email = Notification.objects.filter(channel="email").order_by("id").last()
+    assert "The destination account is closed or blocked." in email.body
