@@ -338,3 +338,33 @@ def test_messages_in_the_persons_language_sms_in_plain_characters(
     ]
     email = Notification.objects.filter(channel="email").order_by("id").last()
     assert "The destination account is closed or blocked." in email.body
+
+
+def test_sweeper_resends_stuck_sending_and_lost_queued_payouts(monkeypatch, settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from disbursement.models import PayoutBatch
+    from disbursement.tasks import payouts_resend_stuck_task
+
+    settings.PAYOUT_SENDING_STUCK_AFTER_SECONDS = 300
+    fake = use_fake_partner(monkeypatch, FakePartner("paid"))
+    partner = PaymentPartnerFactory()
+    person_with_due(partner=partner, count=2)
+    batch = batch_prepare(partner=partner, actor=finance_officer("a@x.test"))
+    batch_approve(batch_id=batch.pk, officer=finance_officer("b@x.test"), send=False)
+    PayoutBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.SENDING)
+    first, second = Payout.objects.order_by("id")
+    long_ago = timezone.now() - dt.timedelta(minutes=10)
+    # One was claimed by a worker that died before the partner answered; the other's task was lost.
+    Payout.objects.filter(pk=first.pk).update(status="sending", sending_at=long_ago, attempts=1)
+    Payout.objects.filter(pk=second.pk).update(updated_at=long_ago)
+    assert payouts_resend_stuck_task() == 2
+    assert set(Payout.objects.values_list("status", flat=True)) == {"paid"}
+    assert sorted(c["idempotency_key"] for c in fake.calls) == sorted(
+        [first.idempotency_key, second.idempotency_key]
+    )
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.DONE
+    assert ledger_check().ok
