@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from disbursement.enums import EntitlementKind, PartnerKind, PayoutAccountStatus, ProgrammeAccount
+from disbursement.gateway.demo import gateway_demo_load
 from disbursement.models import Entitlement, PaymentPartner, Payout, PayoutAccount
 from disbursement.services import (
     batch_approve,
@@ -122,6 +123,7 @@ def demo_load(*, stdout) -> list[DemoLogin]:
                          roles=[Role.FINANCE_OFFICER])  # fmt: skip
     partners = _partners()
     people = {key: _person(key, partners) for key in PEOPLE}
+    gateway_demo_load(stdout=stdout)  # the simulator answers account inquiries for the demo people
     if Entitlement.objects.filter(owner=people["paid"]).exists():
         return _logins()
     today = timezone.localdate()
