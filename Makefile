@@ -39,7 +39,7 @@ run: install
 	@# Periodic jobs: beat runs beside the server; with no REDIS_URL each job runs inside beat.
 	@# The payment partner simulator (README "Payment partners") runs beside them; the demo partners use it.
 	@$(VENV)/bin/celery -A prakerja beat --loglevel WARNING --schedule var/celerybeat-schedule & beat=$$!; \
-	$(PY) manage.py payout_simulator --port $(PAYOUT_SIMULATOR_PORT) --state var/payout-simulator.sqlite3 & sim=$$!; \
+	$(PY) manage.py payout_simulator --port $(PAYOUT_SIMULATOR_PORT) & sim=$$!; \
 	trap 'kill $$beat $$sim 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 

@@ -19,9 +19,10 @@ from stdnum import luhn
 from cohorts import draw, selection
 from cohorts.enums import ApplicationStatus, ParticipantStatus, RunKind, RunStatus, WaveStatus
 from cohorts.models import Application, Blacklist, Participant, Programme, ProvinceQuota, SelectionRun, Wave
-from disbursement.enums import AccountKind
+from disbursement.enums import AccountKind, EntitlementReason
 from disbursement.models import LedgerAccount
 from disbursement.services import (
+    entitlements_hold_for_owner,
     ledger_accounts_open_bulk,
     ledger_credit_bulk,
     ledger_forfeit_bulk,
@@ -654,6 +655,8 @@ def blacklist_add(*, applicant: Applicant, reason: str, actor) -> Blacklist:
             applicant=applicant, defaults={"reason": reason, "created_by": actor}
         )
         audit_log(actor=actor, action="cohorts.blacklist_add", obj=applicant, data={"reason": reason})
+        # Nothing more is paid to a blacklisted person until an officer releases it.
+        entitlements_hold_for_owner(owner=applicant.user, reason=EntitlementReason.BLACKLISTED, actor=actor)
     return entry
 
 

@@ -320,3 +320,4 @@ class LedgerEntryAdmin(LedgerAdmin):
 
 
 from disbursement import admin_payouts  # noqa: E402,F401 - registers the payouts console
+from disbursement.gateway import admin as gateway_admin  # noqa: E402,F401 - reconciliation console

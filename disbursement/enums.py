@@ -79,12 +79,16 @@ class EntitlementReason(models.TextChoices):
     PARTNER_FAILED = (
         "partner_failed",
         _(
-            "The transfer failed at the payment partner. Check that your account is active; we will try again."
+            "The transfer failed at the payment partner. Check that your account is active; a programme officer "
+            "will send it again."
         ),
     )
     ACCOUNT_CLOSED = (
         "account_closed",
-        _("The destination account is closed or blocked. Link another account on the Payout account page."),
+        _(
+            "The destination account is closed or blocked. Link another account on the Payout account page: "
+            "the payment then goes to it."
+        ),
     )
     OFFICER = "officer", _("Held by a programme officer.")
 
@@ -139,3 +143,21 @@ class PayoutStatus(models.TextChoices):
     PAID = "paid", pgettext_lazy("payout status", "Paid")
     FAILED = "failed", pgettext_lazy("payout status", "Failed")
     CANCELLED = "cancelled", pgettext_lazy("payout status", "Moved or cancelled")
+
+
+class MismatchKind(models.TextChoices):
+    """What reconciling a partner statement against the portal's payouts can find."""
+
+    PAID_THERE_FAILED_HERE = "paid_there_failed_here", _("Paid at the partner, failed here")
+    FAILED_THERE_PAID_HERE = "failed_there_paid_here", _("Failed at the partner, paid here")
+    STATUS_DIFFERS = "status_differs", _("Final at the partner, still in flight here")
+    AMOUNT_DIFFERS = "amount_differs", _("Amount differs")
+    UNKNOWN_REFERENCE = "unknown_reference", _("Unknown reference")
+    MISSING = "missing", _("Missing from the statement")
+
+
+class MismatchResolution(models.TextChoices):
+    OPEN = "", pgettext_lazy("mismatch resolution", "Open")
+    RECHECKED = "rechecked", pgettext_lazy("mismatch resolution", "Checked with the partner")
+    MARKED_PAID = "marked_paid", pgettext_lazy("mismatch resolution", "Marked paid")
+    ACKNOWLEDGED = "acknowledged", pgettext_lazy("mismatch resolution", "Noted, taken up with the partner")

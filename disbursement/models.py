@@ -24,6 +24,8 @@ from disbursement.enums import (
     EntitlementKind,
     EntitlementReason,
     EntitlementStatus,
+    MismatchKind,
+    MismatchResolution,
     MovementKind,
     PartnerKind,
     PayoutAccountStatus,
@@ -521,3 +523,77 @@ class Payout(models.Model):
     @property
     def masked_number(self) -> str:
         return mask_account_number(self.account_number)
+
+
+# --- Reconciliation of partner statements (disbursement/gateway/reconciliation.py) -----------------
+
+
+class PartnerStatement(models.Model):
+    """A partner's daily statement (CSV) as an officer uploaded it, and what matching it found."""
+
+    partner = models.ForeignKey(
+        PaymentPartner, verbose_name=_("payment partner"), on_delete=models.PROTECT, related_name="statements"
+    )
+    day = models.DateField(_("day"))
+    file_sha256 = models.CharField(_("file SHA-256"), max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("uploaded"), default=timezone.now)
+    row_count = models.PositiveIntegerField(_("rows"), default=0)
+    matched_count = models.PositiveIntegerField(_("matched"), default=0)
+    mismatch_count = models.PositiveIntegerField(_("mismatches"), default=0)
+
+    class Meta:
+        verbose_name = _("partner statement")
+        verbose_name_plural = _("partner statements")
+        default_permissions = ("view",)
+        permissions = [
+            ("reconcile_partnerstatement", _("Can upload partner statements and resolve mismatches"))
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "file_sha256"], name="partner_statement_once_per_file"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner} {self.day:%Y-%m-%d}"
+
+
+class StatementMismatch(models.Model):
+    """One difference between a statement and the portal; resolved once, by an audited service."""
+
+    statement = models.ForeignKey(
+        PartnerStatement, verbose_name=_("statement"), on_delete=models.PROTECT, related_name="mismatches"
+    )
+    kind = models.CharField(_("kind"), max_length=30, choices=MismatchKind.choices)
+    reference = models.CharField(_("reference"), max_length=100)
+    payout = models.ForeignKey(
+        Payout, verbose_name=_("payout"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    partner_status = models.CharField(_("status at the partner"), max_length=20, blank=True)
+    partner_amount = models.BigIntegerField(_("amount at the partner (Rp)"), null=True, blank=True)
+    portal_status = models.CharField(_("status here"), max_length=20, blank=True)
+    portal_amount = models.BigIntegerField(_("amount here (Rp)"), null=True, blank=True)
+    resolution = models.CharField(
+        _("resolution"), max_length=20, choices=MismatchResolution.choices, default="", blank=True
+    )
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("resolved by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("statement mismatch")
+        verbose_name_plural = _("statement mismatches")
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.reference}"

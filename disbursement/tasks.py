@@ -37,7 +37,7 @@ def ledger_check_task() -> bool:
     max_retries=None,  # PAYOUT_SEND_RETRIES, read when it runs
     acks_late=True,
 )
-def payout_send_task(self, payout_id: int) -> str:
+def payout_send_task(self, payout_id: int, resend: bool = False) -> str:
     """Send one payout (same idempotency key on every try); transient partner errors retry with backoff.
 
     Late ack: a worker killed mid-send leaves the message to be delivered again, and the payout in
@@ -54,7 +54,7 @@ def payout_send_task(self, payout_id: int) -> str:
         return "gone"
     try:
         outcome = payout_send(
-            payout_id=payout_id, resend=self.request.retries > 0 or _redelivered(self.request)
+            payout_id=payout_id, resend=resend or self.request.retries > 0 or _redelivered(self.request)
         )
     except PartnerUnavailable as exc:
         delay = min(settings.PAYOUT_SEND_RETRY_BASE_SECONDS * 2**self.request.retries, 3600)
@@ -87,19 +87,24 @@ def batches_prepare_due_task() -> int:
 
 @shared_task(name="disbursement.payouts_resend_stuck")
 def payouts_resend_stuck_task() -> int:
-    """Payouts left in SENDING (a worker died between claiming and the partner's answer): send again
-    with the same key. Also closes batches with nothing left in flight."""
+    """Payouts left in SENDING (a worker died between claiming and the partner's answer) are sent again
+    with the same key; queued payouts of a batch being sent whose task was lost are sent. Also closes
+    batches with nothing left in flight."""
     from disbursement.enums import BatchStatus
     from disbursement.models import PayoutBatch
     from disbursement.services.batches import batch_finish_if_done
-    from disbursement.services.payouts import payouts_stuck_sending
+    from disbursement.services.payouts import payouts_stuck_queued, payouts_stuck_sending
 
-    ids = payouts_stuck_sending(older_than_seconds=settings.PAYOUT_SENDING_STUCK_AFTER_SECONDS)
-    for payout_id in ids:
+    after = settings.PAYOUT_SENDING_STUCK_AFTER_SECONDS
+    stuck = payouts_stuck_sending(older_than_seconds=after)
+    lost = payouts_stuck_queued(older_than_seconds=after)
+    for payout_id in stuck:
+        payout_send_task.delay(payout_id, resend=True)
+    for payout_id in lost:
         payout_send_task.delay(payout_id)
     for batch_id in PayoutBatch.objects.filter(status=BatchStatus.SENDING).values_list("id", flat=True)[:100]:
         batch_finish_if_done(batch_id=batch_id)
-    return len(ids)
+    return len(stuck) + len(lost)
 
 
 def _redelivered(request) -> bool:

@@ -73,10 +73,11 @@ def incentives(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @never_cache
-@reauthentication_required(allow_get=True)
+@reauthentication_required
 def payout_account(request: HttpRequest) -> HttpResponse:
-    """ "Rekening": the linked account (masked) and the form to link one. Saving asks for the password
-    again first (allauth's reauthentication), then checks the account at the partner and sends a code."""
+    """ "Rekening": the linked account (masked) and the form to link one. The page asks for the password
+    again first (allauth's reauthentication, a few minutes valid), then saving checks the account at the
+    partner and sends an SMS code."""
     from registration.phones import phone_display
 
     account = payout_account_live(owner=request.user)

@@ -514,6 +514,7 @@ CELERY_BEAT_SCHEDULE["disbursement-payouts-status-sweep"] = {
 # The loopback partner simulator (manage.py payout_simulator) and the credentials the demo partners
 # use with it. Demo values only: a real partner's credentials are stored encrypted on its row.
 PAYOUT_SIMULATOR_URL = env_str("PAYOUT_SIMULATOR_URL", "http://127.0.0.1:8765").rstrip("/")
+PAYOUT_SIMULATOR_STATE = env_str("PAYOUT_SIMULATOR_STATE", str(VAR_DIR / "payout-simulator.sqlite3"))
 PAYOUT_SIMULATOR_KEY_ID = env_str("PAYOUT_SIMULATOR_KEY_ID", "prakerja-demo")
 PAYOUT_SIMULATOR_SECRET = env_str("PAYOUT_SIMULATOR_SECRET", "demo-payout-secret-not-for-production")
 PAYOUT_SIMULATOR_CALLBACK_SECRET = env_str(

@@ -23,7 +23,7 @@ from surveys.enums import QuestionKind, VersionStatus
 from surveys.exceptions import SurveyError
 from surveys.exports import export_csv_stream, export_xlsx
 from surveys.forms import HideReviewForm
-from surveys.models import Question, Rating, Survey, SurveyVersion
+from surveys.models import Question, Rating, Survey, SurveyAssignment, SurveyVersion
 from surveys.selectors import rating_aggregates, survey_results
 
 # --- Ratings ------------------------------------------------------------------------------
@@ -44,10 +44,28 @@ class HiddenFilter(admin.SimpleListFilter):
         return queryset
 
 
+class StarsFilter(admin.SimpleListFilter):
+    """Fixed choices: listing the distinct values would scan every rating."""
+
+    title = _("stars (1-5)")
+    parameter_name = "stars"
+
+    def lookups(self, request, model_admin):
+        return [(str(n), "★" * n) for n in range(1, 6)]
+
+    def queryset(self, request, queryset):
+        return (
+            queryset.filter(stars=int(self.value()))
+            if self.value() in {"1", "2", "3", "4", "5"}
+            else queryset
+        )
+
+
 @admin.register(Rating)
 class RatingAdmin(ExactSearchMixin, admin.ModelAdmin):
     list_display = ("id", "stars", "training", "provider", "review_short", "created_at", "hidden_at")
-    list_filter = ("stars", HiddenFilter, "counts_for_incentive")
+    list_filter = (StarsFilter, HiddenFilter, "counts_for_incentive")
+    ordering = ("-id",)  # newest first by the primary key: no sort over millions of rows
     list_select_related = ("training", "provider")
     search_help_text = _("Training id (exact).")
     search_fields = ("training__id",)
@@ -286,6 +304,11 @@ class QuestionInline(admin.StackedInline):
     extra = 1
     ordering = ("position",)
 
+    @admin.display(description=_("options"))
+    def options_text(self, obj: Question) -> str:
+        """Shown instead of the form field when the version is published (read-only)."""
+        return "; ".join(f"{o['value']}: {o['label_id']} / {o['label_en']}" for o in obj.options) or "-"
+
     def _frozen(self, obj) -> bool:
         return obj is not None and obj.is_frozen
 
@@ -319,11 +342,12 @@ class SurveyVersionAdmin(admin.ModelAdmin):
 
     def save_formset(self, request, form, formset, change):
         version = form.instance
-        try:
-            for deleted in formset.deleted_objects if hasattr(formset, "deleted_objects") else []:
+        formset.save(commit=False)  # writes nothing; lists what changed for the admin's history
+        for deleted in formset.deleted_objects:
+            try:
                 services.question_delete(question_id=deleted.pk, actor=request.user)
-        except SurveyError as exc:
-            messages.error(request, exc.message)
+            except SurveyError as exc:
+                messages.error(request, exc.message)
         for question_form in formset.forms:
             if not question_form.has_changed() or question_form in formset.deleted_forms:
                 continue
@@ -354,3 +378,30 @@ class SurveyVersionAdmin(admin.ModelAdmin):
                 self.message_user(
                     request, _("%(version)s published.") % {"version": version}, messages.SUCCESS
                 )
+
+
+@admin.register(SurveyAssignment)
+class SurveyAssignmentAdmin(ExactSearchMixin, admin.ModelAdmin):
+    """Read-only: whose window opens when, and whether they sent it (for helping a participant)."""
+
+    list_display = ("id", "survey", "owner", "province", "opens_on", "deadline", "submitted_at")
+    list_filter = ("survey",)
+    ordering = ("-id",)
+    list_select_related = ("survey", "owner", "province")
+    search_fields = ("owner__email",)
+    search_help_text = _("Email address (exact).")
+    paginator = CappedCountPaginator
+    show_full_result_count = False
+    readonly_fields = [f.name for f in SurveyAssignment._meta.fields]
+
+    def search_filter(self, term: str) -> Q:
+        return Q(owner__email=term.lower())
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -7,168 +7,469 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('disbursement', '0003_entitlement'),
+        ("disbursement", "0003_entitlement"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PaymentPartner',
+            name="PaymentPartner",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True, verbose_name='name')),
-                ('kind', models.CharField(choices=[('bank', 'Bank'), ('ewallet', 'E-wallet')], max_length=10, verbose_name='kind')),
-                ('channels', models.JSONField(default=list, help_text='Channel codes it pays into, e.g. ["ovo", "dana"].', verbose_name='channels')),
-                ('base_url', models.URLField(max_length=300, verbose_name='endpoint base URL')),
-                ('key_id', models.CharField(max_length=100, verbose_name='key id')),
-                ('secret_encrypted', models.TextField(default='', editable=False, verbose_name='secret (encrypted)')),
-                ('callback_secret_encrypted', models.TextField(default='', editable=False, help_text='The partner signs its callbacks with it.', verbose_name='callback secret (encrypted)')),
-                ('active', models.BooleanField(default=True, verbose_name='active')),
-                ('batch_limit', models.PositiveIntegerField(default=5000, verbose_name='payouts per batch')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True, verbose_name="name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("bank", "Bank"), ("ewallet", "E-wallet")],
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "channels",
+                    models.JSONField(
+                        default=list,
+                        help_text='Channel codes it pays into, e.g. ["ovo", "dana"].',
+                        verbose_name="channels",
+                    ),
+                ),
+                ("base_url", models.URLField(max_length=300, verbose_name="endpoint base URL")),
+                ("key_id", models.CharField(max_length=100, verbose_name="key id")),
+                (
+                    "secret_encrypted",
+                    models.TextField(default="", editable=False, verbose_name="secret (encrypted)"),
+                ),
+                (
+                    "callback_secret_encrypted",
+                    models.TextField(
+                        default="",
+                        editable=False,
+                        help_text="The partner signs its callbacks with it.",
+                        verbose_name="callback secret (encrypted)",
+                    ),
+                ),
+                ("active", models.BooleanField(default=True, verbose_name="active")),
+                ("batch_limit", models.PositiveIntegerField(default=5000, verbose_name="payouts per batch")),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="created"),
+                ),
             ],
             options={
-                'verbose_name': 'payment partner',
-                'verbose_name_plural': 'payment partners',
+                "verbose_name": "payment partner",
+                "verbose_name_plural": "payment partners",
             },
         ),
         migrations.AddField(
-            model_name='entitlement',
-            name='accrued_at',
-            field=models.DateTimeField(blank=True, help_text="When the amount moved from the incentive budget to the person's payable account.", null=True, verbose_name='accrued at'),
+            model_name="entitlement",
+            name="accrued_at",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="When the amount moved from the incentive budget to the person's payable account.",
+                null=True,
+                verbose_name="accrued at",
+            ),
         ),
         migrations.AlterField(
-            model_name='ledgeraccount',
-            name='kind',
-            field=models.CharField(choices=[('training_balance', 'Training balance'), ('programme', 'Programme account'), ('incentive_payable', 'Incentive payable')], max_length=20, verbose_name='kind'),
+            model_name="ledgeraccount",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("training_balance", "Training balance"),
+                    ("programme", "Programme account"),
+                    ("incentive_payable", "Incentive payable"),
+                ],
+                max_length=20,
+                verbose_name="kind",
+            ),
         ),
         migrations.CreateModel(
-            name='PayoutAccount',
+            name="PayoutAccount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel', models.CharField(choices=[('bni', 'BNI bank account'), ('bni_va', 'BNI virtual account'), ('ovo', 'OVO'), ('gopay', 'GoPay'), ('linkaja', 'LinkAja'), ('dana', 'DANA')], max_length=10, verbose_name='channel')),
-                ('account_number', models.CharField(max_length=40, verbose_name='account number')),
-                ('holder_name', models.CharField(blank=True, max_length=200, verbose_name='holder name at the partner')),
-                ('status', models.CharField(choices=[('pending', 'Waiting for the SMS code'), ('review', 'Being checked'), ('active', 'Active'), ('rejected', 'Rejected'), ('replaced', 'Replaced')], default='pending', max_length=10, verbose_name='status')),
-                ('payable_from', models.DateTimeField(blank=True, help_text='End of the cooling-off period after a change.', null=True, verbose_name='payouts from')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created')),
-                ('confirmed_at', models.DateTimeField(blank=True, null=True, verbose_name='confirmed')),
-                ('reviewed_at', models.DateTimeField(blank=True, null=True, verbose_name='reviewed')),
-                ('review_note', models.CharField(blank=True, max_length=500, verbose_name='review note')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='payout_accounts', to=settings.AUTH_USER_MODEL, verbose_name='person')),
-                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='accounts', to='disbursement.paymentpartner', verbose_name='payment partner')),
-                ('reviewed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='reviewed by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("bni", "BNI bank account"),
+                            ("bni_va", "BNI virtual account"),
+                            ("ovo", "OVO"),
+                            ("gopay", "GoPay"),
+                            ("linkaja", "LinkAja"),
+                            ("dana", "DANA"),
+                        ],
+                        max_length=10,
+                        verbose_name="channel",
+                    ),
+                ),
+                ("account_number", models.CharField(max_length=40, verbose_name="account number")),
+                (
+                    "holder_name",
+                    models.CharField(blank=True, max_length=200, verbose_name="holder name at the partner"),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting for the SMS code"),
+                            ("review", "Being checked"),
+                            ("active", "Active"),
+                            ("rejected", "Rejected"),
+                            ("replaced", "Replaced"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "payable_from",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="End of the cooling-off period after a change.",
+                        null=True,
+                        verbose_name="payouts from",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="created"),
+                ),
+                ("confirmed_at", models.DateTimeField(blank=True, null=True, verbose_name="confirmed")),
+                ("reviewed_at", models.DateTimeField(blank=True, null=True, verbose_name="reviewed")),
+                ("review_note", models.CharField(blank=True, max_length=500, verbose_name="review note")),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="payout_accounts",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="person",
+                    ),
+                ),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="accounts",
+                        to="disbursement.paymentpartner",
+                        verbose_name="payment partner",
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="reviewed by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'payout account',
-                'verbose_name_plural': 'payout accounts',
-                'permissions': [('review_payoutaccount', 'Can approve or reject a payout account in review'), ('view_full_account_number', 'Can see full payout account numbers')],
-                'default_permissions': ('view',),
+                "verbose_name": "payout account",
+                "verbose_name_plural": "payout accounts",
+                "permissions": [
+                    ("review_payoutaccount", "Can approve or reject a payout account in review"),
+                    ("view_full_account_number", "Can see full payout account numbers"),
+                ],
+                "default_permissions": ("view",),
             },
         ),
         migrations.CreateModel(
-            name='PayoutBatch',
+            name="PayoutBatch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('prepared', 'Waiting for approval'), ('approved', 'Approved'), ('sending', 'Sending'), ('done', 'Done'), ('cancelled', 'Cancelled')], default='prepared', max_length=10, verbose_name='status')),
-                ('prepared_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='prepared')),
-                ('approvals_required', models.PositiveSmallIntegerField(default=1, verbose_name='approvals required')),
-                ('payout_count', models.PositiveIntegerField(default=0, verbose_name='payouts')),
-                ('total_amount', models.BigIntegerField(default=0, verbose_name='total (Rp)')),
-                ('approved_at', models.DateTimeField(blank=True, null=True, verbose_name='approved')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='finished')),
-                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='batches', to='disbursement.paymentpartner', verbose_name='payment partner')),
-                ('prepared_by', models.ForeignKey(blank=True, help_text='Empty when the hourly job prepared it.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='prepared by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("prepared", "Waiting for approval"),
+                            ("approved", "Approved"),
+                            ("sending", "Sending"),
+                            ("done", "Done"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="prepared",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "prepared_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="prepared"),
+                ),
+                (
+                    "approvals_required",
+                    models.PositiveSmallIntegerField(default=1, verbose_name="approvals required"),
+                ),
+                ("payout_count", models.PositiveIntegerField(default=0, verbose_name="payouts")),
+                ("total_amount", models.BigIntegerField(default=0, verbose_name="total (Rp)")),
+                ("approved_at", models.DateTimeField(blank=True, null=True, verbose_name="approved")),
+                ("finished_at", models.DateTimeField(blank=True, null=True, verbose_name="finished")),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="batches",
+                        to="disbursement.paymentpartner",
+                        verbose_name="payment partner",
+                    ),
+                ),
+                (
+                    "prepared_by",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty when the hourly job prepared it.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="prepared by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'payout batch',
-                'verbose_name_plural': 'payout batches',
-                'permissions': [('prepare_payoutbatch', 'Can prepare a payout batch'), ('approve_payoutbatch', 'Can approve a payout batch')],
+                "verbose_name": "payout batch",
+                "verbose_name_plural": "payout batches",
+                "permissions": [
+                    ("prepare_payoutbatch", "Can prepare a payout batch"),
+                    ("approve_payoutbatch", "Can approve a payout batch"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Payout',
+            name="Payout",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel', models.CharField(choices=[('bni', 'BNI bank account'), ('bni_va', 'BNI virtual account'), ('ovo', 'OVO'), ('gopay', 'GoPay'), ('linkaja', 'LinkAja'), ('dana', 'DANA')], max_length=10, verbose_name='channel')),
-                ('account_number', models.CharField(max_length=40, verbose_name='account number')),
-                ('amount', models.BigIntegerField(verbose_name='amount (Rp)')),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('sending', 'Sending'), ('accepted', 'Accepted by the partner'), ('paid', 'Paid'), ('failed', 'Failed'), ('cancelled', 'Moved or cancelled')], default='queued', max_length=10, verbose_name='status')),
-                ('idempotency_key', models.CharField(max_length=100, verbose_name='idempotency key')),
-                ('reference', models.CharField(help_text='Our reference at the partner.', max_length=100, verbose_name='reference')),
-                ('round', models.PositiveSmallIntegerField(default=1, help_text='Raised when a failed payout is retried (same key).', verbose_name='round')),
-                ('attempts', models.PositiveIntegerField(default=0, verbose_name='send attempts')),
-                ('partner_reference', models.CharField(blank=True, max_length=100, verbose_name="partner's id")),
-                ('failure_code', models.CharField(blank=True, max_length=60, verbose_name='failure code')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created')),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='updated')),
-                ('sending_at', models.DateTimeField(blank=True, null=True, verbose_name='sending since')),
-                ('accepted_at', models.DateTimeField(blank=True, null=True, verbose_name='accepted')),
-                ('paid_at', models.DateTimeField(blank=True, null=True, verbose_name='paid')),
-                ('failed_at', models.DateTimeField(blank=True, null=True, verbose_name='failed')),
-                ('entitlement', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='payouts', to='disbursement.entitlement', verbose_name='entitlement')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='payouts', to=settings.AUTH_USER_MODEL, verbose_name='person')),
-                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='payouts', to='disbursement.paymentpartner', verbose_name='payment partner')),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='payouts', to='disbursement.payoutaccount', verbose_name='payout account')),
-                ('batch', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='payouts', to='disbursement.payoutbatch', verbose_name='batch')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("bni", "BNI bank account"),
+                            ("bni_va", "BNI virtual account"),
+                            ("ovo", "OVO"),
+                            ("gopay", "GoPay"),
+                            ("linkaja", "LinkAja"),
+                            ("dana", "DANA"),
+                        ],
+                        max_length=10,
+                        verbose_name="channel",
+                    ),
+                ),
+                ("account_number", models.CharField(max_length=40, verbose_name="account number")),
+                ("amount", models.BigIntegerField(verbose_name="amount (Rp)")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("sending", "Sending"),
+                            ("accepted", "Accepted by the partner"),
+                            ("paid", "Paid"),
+                            ("failed", "Failed"),
+                            ("cancelled", "Moved or cancelled"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("idempotency_key", models.CharField(max_length=100, verbose_name="idempotency key")),
+                (
+                    "reference",
+                    models.CharField(
+                        help_text="Our reference at the partner.", max_length=100, verbose_name="reference"
+                    ),
+                ),
+                (
+                    "round",
+                    models.PositiveSmallIntegerField(
+                        default=1,
+                        help_text="Raised when a failed payout is retried (same key).",
+                        verbose_name="round",
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0, verbose_name="send attempts")),
+                (
+                    "partner_reference",
+                    models.CharField(blank=True, max_length=100, verbose_name="partner's id"),
+                ),
+                ("failure_code", models.CharField(blank=True, max_length=60, verbose_name="failure code")),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="created"),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="updated"),
+                ),
+                ("sending_at", models.DateTimeField(blank=True, null=True, verbose_name="sending since")),
+                ("accepted_at", models.DateTimeField(blank=True, null=True, verbose_name="accepted")),
+                ("paid_at", models.DateTimeField(blank=True, null=True, verbose_name="paid")),
+                ("failed_at", models.DateTimeField(blank=True, null=True, verbose_name="failed")),
+                (
+                    "entitlement",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="payouts",
+                        to="disbursement.entitlement",
+                        verbose_name="entitlement",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="payouts",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="person",
+                    ),
+                ),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="payouts",
+                        to="disbursement.paymentpartner",
+                        verbose_name="payment partner",
+                    ),
+                ),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="payouts",
+                        to="disbursement.payoutaccount",
+                        verbose_name="payout account",
+                    ),
+                ),
+                (
+                    "batch",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="payouts",
+                        to="disbursement.payoutbatch",
+                        verbose_name="batch",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'payout',
-                'verbose_name_plural': 'payouts',
-                'permissions': [('retry_payout', 'Can retry a failed payout or move it to the next batch')],
-                'default_permissions': ('view',),
+                "verbose_name": "payout",
+                "verbose_name_plural": "payouts",
+                "permissions": [("retry_payout", "Can retry a failed payout or move it to the next batch")],
+                "default_permissions": ("view",),
             },
         ),
         migrations.CreateModel(
-            name='PayoutBatchApproval',
+            name="PayoutBatchApproval",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='time')),
-                ('batch', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='approvals', to='disbursement.payoutbatch', verbose_name='batch')),
-                ('officer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='officer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="time")),
+                (
+                    "batch",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="approvals",
+                        to="disbursement.payoutbatch",
+                        verbose_name="batch",
+                    ),
+                ),
+                (
+                    "officer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="officer",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'batch approval',
-                'verbose_name_plural': 'batch approvals',
-                'default_permissions': (),
+                "verbose_name": "batch approval",
+                "verbose_name_plural": "batch approvals",
+                "default_permissions": (),
             },
         ),
         migrations.AddConstraint(
-            model_name='payoutaccount',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ['active', 'review'])), fields=('owner',), name='payout_account_one_live_per_owner'),
+            model_name="payoutaccount",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status__in", ["active", "review"])),
+                fields=("owner",),
+                name="payout_account_one_live_per_owner",
+            ),
         ),
         migrations.AddIndex(
-            model_name='payout',
-            index=models.Index(fields=['entitlement'], name='payout_entitlement_idx'),
+            model_name="payout",
+            index=models.Index(fields=["entitlement"], name="payout_entitlement_idx"),
         ),
         migrations.AddIndex(
-            model_name='payout',
-            index=models.Index(fields=['batch', 'status'], name='payout_batch_status_idx'),
+            model_name="payout",
+            index=models.Index(fields=["batch", "status"], name="payout_batch_status_idx"),
         ),
         migrations.AddIndex(
-            model_name='payout',
-            index=models.Index(condition=models.Q(('status__in', ['sending', 'accepted'])), fields=['status', 'sending_at'], name='payout_in_flight_idx'),
+            model_name="payout",
+            index=models.Index(
+                condition=models.Q(("status__in", ["sending", "accepted"])),
+                fields=["status", "sending_at"],
+                name="payout_in_flight_idx",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payout',
-            constraint=models.UniqueConstraint(fields=('idempotency_key',), name='payout_unique_key'),
+            model_name="payout",
+            constraint=models.UniqueConstraint(fields=("idempotency_key",), name="payout_unique_key"),
         ),
         migrations.AddConstraint(
-            model_name='payout',
-            constraint=models.UniqueConstraint(fields=('reference',), name='payout_unique_reference'),
+            model_name="payout",
+            constraint=models.UniqueConstraint(fields=("reference",), name="payout_unique_reference"),
         ),
         migrations.AddConstraint(
-            model_name='payout',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'cancelled'), _negated=True), fields=('entitlement',), name='payout_one_live_per_entitlement'),
+            model_name="payout",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "cancelled"), _negated=True),
+                fields=("entitlement",),
+                name="payout_one_live_per_entitlement",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payout',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='payout_amount_positive'),
+            model_name="payout",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gt", 0)), name="payout_amount_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payoutbatchapproval',
-            constraint=models.UniqueConstraint(fields=('batch', 'officer'), name='payout_batch_approval_once'),
+            model_name="payoutbatchapproval",
+            constraint=models.UniqueConstraint(
+                fields=("batch", "officer"), name="payout_batch_approval_once"
+            ),
         ),
     ]

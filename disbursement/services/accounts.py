@@ -24,8 +24,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from disbursement.enums import EWALLET_CHANNELS, PayoutAccountStatus, PayoutChannel
-from disbursement.models import PayoutAccount
+from disbursement.enums import EWALLET_CHANNELS, PayoutAccountStatus, PayoutChannel, PayoutStatus
+from disbursement.models import Payout, PayoutAccount
 from disbursement.services.partners import partner_client, partner_for_channel
 from prakerja import otp
 from prakerja.audit import audit_log
@@ -199,6 +199,13 @@ def payout_account_confirm(*, user: User, code: str) -> PayoutAccount:
         )
         if old is not None:
             _tell_old_number(user=user, old=old, new=account)
+        # Payments that failed on the old account go to the new one with the next batch.
+        from disbursement.services.payouts import payout_move_to_next_batch
+
+        for payout_id in Payout.objects.filter(owner=user, status=PayoutStatus.FAILED).values_list(
+            "id", flat=True
+        ):
+            payout_move_to_next_batch(payout_id=payout_id, actor=user)
     return account
 
 
@@ -215,7 +222,7 @@ def _tell_old_number(*, user: User, old: PayoutAccount, new: PayoutAccount) -> N
             "Prakerja: your payout account was changed to %(new)s. Payments resume on %(date)s. "
             "If this was not you, call the Prakerja contact center now."
         ) % {
-            "new": f"{new.get_channel_display()} {new.masked_number}",
+            "new": f"{new.get_channel_display()} ****{new.account_number[-4:]}",
             "date": timezone.localtime(new.payable_from).strftime("%d-%m-%Y"),
         }
     notification_queue(

@@ -53,6 +53,13 @@ class BatchError(Exception):
         self.message = message
 
 
+CHUNK = 5000
+
+
+def _chunks(items: list) -> list[list]:
+    return [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
+
+
 def _reference(*, batch_id: int, entitlement_id: int) -> str:
     return f"PKJ-{batch_id}-{entitlement_id}"
 
@@ -87,35 +94,48 @@ def batch_prepare(
             .values_list("id", flat=True)[:limit]
         )
         ids = list(candidates)
-        if not ids:
+        # Read in chunks (a statement carries at most 65,535 parameters); an owner whose account changed
+        # since the selection keeps the entitlement due for the next batch.
+        rows, account_of = [], {}
+        for chunk in _chunks(ids):
+            part = list(
+                Entitlement.objects.filter(pk__in=chunk, status=EntitlementStatus.DUE).values_list(
+                    "id", "owner_id", "amount"
+                )
+            )
+            account_of.update(
+                {a.owner_id: a for a in accounts.filter(owner_id__in={owner for _, owner, _ in part})}
+            )
+            rows += [row for row in part if row[1] in account_of]
+        if not rows:
             return None
         batch = PayoutBatch.objects.create(
             partner=partner, prepared_by=actor if getattr(actor, "pk", None) else None
         )
-        taken = Entitlement.objects.filter(pk__in=ids, status=EntitlementStatus.DUE)
-        rows = list(taken.values_list("id", "owner_id", "amount"))
-        taken.update(status=EntitlementStatus.IN_BATCH, status_reason="", updated_at=now)
-        account_of = {a.owner_id: a for a in accounts.filter(owner_id__in={owner for _, owner, _ in rows})}
-        Payout.objects.bulk_create(
-            [
-                Payout(
-                    batch=batch,
-                    entitlement_id=entitlement_id,
-                    owner_id=owner_id,
-                    partner=partner,
-                    account=account_of[owner_id],
-                    channel=account_of[owner_id].channel,
-                    account_number=account_of[owner_id].account_number,
-                    amount=amount,
-                    idempotency_key=_reference(batch_id=batch.pk, entitlement_id=entitlement_id),
-                    reference=_reference(batch_id=batch.pk, entitlement_id=entitlement_id),
-                    created_at=now,
-                    updated_at=now,
-                )
-                for entitlement_id, owner_id, amount in rows
-            ],
-            batch_size=1000,
-        )
+        for chunk in _chunks(rows):
+            Entitlement.objects.filter(pk__in=[row[0] for row in chunk], status=EntitlementStatus.DUE).update(
+                status=EntitlementStatus.IN_BATCH, status_reason="", updated_at=now
+            )
+            Payout.objects.bulk_create(
+                [
+                    Payout(
+                        batch=batch,
+                        entitlement_id=entitlement_id,
+                        owner_id=owner_id,
+                        partner=partner,
+                        account=account_of[owner_id],
+                        channel=account_of[owner_id].channel,
+                        account_number=account_of[owner_id].account_number,
+                        amount=amount,
+                        idempotency_key=_reference(batch_id=batch.pk, entitlement_id=entitlement_id),
+                        reference=_reference(batch_id=batch.pk, entitlement_id=entitlement_id),
+                        created_at=now,
+                        updated_at=now,
+                    )
+                    for entitlement_id, owner_id, amount in chunk
+                ],
+                batch_size=1000,
+            )
         _clear_batch(batch=batch)
         totals = Payout.objects.filter(batch=batch).aggregate(n=Count("id"), total=Sum("amount"))
         batch.payout_count = totals["n"]
@@ -209,8 +229,8 @@ def _screen(*, batch: PayoutBatch, actor: User) -> dict[str, int]:
     applicant_ids = list(
         Applicant.objects.filter(user_id__in=queued.values("owner_id")).values_list("id", flat=True)
     )
-    if applicant_ids:
-        screening_apply(applicant_ids=applicant_ids)
+    for chunk in _chunks(applicant_ids):
+        screening_apply(applicant_ids=chunk)
     excluded = list(queued.filter(owner__applicant__is_excluded=True).values_list("id", flat=True))
     held_owners = Entitlement.objects.filter(status=EntitlementStatus.HELD).exclude(
         status_reason=EntitlementReason.EXCLUDED
@@ -234,10 +254,11 @@ def _screen(*, batch: PayoutBatch, actor: User) -> dict[str, int]:
     return counts
 
 
-def batch_approve(*, batch_id: int, officer: User) -> PayoutBatch:
+def batch_approve(*, batch_id: int, officer: User, send: bool = True) -> PayoutBatch:
     """Record ``officer``'s approval. The preparer may not approve; nobody approves twice; when enough
     officers approved, the batch is APPROVED and Celery starts sending. Before the first approval the
     exclusion lists are re-applied and anyone newly excluded or on hold is taken out (with a reason).
+    ``send=False`` (demo data only) approves without queueing the sends.
     """
     if not officer.has_perm("disbursement.approve_payoutbatch"):
         raise BatchError(_("You may not approve payout batches."))
@@ -269,7 +290,7 @@ def batch_approve(*, batch_id: int, officer: User) -> PayoutBatch:
             batch.status = BatchStatus.APPROVED if batch.payout_count else BatchStatus.DONE
             batch.approved_at = timezone.now()
             batch.save(update_fields=["status", "approved_at"])
-            if batch.payout_count:
+            if batch.payout_count and send:
                 transaction.on_commit(lambda: _enqueue_batch(batch.pk))
         audit_log(
             actor=officer,
@@ -327,16 +348,16 @@ def batch_send(*, batch_id: int) -> int:
 
 
 def batch_finish_if_done(*, batch_id: int) -> bool:
-    """SENDING -> DONE once no payout of the batch is queued or in flight."""
+    """APPROVED | SENDING -> DONE once no payout of the batch is queued or in flight."""
     open_payouts = Payout.objects.filter(
         batch_id=batch_id, status__in=[PayoutStatus.QUEUED, PayoutStatus.SENDING, PayoutStatus.ACCEPTED]
     )
     if open_payouts.exists():
         return False
     return bool(
-        PayoutBatch.objects.filter(pk=batch_id, status=BatchStatus.SENDING).update(
-            status=BatchStatus.DONE, finished_at=timezone.now()
-        )
+        PayoutBatch.objects.filter(
+            pk=batch_id, status__in=[BatchStatus.APPROVED, BatchStatus.SENDING]
+        ).update(status=BatchStatus.DONE, finished_at=timezone.now())
     )
 
 

@@ -35,6 +35,8 @@ def payout_notify(*, payout_id: int, event: str) -> None:
             "event": event,
             "amount": format_rupiah(payout.amount),
             "account": f"{payout.get_channel_display()} {payout.masked_number}",
+            # SMS stay in plain GSM characters: no bullets.
+            "account_sms": f"{payout.get_channel_display()} ****{payout.account_number[-4:]}",
             "reason": reason,
         },
         phone=phone,

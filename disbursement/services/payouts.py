@@ -303,3 +303,13 @@ def payouts_stuck_sending(*, older_than_seconds: int, limit: int = 500) -> list[
         .order_by("sending_at")
         .values_list("id", flat=True)[:limit]
     )
+
+
+def payouts_stuck_queued(*, older_than_seconds: int, limit: int = 500) -> list[int]:
+    """Queued payouts of a batch being sent whose send task was lost (a worker died holding it)."""
+    cutoff = timezone.now() - datetime.timedelta(seconds=older_than_seconds)
+    return list(
+        Payout.objects.filter(status=PayoutStatus.QUEUED, batch__status="sending", updated_at__lt=cutoff)
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )

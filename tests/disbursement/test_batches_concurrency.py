@@ -49,7 +49,7 @@ def test_two_officers_approving_at_once_approve_once(monkeypatch):
     approved = [o for o in outcomes if isinstance(o, PayoutBatch)]
     refused = [o for o in outcomes if isinstance(o, BatchError)]
     assert (len(approved), len(refused)) == (1, 1)
-    assert str(refused[0].message) == "This batch is not waiting for approval."
+    assert str(refused[0].message) == "Batch ini tidak sedang menunggu persetujuan."
     assert PayoutBatchApproval.objects.count() == 1
     assert AuditEntry.objects.filter(action="disbursement.batch_approve").count() == 1
     assert PayoutBatch.objects.get().status in (BatchStatus.SENDING, BatchStatus.APPROVED, BatchStatus.DONE)

@@ -105,5 +105,5 @@ def test_hold_for_owner_holds_only_open_rows():
     statuses = list(entitlements_for_owner(owner=user).values_list("status", "status_reason"))
     assert statuses == [(EntitlementStatus.PAID, "")] + [(EntitlementStatus.HELD, "revoked")] * 3
     assert entitlements_for_owner(owner=user)[1].reason_text == (
-        "Your participation was revoked; payments are on hold."
+        "Kepesertaan Anda dicabut; pembayaran ditahan."
     )

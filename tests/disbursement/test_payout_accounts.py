@@ -136,7 +136,7 @@ def test_change_tells_old_number_and_starts_cooling_off(monkeypatch, applicant, 
     assert second.payable_from - second.confirmed_at == datetime.timedelta(days=3)
     warning = Notification.objects.get(idempotency_key=f"disbursement.payoutaccount:{second.pk}:changed")
     assert warning.recipient == PHONE
-    assert "BNI" in warning.body and "7890" in warning.body
+    assert "BNI ****7890" in warning.body and warning.body.isascii()
 
 
 def test_wrong_code_keeps_nothing_live(monkeypatch, applicant, partner):
@@ -153,7 +153,7 @@ def test_pages_ask_for_the_password_first_then_link(client, monkeypatch, applica
     _inquiry(monkeypatch, result=InquiryResult(exists=True, holder_name="BUDI SANTOSO", nik_match=True))
     client.force_login(applicant.user)
     url = reverse("disbursement:payout_account")
-    assert client.get(url).status_code == 200
+    assert "reauthenticate" in client.get(url)["Location"]
     response = client.post(url, {"channel": "ovo", "account_number": "081234567890"})
     assert response.status_code == 302
     assert "reauthenticate" in response["Location"]
@@ -182,3 +182,39 @@ def test_refusal_is_shown_in_indonesian(client, monkeypatch, applicant, partner)
     )
     assert response.status_code == 200
     assert "NIK" in response.content.decode()
+
+
+def test_linking_a_new_account_sends_failed_payments_to_it(
+    monkeypatch, applicant, partner, django_capture_on_commit_callbacks
+):
+    from disbursement.enums import EntitlementKind
+    from disbursement.models import Entitlement, Payout
+    from disbursement.services import (
+        batch_approve,
+        batch_prepare,
+        entitlements_accrue_due,
+        entitlements_schedule,
+    )
+    from tests.disbursement.factories import PayoutAccountFactory
+    from tests.disbursement.payout_helpers import FakePartner, use_fake_partner
+
+    use_fake_partner(monkeypatch, FakePartner("failed"))
+    PayoutAccountFactory(owner=applicant.user, partner=partner, channel="bni", account_number="5555555555")
+    entitlements_schedule(
+        owner=applicant.user,
+        kind=EntitlementKind.SURVEY_INCENTIVE,
+        amount=50_000,
+        first_due_on=datetime.date(2026, 1, 1),
+        reference="s",
+        idempotency_key="s:1",
+    )
+    entitlements_accrue_due(today=datetime.date(2026, 1, 1))
+    batch = batch_prepare(partner=partner, actor=finance_officer("a@x.test"))
+    with django_capture_on_commit_callbacks(execute=True):
+        batch_approve(batch_id=batch.pk, officer=finance_officer("b@x.test"))
+    assert Entitlement.objects.get().status == "failed"
+    _inquiry(monkeypatch, result=InquiryResult(exists=True, holder_name="BUDI SANTOSO", nik_match=True))
+    payout_account_start(user=applicant.user, channel="ovo", account_number="081234567890")
+    payout_account_confirm(user=applicant.user, code=_code(applicant.user))
+    assert Payout.objects.get().status == "cancelled"
+    assert Entitlement.objects.get().status == "due"

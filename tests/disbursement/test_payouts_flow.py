@@ -128,7 +128,7 @@ def test_preparer_cannot_approve_own_batch():
     batch = batch_prepare(partner=account.partner, actor=preparer)
     with pytest.raises(BatchError) as error:
         batch_approve(batch_id=batch.pk, officer=preparer)
-    assert "two-person rule" in str(error.value.message)
+    assert "aturan dua orang" in str(error.value.message)
     batch.refresh_from_db()
     assert batch.status == BatchStatus.PREPARED
     assert PayoutBatchApproval.objects.count() == 0
@@ -278,4 +278,93 @@ def test_cancel_batch_returns_entitlements_to_due():
     assert batch.status == BatchStatus.CANCELLED
     assert set(Entitlement.objects.values_list("status", flat=True)) == {"due"}
     assert _balance(owner=account.owner) == 1_200_000
+    assert ledger_check().ok
+
+
+def test_newly_excluded_person_is_held_at_approval_not_paid(monkeypatch, django_capture_on_commit_callbacks):
+    from registration.enums import ScreeningCategory, ScreeningKind
+    from registration.models import ScreeningEntry, ScreeningList
+    from tests.factories import ApplicantFactory
+
+    fake = use_fake_partner(monkeypatch, FakePartner("paid"))
+    applicant = ApplicantFactory()
+    account = person_with_due(account_kwargs={"owner": applicant.user})
+    other = person_with_due(partner=account.partner)
+    preparer = finance_officer("a@x.test")
+    batch = batch_prepare(partner=account.partner, actor=preparer)
+    assert batch.payout_count == 2
+    asn = ScreeningList.objects.create(
+        kind=ScreeningKind.EXCLUSION,
+        category=ScreeningCategory.CIVIL_SERVANT,
+        name="ASN",
+        source="BKN",
+        reference_date=datetime.date(2026, 1, 1),
+        reason="ASN",
+        created_by=preparer,
+    )
+    ScreeningEntry.objects.create(screening_list=asn, batch=asn.current_batch, nik=applicant.nik)
+    with django_capture_on_commit_callbacks(execute=True):
+        batch = batch_approve(batch_id=batch.pk, officer=finance_officer("b@x.test"))
+    assert (batch.payout_count, batch.total_amount) == (1, 600_000)
+    held = Entitlement.objects.get(owner=applicant.user)
+    assert (held.status, held.status_reason) == ("held", "excluded")
+    assert Entitlement.objects.get(owner=other.owner).status == "paid"
+    assert [c["account_number"] for c in fake.calls] == [other.account_number]
+    assert _balance(owner=applicant.user) == 600_000
+    entry = AuditEntry.objects.get(action="disbursement.batch_approve")
+    assert entry.data["excluded"] == 1
+    assert ledger_check().ok
+
+
+def test_messages_in_the_persons_language_sms_in_plain_characters(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+
+    from tests.factories import ApplicantFactory
+
+    use_fake_partner(monkeypatch, FakePartner("failed"))
+    applicant = ApplicantFactory(
+        phone="+6281234567890", phone_verified_at=timezone.now(), user__language="en"
+    )
+    account = person_with_due(account_kwargs={"owner": applicant.user, "account_number": "081234567890"})
+    batch = batch_prepare(partner=account.partner, actor=finance_officer("a@x.test"))
+    with django_capture_on_commit_callbacks(execute=True):
+        batch_approve(batch_id=batch.pk, officer=finance_officer("b@x.test"))
+    sms = list(Notification.objects.filter(channel="sms").order_by("id").values_list("body", flat=True))
+    assert sms == [
+        "Prakerja: your incentive of Rp600.000 is on its way to OVO ****7890.",
+        "Prakerja: the transfer of Rp600.000 to OVO ****7890 failed. See the Incentive page for what to do.",
+    ]
+    email = Notification.objects.filter(channel="email").order_by("id").last()
+    assert "The destination account is closed or blocked." in email.body
+
+
+def test_sweeper_resends_stuck_sending_and_lost_queued_payouts(monkeypatch, settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from disbursement.models import PayoutBatch
+    from disbursement.tasks import payouts_resend_stuck_task
+
+    settings.PAYOUT_SENDING_STUCK_AFTER_SECONDS = 300
+    fake = use_fake_partner(monkeypatch, FakePartner("paid"))
+    partner = PaymentPartnerFactory()
+    person_with_due(partner=partner, count=2)
+    batch = batch_prepare(partner=partner, actor=finance_officer("a@x.test"))
+    batch_approve(batch_id=batch.pk, officer=finance_officer("b@x.test"), send=False)
+    PayoutBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.SENDING)
+    first, second = Payout.objects.order_by("id")
+    long_ago = timezone.now() - dt.timedelta(minutes=10)
+    # One was claimed by a worker that died before the partner answered; the other's task was lost.
+    Payout.objects.filter(pk=first.pk).update(status="sending", sending_at=long_ago, attempts=1)
+    Payout.objects.filter(pk=second.pk).update(updated_at=long_ago)
+    assert payouts_resend_stuck_task() == 2
+    assert set(Payout.objects.values_list("status", flat=True)) == {"paid"}
+    assert sorted(c["idempotency_key"] for c in fake.calls) == sorted(
+        [first.idempotency_key, second.idempotency_key]
+    )
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.DONE
     assert ledger_check().ok

@@ -281,3 +281,23 @@ def test_results_need_the_permission(client, django_user_model):
     client.force_login(user)
     assert client.get(reverse("admin:surveys_survey_results", args=[survey.pk])).status_code == 403
     assert Survey.objects.count() == 3
+
+
+def test_a_survey_added_later_gets_windows_from_the_beat_job():
+    from surveys.models import Survey
+    from surveys.tasks import surveys_notify_due_task
+
+    user = _rated_person()
+    anchor = user.training_ratings.get().incentive_started_on
+    late = Survey.objects.create(
+        number=4, title_id="Survei tambahan", title_en="Extra survey", opens_after_days=90
+    )
+    surveys_notify_due_task.delay()
+    window = SurveyAssignment.objects.get(owner=user, survey=late)
+    assert (window.opens_on, window.deadline) == (
+        anchor + datetime.timedelta(days=90),
+        anchor + datetime.timedelta(days=119),
+    )
+    assert services.assignments_backfill() == 0
+    # The job also told the person that survey 1 opened (email and SMS), once.
+    assert Notification.objects.filter(idempotency_key__startswith="surveys.assignment:").count() == 2

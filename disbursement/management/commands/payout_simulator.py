@@ -29,7 +29,7 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8765)
         parser.add_argument(
-            "--state", default="var/payout-simulator.sqlite3", help="SQLite file of its state"
+            "--state", default=settings.PAYOUT_SIMULATOR_STATE, help="SQLite file of its state"
         )
         parser.add_argument("--key-id", default=settings.PAYOUT_SIMULATOR_KEY_ID)
         parser.add_argument("--secret", default=settings.PAYOUT_SIMULATOR_SECRET)
