@@ -124,8 +124,9 @@ def main() -> None:
         group = Group.objects.get(name=Role.FINANCE_OFFICER)
         maker = User.objects.create(email=f"maker{run}@bench.test", is_staff=True)
         checker = User.objects.create(email=f"checker{run}@bench.test", is_staff=True)
-        maker.groups.add(group)
-        checker.groups.add(group)
+        third = User.objects.create(email=f"third{run}@bench.test", is_staff=True)
+        for officer in (maker, checker, third):
+            officer.groups.add(group)
 
         started = time.perf_counter()
         today = timezone.localdate()
@@ -147,7 +148,9 @@ def main() -> None:
         entitlements_accrue_due(today=today)
         batches = []
         while batch := batch_prepare(partner=partner, actor=maker):
-            batch_approve(batch_id=batch.pk, officer=checker, send=False)
+            batch = batch_approve(batch_id=batch.pk, officer=checker, send=False)
+            if batch.status == "prepared":  # above PAYOUT_THIRD_APPROVAL_ABOVE: a second approver
+                batch_approve(batch_id=batch.pk, officer=third, send=False)
             batches.append(batch.pk)
         ids = list(Payout.objects.filter(batch_id__in=batches).order_by("id").values_list("id", flat=True))
         print(f"setup: {len(ids)} payouts in {len(batches)} batches, {time.perf_counter() - started:.1f} s")
