@@ -76,7 +76,7 @@ def test_sigkilled_worker_mid_batch_never_pays_twice_and_loses_nothing(celery_wo
     celery_worker.process.terminate()
     celery_worker.process.wait(timeout=30)
     partner = partner_at(simulator)
-    payees(partner, PAYOUTS)
+    payees(partner, PAYOUTS, amount=50_000)  # Rp100.000.000 in all: one approval is enough
     batch = batch_prepare(partner=partner, actor=finance_officer("maker@x.test"))
     assert batch.payout_count == PAYOUTS
 
