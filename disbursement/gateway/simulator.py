@@ -363,7 +363,7 @@ class PayoutSimulator:
                 ),
             )  # fmt: skip
             row = db.execute("SELECT * FROM disbursements WHERE reference = ?", (reference,)).fetchone()
-        logger.info(
+        logger.debug(
             "payout simulator: accepted %s to %s %s", reference, channel, mask_identifier(account_number)
         )
         return 201, _public(row)

@@ -33,6 +33,8 @@ class SimulatorProcess:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> SimulatorProcess:
+        # Its output goes to a file: a pipe nobody reads would fill up and block the server.
+        self.log = open(self.state.with_suffix(".log"), "ab")  # noqa: SIM115 - closed in stop()
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         env.pop("DATABASE_URL", None)  # its state is its own SQLite file, not the portal's database
         self.process = subprocess.Popen(
@@ -41,12 +43,12 @@ class SimulatorProcess:
                 "--state", str(self.state), "--key-id", KEY_ID, "--secret", SECRET,
                 "--callback-secret", CALLBACK_SECRET, *self.flags,
             ],
-            cwd=BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            cwd=BASE_DIR, env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         deadline = time.monotonic() + 60
         while True:
             if self.process.poll() is not None:
-                raise AssertionError(f"payout simulator exited: {self.process.stdout.read()}")
+                raise AssertionError(f"payout simulator exited: {self.state.with_suffix('.log').read_text()}")
             try:
                 if requests.get(f"{self.url}/_sim/health", timeout=1).ok:
                     return self
@@ -64,6 +66,8 @@ class SimulatorProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if getattr(self, "log", None):
+            self.log.close()
 
     def restart(self) -> None:
         self.stop(signal.SIGKILL)

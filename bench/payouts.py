@@ -1,0 +1,184 @@
+"""Payouts through the partner simulator over HTTP: wall time, payouts/s, duplicates, ledger check.
+
+    createdb -h 127.0.0.1 -U postgres prakerja_bench_payouts
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/prakerja_bench_payouts \\
+        .venv/bin/python bench/payouts.py [--payouts 200000] [--senders 8]
+
+Migrates the database, seeds N people with an active e-wallet and one due Rp600.000 incentive (bulk,
+then the real accrual service), starts ``manage.py payout_simulator`` on a free loopback port, prepares
+and approves one batch per 5,000 payouts (the real services), then sends every payout with the real
+``payout_send`` from ``--senders`` threads (each like a Celery worker: its own database connection,
+HTTP keep-alive to the partner). Then the simulator settles them and the status inquiry
+(``payout_status_check``, what the sweeper runs) finishes each payout. Callbacks are switched off so
+the status path is measured. Prints the numbers; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prakerja.settings")
+os.environ["PAYOUT_CALLBACK_BASE_URL"] = "http://127.0.0.1:9"
+os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.dummy.EmailBackend")
+os.environ.setdefault("SMS_BACKEND", "prakerja.sms.LocmemSmsBackend")
+BATCH = 5000
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _in_threads(ids: list[int], senders: int, work) -> float:
+    from django.db import connection
+
+    chunks = [ids[i::senders] for i in range(senders)]
+    errors: dict[str, int] = {}
+
+    def run(chunk):
+        try:
+            for payout_id in chunk:
+                try:
+                    work(payout_id)
+                except Exception as exc:  # counted and printed: a benchmark goes on
+                    errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
+        finally:
+            connection.close()
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=run, args=(chunk,)) for chunk in chunks]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        print(f"  errors: {errors}")
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--payouts", type=int, default=200_000)
+    parser.add_argument("--senders", type=int, default=8)
+    args = parser.parse_args()
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        sys.exit("set DATABASE_URL to a PostgreSQL database for the benchmark")
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.contrib.auth.models import Group
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    call_command("migrate", verbosity=0)
+    from disbursement.enums import PayoutStatus
+    from disbursement.gateway.services import payout_status_check
+    from disbursement.models import Entitlement, PaymentPartner, Payout, PayoutAccount
+    from disbursement.selectors import ledger_check
+    from disbursement.services import batch_approve, batch_prepare, entitlements_accrue_due
+    from disbursement.services.partners import partner_secret_encrypt
+    from disbursement.services.payouts import payout_send
+    from prakerja.models import User
+    from prakerja.roles import Role
+
+    key_id, secret, callback_secret = "bench", "bench-secret", "bench-callback-secret"
+    port = _free_port()
+    state = Path(tempfile.mkdtemp()) / "sim.sqlite3"
+    simulator = subprocess.Popen(
+        [sys.executable, "manage.py", "payout_simulator", "--port", str(port), "--state", str(state),
+         "--key-id", key_id, "--secret", secret, "--callback-secret", callback_secret,
+         "--settle-seconds", "0", "--lost-callback-rate", "1"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        import requests
+
+        for _ in range(600):
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/_sim/health", timeout=1).ok:
+                    break
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        else:
+            sys.exit("the payout simulator did not start")
+        run = int(time.time())
+        partner = PaymentPartner.objects.create(
+            name=f"Bench {run}", kind="ewallet", channels=["ovo"], base_url=f"http://127.0.0.1:{port}",
+            key_id=key_id, secret_encrypted=partner_secret_encrypt(secret),
+            callback_secret_encrypted=partner_secret_encrypt(callback_secret), batch_limit=BATCH,
+        )  # fmt: skip
+        group = Group.objects.get(name=Role.FINANCE_OFFICER)
+        maker = User.objects.create(email=f"maker{run}@bench.test", is_staff=True)
+        checker = User.objects.create(email=f"checker{run}@bench.test", is_staff=True)
+        third = User.objects.create(email=f"third{run}@bench.test", is_staff=True)
+        for officer in (maker, checker, third):
+            officer.groups.add(group)
+
+        started = time.perf_counter()
+        today = timezone.localdate()
+        for start in range(0, args.payouts, 10_000):
+            size = min(10_000, args.payouts - start)
+            users = User.objects.bulk_create(
+                User(email=f"bench{run}-{n}@bench.test") for n in range(start, start + size)
+            )
+            PayoutAccount.objects.bulk_create(
+                PayoutAccount(owner=u, partner=partner, channel="ovo", account_number=f"08{n:010d}1",
+                              holder_name="PENERIMA", status="active")
+                for n, u in zip(range(start, start + size), users, strict=True)
+            )  # fmt: skip
+            Entitlement.objects.bulk_create(
+                Entitlement(owner=u, kind="training_incentive", number=1, amount=600_000, due_on=today,
+                            reference="bench", idempotency_key=f"bench:{run}:{u.pk}:1")
+                for u in users
+            )  # fmt: skip
+        entitlements_accrue_due(today=today)
+        batches = []
+        while batch := batch_prepare(partner=partner, actor=maker):
+            batch = batch_approve(batch_id=batch.pk, officer=checker, send=False)
+            if batch.status == "prepared":  # above PAYOUT_THIRD_APPROVAL_ABOVE: a second approver
+                batch_approve(batch_id=batch.pk, officer=third, send=False)
+            batches.append(batch.pk)
+        ids = list(Payout.objects.filter(batch_id__in=batches).order_by("id").values_list("id", flat=True))
+        print(f"setup: {len(ids)} payouts in {len(batches)} batches, {time.perf_counter() - started:.1f} s")
+
+        send_seconds = _in_threads(ids, args.senders, lambda pk: payout_send(payout_id=pk))
+        print(f"send:  {len(ids)} payouts in {send_seconds:.1f} s = {len(ids) / send_seconds:.0f} payouts/s "
+              f"({args.senders} senders)")  # fmt: skip
+        check_seconds = _in_threads(ids, args.senders, lambda pk: payout_status_check(payout_id=pk))
+        print(f"status: {len(ids)} inquiries in {check_seconds:.1f} s = {len(ids) / check_seconds:.0f}/s")
+        total = send_seconds + check_seconds
+        paid = Payout.objects.filter(batch_id__in=batches, status=PayoutStatus.PAID).count()
+        stats = requests.get(f"http://127.0.0.1:{port}/_sim/stats", timeout=60).json()
+        print(
+            f"total: {total:.1f} s from approval to paid = {paid / total:.0f} payouts/s; paid {paid}/{len(ids)}"
+        )
+        print(f"simulator: {stats['disbursements']} disbursements, {stats['disbursement_keys']} keys, "
+              f"{stats['receipts']} receipts, most receipts for one key {stats['max_receipts_per_key']}, "
+              f"duplicates {stats['disbursements'] - stats['disbursement_keys']}")  # fmt: skip
+        check_started = time.perf_counter()
+        result = ledger_check()
+        print(
+            f"ledger_check: {'ok' if result.ok else 'FAILED'} ({time.perf_counter() - check_started:.1f} s)"
+        )
+        print(f"load average: {os.getloadavg()[0]:.1f}; database {settings.DATABASES['default']['NAME']}")
+    finally:
+        simulator.terminate()
+        simulator.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
