@@ -17,6 +17,7 @@ review a change, never to paste blindly).
 
 from __future__ import annotations
 
+import datetime
 import io
 import os
 import re
@@ -172,6 +173,15 @@ def _seed_rows_the_demo_lacks(users: dict) -> None:
             event_type="voucher.issued",
             idempotency_key="voucher:1:issued",
             payload={},
+        )
+    from disbursement.models import PartnerStatement, PaymentPartner
+
+    if not PartnerStatement.objects.exists() and PaymentPartner.objects.exists():
+        PartnerStatement.objects.create(
+            partner=PaymentPartner.objects.order_by("pk").first(),
+            day=datetime.date(2026, 12, 1),
+            file_sha256="0" * 64,
+            uploaded_by=users["superuser"],
         )
     if not Authenticator.objects.exists():
         Authenticator.objects.create(
