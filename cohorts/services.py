@@ -232,8 +232,34 @@ def selection_run_request(*, wave: Wave, kind: str, seed: str = "", actor=None) 
         audit_log(
             actor=actor, action=f"cohorts.{kind}_requested", obj=wave, data={"run": run.pk, "seed": seed}
         )
-        transaction.on_commit(lambda: selection_run_task.delay(run.pk))
+        # robust: with the broker away the run stays queued and selection_runs_sweep sends it later.
+        transaction.on_commit(lambda: selection_run_task.delay(run.pk), robust=True)
     return run
+
+
+SELECTION_RUN_SWEEP_AFTER = datetime.timedelta(minutes=2)
+
+
+def selection_runs_sweep(*, now: datetime.datetime | None = None) -> int:
+    """Send again the runs still queued a while after they were requested (their task message was lost,
+    e.g. the broker was down). Safe: a run starts only once (selection_run_execute claims QUEUED)."""
+    from cohorts.tasks import selection_run_task  # cohorts.tasks imports this module
+
+    now = now or timezone.now()
+    stale = list(
+        SelectionRun.objects.filter(
+            status=RunStatus.QUEUED, created_at__lt=now - SELECTION_RUN_SWEEP_AFTER
+        ).values_list("pk", flat=True)[:100]
+    )
+    sent = 0
+    for run_id in stale:
+        try:
+            selection_run_task.delay(run_id)
+            sent += 1
+        except Exception:  # noqa: BLE001 - the broker is still away: the next sweep tries again
+            logger.warning("selection run %s could not be queued; the next sweep tries again", run_id)
+            break
+    return sent
 
 
 class _Progress:
@@ -395,13 +421,13 @@ def _announce(*, run: SelectionRun, progress) -> dict:
         )
         from cohorts.tasks import draw_file_build_task  # cohorts.tasks imports this module
 
-        transaction.on_commit(lambda: draw_file_build_task.delay(wave.pk))
+        transaction.on_commit(lambda: draw_file_build_task.delay(wave.pk), robust=True)
         if not SelectionRun.objects.filter(wave=wave, kind=RunKind.NOTIFY).exists():
             notify = SelectionRun.objects.create(wave=wave, kind=RunKind.NOTIFY, created_by=run.created_by)
             # Cycle: cohorts.tasks imports this module.
             from cohorts.tasks import selection_run_task
 
-            transaction.on_commit(lambda: selection_run_task.delay(notify.pk))
+            transaction.on_commit(lambda: selection_run_task.delay(notify.pk), robust=True)
     return {
         "participants_created": created,
         "balances_credited": credit.moved,

@@ -38,3 +38,10 @@ def draw_file_build_task(wave_id: int) -> None:
     built = draw.draw_file_build(wave_id=wave_id)
     if built:
         logger.info("draw file of wave %s: %s lines, sha256 %s", wave_id, built.lines, built.sha256)
+
+
+@shared_task(name="cohorts.selection_runs_sweep", ignore_result=True)
+def selection_runs_sweep_task() -> None:
+    sent = services.selection_runs_sweep()
+    if sent:
+        logger.info("selection runs sent again: %s", sent)

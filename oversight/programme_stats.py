@@ -171,9 +171,19 @@ def _statistics_body(updated) -> str:
                     [(row["label"], row["participants"]) for row in rows[:40]], title=str(spec.title)
                 )
             sections.append({"spec": spec, "rows": rows, "chart": chart})
+        surveys = [
+            {
+                "number": number,
+                "submitted": suppress(values.get("submitted", 0)),
+                "rate": round(100 * values.get("submitted", 0) / values["opened"])
+                if values.get("opened") and suppress(values.get("submitted", 0))
+                else None,
+            }
+            for number, values in sorted(summary.summary_table("surveys").items())
+        ]
         body = render_to_string(
             "oversight/_statistics_body.html",
-            {"headline": _headline(), "sections": sections, "licence": LICENCE},
+            {"headline": _headline(), "sections": sections, "surveys": surveys, "licence": LICENCE},
         )
         cache.set(key, body, 3600)
     return mark_safe(body)  # noqa: S308 - rendered by our own template, with autoescaping

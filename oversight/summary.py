@@ -11,6 +11,7 @@ Tables (``SummaryCount.table``), each row a (group, metric, value):
 - ``amounts``: group "" or a province code; metric ``incentive_paid_rp`` / ``purchases_rp``.
 - ``recipients_*``: participants by province, regency, gender, age band, education, employment.
 - ``catalog``: platforms, providers, trainings listed; trainings completed.
+- ``surveys``: group a survey number; ``opened`` (windows open so far) and ``submitted``.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from marketplace.models import Completion, Platform, Provider, Training, Voucher
 from oversight.models import SummaryCount
 from registration.enums import CivilRegistryStatus
 from registration.models import Applicant
-from surveys.models import Rating
+from surveys.models import Rating, SurveyAssignment
 
 # The lifecycle, in order, with a label for the dashboard and the public page.
 FUNNEL = {
@@ -293,11 +294,28 @@ def _catalog_rows() -> list[SummaryCount]:
     ]
 
 
+def _survey_rows(today: datetime.date) -> list[SummaryCount]:
+    """Per evaluation survey: people whose window has opened, and those who answered."""
+    aggregates = {
+        "opened": Count("pk", filter=Q(opens_on__lte=today)),
+        "submitted": Count("pk", filter=Q(submitted_at__isnull=False)),
+    }
+    groups = list(SurveyAssignment.objects.values("survey__number").annotate(**aggregates).order_by())
+    return _rows_from_groups("surveys", groups, "survey__number", aggregates)
+
+
 def summary_refresh(*, today: datetime.date | None = None) -> int:
     """Rebuild every summary table; returns the number of rows. Safe to run at any time, twice, in parallel
     (the later one wins; both write a complete set)."""
     today = today or timezone.localdate()
-    rows = _funnel_rows() + _wave_rows() + _amount_rows() + _recipient_rows(today) + _catalog_rows()
+    rows = (
+        _funnel_rows()
+        + _wave_rows()
+        + _amount_rows()
+        + _recipient_rows(today)
+        + _catalog_rows()
+        + _survey_rows(today)
+    )
     now = timezone.now()
     for row in rows:
         row.refreshed_at = now

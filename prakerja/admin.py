@@ -40,11 +40,18 @@ class RecentAuthRequiredMixin:
     ``allauth.account.decorators.reauthentication_required`` the same way.
     """
 
-    def changeform_view(self, request, *args, **kwargs):
-        return reauthentication_required(super().changeform_view)(request, *args, **kwargs)
+    def changeform_view(self, request, object_id=None, *args, **kwargs):
+        # Only someone who may change it is asked for the password; anyone else gets the usual
+        # read-only page or 403 straight away.
+        may_change = self.has_change_permission(request) if object_id else self.has_add_permission(request)
+        view = reauthentication_required(super().changeform_view) if may_change else super().changeform_view
+        return view(request, object_id, *args, **kwargs)
 
     def delete_view(self, request, *args, **kwargs):
-        return reauthentication_required(super().delete_view)(request, *args, **kwargs)
+        view = super().delete_view
+        if self.has_delete_permission(request):
+            view = reauthentication_required(view)
+        return view(request, *args, **kwargs)
 
     def response_action(self, request, queryset):
         return reauthentication_required(super().response_action)(request, queryset)

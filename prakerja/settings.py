@@ -562,6 +562,8 @@ CELERY_BEAT_SCHEDULE["kyc-photos-purge"] = {"task": "kyc.photos_purge", "schedul
 # Waves close on time; participants who bought no training in time are revoked;
 # leftover balances are forfeited after the programme end date (Programme in admin).
 CELERY_BEAT_SCHEDULE["cohorts-waves-close"] = {"task": "cohorts.waves_close_due", "schedule": 300.0}
+# A selection, announcement or notification job whose task message was lost (broker down) is sent again.
+CELERY_BEAT_SCHEDULE["cohorts-runs-sweep"] = {"task": "cohorts.selection_runs_sweep", "schedule": 300.0}
 # A participant whose only training was cancelled has until the wave's deadline or this many days
 # after the cancellation, whichever is later, to buy another (the deadline clock runs again).
 COHORTS_REBUY_GRACE_DAYS = env_int("COHORTS_REBUY_GRACE_DAYS", 7)

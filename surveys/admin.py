@@ -367,7 +367,7 @@ class SurveyVersionAdmin(admin.ModelAdmin):
             except SurveyError as exc:
                 messages.error(request, f"{data.get('position')}: {exc.message}")
 
-    @admin.action(description=_("Publish (freeze) the version"))
+    @admin.action(description=_("Publish (freeze) the version"), permissions=["change"])
     def publish(self, request, queryset):
         for version in queryset:
             try:

@@ -69,6 +69,8 @@ class PartnerStatementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return super().changelist_view(request, extra_context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         return redirect(reverse("admin:disbursement_partnerstatement_mismatches", args=[object_id]))
 
     def upload_view(self, request):

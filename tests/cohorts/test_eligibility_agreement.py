@@ -22,6 +22,7 @@ SQL_REASON = {
     "participant": "participant",
     "blacklisted": "blacklisted",
     "excluded": "excluded",
+    "frozen": "frozen",
     "civil_not_checked": "nik_not_verified",
     "civil_pending": "nik_not_verified",
     "civil_mismatch": "nik_not_verified",
@@ -54,8 +55,15 @@ def _exclude(applicant):
     applicant.save(update_fields=["is_excluded", "exclusion_reason"])
 
 
+def _freeze(applicant):
+    from registration.services import applicant_freeze
+
+    applicant_freeze(applicant=applicant, reason="laporan penyalahgunaan NIK")
+
+
 BREAKERS = {
     "excluded": _exclude,
+    "frozen": _freeze,
     "blacklisted": lambda applicant: Blacklist.objects.create(applicant=applicant, reason="dicabut"),
     "kyc_not_verified": lambda applicant: KycCase.objects.filter(applicant=applicant).update(status="review"),
     **{f"civil:{status}": _break_civil(status) for status in CIVIL_REASONS},
@@ -125,6 +133,7 @@ def test_python_and_sql_agree_on_every_reason():
         "participant",
         "blacklisted",
         "excluded",
+        "frozen",
         "kyc_not_verified",
     } == set(SQL_REASON)
 

@@ -17,7 +17,7 @@ from prakerja.models import AuditEntry
 from prakerja.roles import Role
 from registration.enums import ImportStatus
 from registration.models import ImportJob
-from tests.factories import UserFactory
+from tests.factories import UserFactory, reauthenticate
 from tests.marketplace.factories import ListingFactory, PlatformFactory, ProviderFactory, TrainingFactory
 
 pytestmark = pytest.mark.django_db
@@ -261,6 +261,9 @@ def test_console_provider_details_go_through_the_service_and_a_decided_nib_stays
 def test_console_platform_settings_go_through_the_service(client):
     platform = PlatformFactory(slug="pintaria", name="Pintaria")
     client.force_login(officer())
+    reauthenticate(
+        client
+    )  # the platform screen sets where secrets go: password again (RecentAuthRequiredMixin)
     data = {"name": "Pintaria", "slug": "pintaria", "active": "", "website": "", "contact_name": "",
             "contact_email": "", "contact_phone": "", "webhook_url": "",
             "credentials-TOTAL_FORMS": "0", "credentials-INITIAL_FORMS": "0"}  # fmt: skip

@@ -189,3 +189,41 @@ def test_refresh_on_demand_is_audited(client):
     assert response.status_code == 302
     assert AuditEntry.objects.filter(action="oversight.summary_refresh_requested", actor=user).exists()
     assert SummaryCount.objects.filter(table="funnel", group="", metric="registered").exists()
+
+
+def test_survey_headlines_count_responses_and_hide_small_numbers(client):
+    import datetime
+
+    from django.utils import timezone
+
+    from surveys.defaults import default_surveys_ensure
+    from surveys.models import SurveyAssignment
+
+    first, second, _third = default_surveys_ensure()
+    today = timezone.localdate()
+    for n in range(12):
+        SurveyAssignment.objects.create(
+            survey=first,
+            owner=ApplicantFactory().user,
+            province_id="32",
+            opens_on=today,
+            deadline=today,
+            submitted_at=timezone.now() if n < 10 else None,
+        )
+    for n in range(3):
+        SurveyAssignment.objects.create(
+            survey=second,
+            owner=ApplicantFactory().user,
+            province_id="32",
+            opens_on=today + datetime.timedelta(days=n),  # two not open yet
+            deadline=today + datetime.timedelta(days=30),
+            submitted_at=timezone.now() if n == 0 else None,
+        )
+    summary.summary_refresh()
+    table = summary.summary_table("surveys")
+    assert table[str(first.number)] == {"opened": 12, "submitted": 10}
+    assert table[str(second.number)] == {"opened": 1, "submitted": 1}
+    page = client.get(reverse("oversight:statistics"))
+    html = page.content.decode()
+    assert "83%" in html  # 10 of 12
+    assert html.count("&lt;10") >= 1  # survey 2's single response is not shown

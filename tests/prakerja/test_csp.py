@@ -110,7 +110,9 @@ def test_chromium_reports_no_csp_violation(page, live_server):
         [{"name": "sessionid", "value": _session_cookie(disnaker_user()), "url": live_server.url}]
     )
     visit(DISNAKER)
-    # The export page's "select all" box works without its inline handler.
+    # The export page's "select all" box works without its inline handler (as the superuser again:
+    # Disnaker staff may not export trainings).
+    page.context.add_cookies([{"name": "sessionid", "value": _session_cookie(admin), "url": live_server.url}])
     page.goto("/admin/marketplace/training/export/")
     fields = page.locator('.selectable-field-export-row input[type="checkbox"]:not(.select-toggle)')
     assert fields.count() > 2

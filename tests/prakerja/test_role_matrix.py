@@ -17,6 +17,7 @@ review a change, never to paste blindly).
 
 from __future__ import annotations
 
+import datetime
 import io
 import os
 import re
@@ -173,6 +174,15 @@ def _seed_rows_the_demo_lacks(users: dict) -> None:
             idempotency_key="voucher:1:issued",
             payload={},
         )
+    from disbursement.models import PartnerStatement, PaymentPartner
+
+    if not PartnerStatement.objects.exists() and PaymentPartner.objects.exists():
+        PartnerStatement.objects.create(
+            partner=PaymentPartner.objects.order_by("pk").first(),
+            day=datetime.date(2026, 12, 1),
+            file_sha256="0" * 64,
+            uploaded_by=users["superuser"],
+        )
     if not Authenticator.objects.exists():
         Authenticator.objects.create(
             user=users["superuser"], type=Authenticator.Type.TOTP, data={"secret": "x"}
@@ -193,7 +203,8 @@ def _concrete(name: str, template: str, model, params: dict) -> str:
                 kind=import_kind, original_name="c.csv", created_by=params["superuser"]
             )
             return str(job.pk)
-        if model is not None and param in ("object_id", "pk", "id"):
+        # A custom view of a ModelAdmin names its object "<something>_id": a row of that admin's model.
+        if model is not None and (param in ("object_id", "pk", "id") or param.endswith("_id")):
             obj = model._default_manager.order_by("pk").first()
             assert obj is not None, f"{name}: no {model._meta.label} row to open: add one to the demo data"
             return str(obj.pk)
@@ -268,8 +279,10 @@ EXPECTED: dict[str, str] = {
     "admin:app_list:kyc": "LL222NNN",
     "admin:app_list:marketplace": "LL22N2NN",
     "admin:app_list:mfa": "LL2NNNNN",
+    "admin:app_list:oversight": "LL22222N",
     "admin:app_list:prakerja": "LL22N2NN",
     "admin:app_list:registration": "LL22222N",
+    "admin:app_list:surveys": "LL22NNNN",
     "admin:auth_group_add": "LL244444",
     "admin:auth_group_change": "LL244444",
     "admin:auth_group_changelist": "LL244444",
@@ -319,6 +332,11 @@ EXPECTED: dict[str, str] = {
     "admin:cohorts_wave_history": "LL224244",
     "admin:cohorts_wave_quotas": "LL224244",
     "admin:cohorts_wave_selection": "LL224244",
+    "admin:disbursement_entitlement_add": "LL444444",
+    "admin:disbursement_entitlement_change": "LL224244",
+    "admin:disbursement_entitlement_changelist": "LL224244",
+    "admin:disbursement_entitlement_delete": "LL444444",
+    "admin:disbursement_entitlement_history": "LL224244",
     "admin:disbursement_ledgeraccount_add": "LL444444",
     "admin:disbursement_ledgeraccount_change": "LL224244",
     "admin:disbursement_ledgeraccount_changelist": "LL224244",
@@ -335,6 +353,35 @@ EXPECTED: dict[str, str] = {
     "admin:disbursement_ledgermovement_delete": "LL444444",
     "admin:disbursement_ledgermovement_history": "LL224244",
     "admin:disbursement_ledgermovement_reverse": "LL244244",
+    "admin:disbursement_partnerstatement_add": "LL444444",
+    "admin:disbursement_partnerstatement_change": "LLRR4R44",
+    "admin:disbursement_partnerstatement_changelist": "LL224244",
+    "admin:disbursement_partnerstatement_delete": "LL444444",
+    "admin:disbursement_partnerstatement_history": "LL224244",
+    "admin:disbursement_partnerstatement_mismatches": "LL224244",
+    "admin:disbursement_partnerstatement_upload": "LL244244",
+    "admin:disbursement_paymentpartner_add": "LL244244",
+    "admin:disbursement_paymentpartner_change": "LL224244",
+    "admin:disbursement_paymentpartner_changelist": "LL224244",
+    "admin:disbursement_paymentpartner_delete": "LL444444",
+    "admin:disbursement_paymentpartner_history": "LL224244",
+    "admin:disbursement_payout_add": "LL444444",
+    "admin:disbursement_payout_change": "LL224244",
+    "admin:disbursement_payout_changelist": "LL224244",
+    "admin:disbursement_payout_delete": "LL444444",
+    "admin:disbursement_payout_history": "LL224244",
+    "admin:disbursement_payoutaccount_add": "LL444444",
+    "admin:disbursement_payoutaccount_change": "LL224244",
+    "admin:disbursement_payoutaccount_changelist": "LL224244",
+    "admin:disbursement_payoutaccount_delete": "LL444444",
+    "admin:disbursement_payoutaccount_history": "LL224244",
+    "admin:disbursement_payoutbatch_add": "LL444444",
+    "admin:disbursement_payoutbatch_change": "LL224244",
+    "admin:disbursement_payoutbatch_changelist": "LL224244",
+    "admin:disbursement_payoutbatch_delete": "LL444444",
+    "admin:disbursement_payoutbatch_history": "LL224244",
+    "admin:disbursement_payoutbatch_prepare": "LLR44R44",
+    "admin:disbursement_payoutbatch_progress": "LL224244",
     "admin:index": "LL222222",
     "admin:jsi18n": "LL222222",
     "admin:kyc_kyccase_add": "LL444444",
@@ -366,10 +413,10 @@ EXPECTED: dict[str, str] = {
     "admin:marketplace_listing_import": "LL224444",
     "admin:marketplace_listing_import_job": "LL224444",
     "admin:marketplace_listing_import_template": "LL224444",
-    "admin:marketplace_platform_add": "LL224444",
-    "admin:marketplace_platform_change": "LL224244",
+    "admin:marketplace_platform_add": "LLRR4444",
+    "admin:marketplace_platform_change": "LLRR4244",
     "admin:marketplace_platform_changelist": "LL224244",
-    "admin:marketplace_platform_delete": "LL224444",
+    "admin:marketplace_platform_delete": "LLRR4444",
     "admin:marketplace_platform_history": "LL224244",
     "admin:marketplace_provider_add": "LL444444",
     "admin:marketplace_provider_change": "LL224244",
@@ -406,6 +453,12 @@ EXPECTED: dict[str, str] = {
     "admin:mfa_authenticator_changelist": "LL244444",
     "admin:mfa_authenticator_delete": "LL244444",
     "admin:mfa_authenticator_history": "LL244444",
+    "admin:oversight_complaint_add": "LL444444",
+    "admin:oversight_complaint_change": "LL222RR4",
+    "admin:oversight_complaint_changelist": "LL222224",
+    "admin:oversight_complaint_delete": "LL444444",
+    "admin:oversight_complaint_handle": "LL444444",
+    "admin:oversight_complaint_history": "LL222RRR",
     "admin:password_change": "LL222222",
     "admin:password_change_done": "LL222222",
     "admin:prakerja_auditentry_add": "LL444444",
@@ -470,11 +523,38 @@ EXPECTED: dict[str, str] = {
     "admin:registration_screeninglist_history": "LL224444",
     "admin:registration_screeninglist_import": "LL224444",
     "admin:registration_screeninglist_import_job": "LL224444",
+    "admin:surveys_rating_add": "LL444444",
+    "admin:surveys_rating_change": "LL224444",
+    "admin:surveys_rating_changelist": "LL224444",
+    "admin:surveys_rating_delete": "LL444444",
+    "admin:surveys_rating_history": "LL224444",
+    "admin:surveys_rating_quality": "LL224444",
+    "admin:surveys_survey_add": "LL224444",
+    "admin:surveys_survey_change": "LL224444",
+    "admin:surveys_survey_changelist": "LL224444",
+    "admin:surveys_survey_delete": "LL444444",
+    "admin:surveys_survey_edit": "LLRR4444",
+    "admin:surveys_survey_export": "LLNN4444",
+    "admin:surveys_survey_history": "LL224444",
+    "admin:surveys_survey_results": "LL224444",
+    "admin:surveys_surveyassignment_add": "LL444444",
+    "admin:surveys_surveyassignment_change": "LL224444",
+    "admin:surveys_surveyassignment_changelist": "LL224444",
+    "admin:surveys_surveyassignment_delete": "LL444444",
+    "admin:surveys_surveyassignment_history": "LL224444",
+    "admin:surveys_surveyversion_add": "LL444444",
+    "admin:surveys_surveyversion_change": "LL224444",
+    "admin:surveys_surveyversion_changelist": "LL224444",
+    "admin:surveys_surveyversion_delete": "LL444444",
+    "admin:surveys_surveyversion_history": "LL224444",
     "kyc:photo": "L4242444",
+    "oversight:staff_complaint_new": "L4444424",
+    "oversight:staff_complaints": "L4444424",
     "registration:staff_home": "L4444424",
     "registration:staff_import": "L4444424",
     "registration:staff_import_detail": "L4444424",
     "registration:staff_import_template": "L4444424",
+    "registration:staff_import_template_xlsx": "L4444424",
     "registration:staff_register": "L4444424",
 }
 # fmt: on

@@ -108,7 +108,7 @@ def test_a_latin1_file_says_it_is_not_utf8(client, django_capture_on_commit_call
         response = upload(client, csv.encode("latin-1"))
     job = ImportJob.objects.get()
     assert job.status == ImportStatus.FAILED
-    assert "bukan teks UTF-8" in client.get(response["Location"]).content.decode()
+    assert "tidak disimpan sebagai teks UTF-8" in client.get(response["Location"]).content.decode()
 
 
 @pytest.mark.parametrize("role", ["KYC Reviewer", "Finance Officer", "Disnaker Staff"])
