@@ -203,7 +203,11 @@ def test_quota_import_for_a_committed_wave_is_a_row_error(
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("kuota.csv", "wave;province;quota\n1;32;5\n".encode("latin-1") + b"\xe9\xff\n", "tidak disimpan sebagai teks UTF-8"),
+        (
+            "kuota.csv",
+            "wave;province;quota\n1;32;5\n".encode("latin-1") + b"\xe9\xff\n",
+            "tidak disimpan sebagai teks UTF-8",
+        ),
         ("kuota.csv", b"gelombang_x,prov,jumlah\n1,32,5\n", "Kolom yang tidak ada: wave, province, quota"),
         ("kuota.csv", b"\n\n", "Berkas kosong."),
         ("kuota.xlsx", b"PK\x03\x04 not a workbook", "bukan berkas Excel (.xlsx)"),
