@@ -9,7 +9,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 ROW = 26
-LABEL_WIDTH = 180
+LABEL_WIDTH = 250
 BAR_WIDTH = 260
 
 
@@ -34,7 +34,7 @@ def bar_chart(items: list[tuple[str, int | None]], *, title: str) -> SafeString:
             (
                 index * ROW,
                 LABEL_WIDTH - 6,
-                label[:28],
+                label if len(label) <= 36 else label[:35] + "…",
                 LABEL_WIDTH,
                 round(BAR_WIDTH * (value or 0) / top),
                 LABEL_WIDTH + round(BAR_WIDTH * (value or 0) / top) + 4,
