@@ -30,6 +30,7 @@ from prakerja.admin import (
     CappedCountPaginator,
     ConsoleImportExportMixin,
     ExactSearchMixin,
+    ReadOnlyAdminMixin,
 )
 from prakerja.audit import audit_entries_for, audit_log
 from prakerja.masking import mask_identifier
@@ -89,8 +90,10 @@ class MaskingAdminMixin:
 # --- Regions and staff (foundation) ---------------------------------------------
 
 
+# The region tables (from idn-area-data, loaded by a migration) check every NIK's district: read-only
+# in the console; a new release of the data comes with a migration.
 @admin.register(Province)
-class ProvinceAdmin(AuditedDeleteMixin, admin.ModelAdmin):
+class ProvinceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["code", "name"]
     search_fields = ["code", "name"]
 
@@ -110,7 +113,7 @@ class TitledRelatedFilter(admin.RelatedFieldListFilter):
 
 
 @admin.register(Regency)
-class RegencyAdmin(AuditedDeleteMixin, admin.ModelAdmin):
+class RegencyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["code", "name", "province_name"]
     list_filter = [("province", TitledRelatedFilter.titled(_("province")))]
     search_fields = ["code", "name"]
@@ -123,7 +126,7 @@ class RegencyAdmin(AuditedDeleteMixin, admin.ModelAdmin):
 
 
 @admin.register(District)
-class DistrictAdmin(AuditedDeleteMixin, admin.ModelAdmin):
+class DistrictAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["code", "name", "regency_name"]
     search_fields = ["code", "name"]
     list_select_related = ["regency"]
