@@ -88,12 +88,10 @@ def main() -> None:
 
     from unittest import mock
 
-    from cohorts.tasks import selection_run_task
-
     # Without a broker Celery runs each queued job inline when its request commits: the
     # announcement at once, and the notification job it queues inside the announcement.
     # Hold both back, so that each is run and timed here as its own step.
-    from cohorts.tasks import draw_file_build_task
+    from cohorts.tasks import draw_file_build_task, selection_run_task
 
     with (
         step("announcement (ledger accounts, participants with card numbers, balance credits)"),
