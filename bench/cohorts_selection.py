@@ -88,14 +88,15 @@ def main() -> None:
 
     from unittest import mock
 
-    from cohorts.tasks import selection_run_task
-
     # Without a broker Celery runs each queued job inline when its request commits: the
     # announcement at once, and the notification job it queues inside the announcement.
     # Hold both back, so that each is run and timed here as its own step.
+    from cohorts.tasks import draw_file_build_task, selection_run_task
+
     with (
         step("announcement (ledger accounts, participants with card numbers, balance credits)"),
         mock.patch.object(selection_run_task, "delay"),
+        mock.patch.object(draw_file_build_task, "delay"),
     ):
         run = selection_run_request(wave=wave, kind=RunKind.ANNOUNCEMENT)
         selection_run_execute(run_id=run.pk)
@@ -111,6 +112,12 @@ def main() -> None:
     notify.refresh_from_db()
     print(f"   {notify.result}")
 
+    from cohorts.draw import draw_file_build
+
+    with step("public draw file (one line per application, gzip)"):
+        built = draw_file_build(wave_id=wave.pk)
+    print(f"   {built.lines:,} lines, sha256 {built.sha256[:16]}...")
+
     with step("ledger_check"):
         call_command("ledger_check")
     wave.refresh_from_db()
@@ -118,7 +125,9 @@ def main() -> None:
     print()
     print(f"load average after: {os.getloadavg()}")
     total = sum(
-        v for k, v in timings.items() if k != "migrate" and not k.startswith(("generate", "notifications"))
+        v
+        for k, v in timings.items()
+        if k != "migrate" and not k.startswith(("generate", "notifications", "public draw"))
     )
     print("Summary (seconds):")
     for name, seconds in timings.items():

@@ -260,7 +260,8 @@ def _scope(request) -> str:
 
 
 def _capped(queryset) -> int:
-    return queryset[: CAP + 1].count()
+    """At most CAP + 1, without sorting (a model's default ordering would sort the whole backlog)."""
+    return queryset.order_by()[: CAP + 1].count()
 
 
 def _operations(scope: str) -> dict:
