@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
@@ -27,6 +26,7 @@ from oversight.selectors import complaints_of, complaints_visible_to
 from registration.enums import Channel
 from registration.models import Applicant
 from registration.selectors import applicant_for_user
+from registration.views import disnaker_required
 
 NIK_REPORT_SESSION_KEY = "oversight_nik_report"
 
@@ -220,20 +220,7 @@ def nik_report_code(request):
 # --- Disnaker staff file for people they registered offline -------------------------------------
 
 
-def _disnaker(view):
-    @wraps(view)
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        staff = getattr(request.user, "disnaker", None)
-        if staff is None or not request.user.has_perm("registration.register_offline"):
-            raise PermissionDenied
-        request.disnaker = staff
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-@_disnaker
+@disnaker_required
 @require_http_methods(["GET", "POST"])
 def staff_complaint_new(request):
     form = forms.StaffComplaintForm(request.POST or None, request.FILES or None)
@@ -269,7 +256,7 @@ def staff_complaint_new(request):
     return render(request, "oversight/staff_complaint_form.html", {"form": form})
 
 
-@_disnaker
+@disnaker_required
 @never_cache
 def staff_complaints(request):
     complaints = Complaint.objects.filter(filed_by=request.user).select_related("applicant").order_by("-id")
