@@ -14,6 +14,7 @@ import io
 import secrets
 from dataclasses import dataclass
 
+import holidays
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
@@ -51,13 +52,21 @@ class Attachment:
 # --- Service levels --------------------------------------------------------------------
 
 
+def _non_working_days(years: range) -> set[datetime.date]:
+    """Indonesia's public holidays and collective leave (cuti bersama), plus days set in settings."""
+    days = set(holidays.country_holidays("ID", years=years, categories=("public", "government")))
+    days.update(settings.COMPLAINT_EXTRA_NON_WORKING_DAYS)
+    return days
+
+
 def add_working_days(start: datetime.datetime, days: int) -> datetime.datetime:
-    """``start`` plus ``days`` working days (Monday to Friday, in Asia/Jakarta; public holidays not counted)."""
+    """``start`` plus ``days`` working days in Asia/Jakarta: Monday to Friday, not a public holiday or cuti bersama."""
     local = timezone.localtime(start)
+    closed = _non_working_days(range(local.year, local.year + 2))
     added = 0
     while added < days:
         local += datetime.timedelta(days=1)
-        if local.weekday() < 5:
+        if local.weekday() < 5 and local.date() not in closed:
             added += 1
     return local
 

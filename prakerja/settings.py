@@ -9,6 +9,7 @@ SECRET_KEY, ALLOWED_HOSTS and SECURE_HTTPS=1 (see README "Settings").
 from __future__ import annotations
 
 import secrets
+from datetime import date as _date
 from pathlib import Path
 
 import dj_database_url
@@ -111,7 +112,7 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------
-DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
+DATABASE_URL = env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}"  # empty counts as unset
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several threads (runserver, in-process tasks) share the file: wait for
@@ -579,8 +580,16 @@ CELERY_BEAT_SCHEDULE["cohorts-programme-end"] = {
 CELERY_BEAT_SCHEDULE["surveys-notify"] = {"task": "surveys.notify_due", "schedule": crontab(minute=25)}
 
 # --- oversight: complaints ---
-# Service levels: a first answer within this many working days (Mon-Fri), a resolution within this many days.
+# Service levels: a first answer within this many working days (Mon-Fri without Indonesia's public holidays and
+# cuti bersama, from the `holidays` package), a resolution within this many days.
 COMPLAINT_FIRST_ANSWER_WORKING_DAYS = env_int("COMPLAINT_FIRST_ANSWER_WORKING_DAYS", 2)
+# Extra days off decreed late (ISO dates, comma separated), e.g. "2026-12-31,2027-01-02".
+try:
+    COMPLAINT_EXTRA_NON_WORKING_DAYS = [
+        _date.fromisoformat(day) for day in env_list("COMPLAINT_EXTRA_NON_WORKING_DAYS", [])
+    ]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"COMPLAINT_EXTRA_NON_WORKING_DAYS must be ISO dates (YYYY-MM-DD): {exc}") from exc
 COMPLAINT_RESOLUTION_DAYS = env_int("COMPLAINT_RESOLUTION_DAYS", 14)
 COMPLAINT_REOPEN_DAYS = env_int("COMPLAINT_REOPEN_DAYS", 14)
 COMPLAINT_ATTACHMENT_MAX_BYTES = env_int("COMPLAINT_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024)

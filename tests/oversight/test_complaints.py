@@ -61,6 +61,21 @@ def test_working_days_skip_the_weekend():
     assert services.add_working_days(monday, 2).date() == datetime.date(2026, 12, 9)
 
 
+def test_working_days_skip_public_holidays_and_cuti_bersama():
+    # Wed 23 Dec 2026: Thu 24 is cuti bersama, Fri 25 Christmas, then the weekend.
+    wednesday = timezone.make_aware(datetime.datetime(2026, 12, 23, 10, 0))
+    assert services.add_working_days(wednesday, 2).date() == datetime.date(2026, 12, 29)
+    # Independence Day, Monday 17 August 2026.
+    friday = timezone.make_aware(datetime.datetime(2026, 8, 14, 10, 0))
+    assert services.add_working_days(friday, 1).date() == datetime.date(2026, 8, 18)
+
+
+def test_working_days_skip_extra_days_off_set_by_the_programme(settings):
+    settings.COMPLAINT_EXTRA_NON_WORKING_DAYS = [datetime.date(2026, 12, 7)]
+    friday = timezone.make_aware(datetime.datetime(2026, 12, 4, 10, 0))
+    assert services.add_working_days(friday, 2).date() == datetime.date(2026, 12, 9)
+
+
 def test_a_person_files_a_complaint_with_an_attachment_and_gets_a_ticket(client):
     applicant = ApplicantFactory()
     client.force_login(applicant.user)
