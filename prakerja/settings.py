@@ -589,7 +589,9 @@ try:
         _date.fromisoformat(day) for day in env_list("COMPLAINT_EXTRA_NON_WORKING_DAYS", [])
     ]
 except ValueError as exc:
-    raise ImproperlyConfigured(f"COMPLAINT_EXTRA_NON_WORKING_DAYS must be ISO dates (YYYY-MM-DD): {exc}") from exc
+    raise ImproperlyConfigured(
+        f"COMPLAINT_EXTRA_NON_WORKING_DAYS must be ISO dates (YYYY-MM-DD): {exc}"
+    ) from exc
 COMPLAINT_RESOLUTION_DAYS = env_int("COMPLAINT_RESOLUTION_DAYS", 14)
 COMPLAINT_REOPEN_DAYS = env_int("COMPLAINT_REOPEN_DAYS", 14)
 COMPLAINT_ATTACHMENT_MAX_BYTES = env_int("COMPLAINT_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024)
