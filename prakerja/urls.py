@@ -9,6 +9,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("bahasa/", views.set_language, name="set_language"),
     path("dasbor/", views.dashboard, name="dashboard"),
+    path("sesi/perpanjang/", views.session_keepalive, name="session_keepalive"),
     path("privasi/", views.privacy, name="privacy"),
     path("bantuan/", views.help_page, name="help"),
     path("accounts/", include("allauth.urls")),

@@ -8,12 +8,14 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
 from prakerja import dashboard as dashboard_hooks
+from prakerja import security
 
 logger = logging.getLogger(__name__)
 
@@ -91,3 +93,24 @@ def healthz(request: HttpRequest) -> JsonResponse:
     checks = {"database": _database_status(), "broker": _broker_status()}
     healthy = all(value != "down" for value in checks.values())
     return JsonResponse({"status": "ok" if healthy else "down", **checks}, status=200 if healthy else 503)
+
+
+@never_cache
+@require_POST
+def session_keepalive(request: HttpRequest) -> HttpResponse:
+    """An officer's "Stay signed in" (templates/prakerja/session_timer.html).
+
+    The request itself is the activity: ``SessionTimeoutMiddleware`` has already moved the idle
+    clock, or has already signed an idle session out and sent this request to the login page.
+    """
+    if not request.user.is_authenticated:
+        return JsonResponse({"error": "signed_out"}, status=401)
+    idle, _absolute = security.session_limits(request.user)
+    if "application/json" in request.headers.get("Accept", ""):
+        return JsonResponse({"idle_seconds": idle})
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = "dashboard"
+    return redirect(target)
