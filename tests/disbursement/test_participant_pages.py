@@ -109,3 +109,12 @@ def test_incentives_page_says_no_account_for_a_due_payment(client):
 def test_incentives_page_needs_login(client):
     response = client.get(reverse("disbursement:incentives"))
     assert response.status_code == 302
+
+
+def test_the_menu_links_insentif_for_participants_only(client):
+    applicant = ApplicantFactory()
+    client.force_login(applicant.user)
+    page = client.get(reverse("dashboard")).content.decode()
+    assert f'<a href="{reverse("disbursement:incentives")}">Insentif</a>' in page
+    client.force_login(UserFactory(is_staff=True))
+    assert f'href="{reverse("disbursement:incentives")}"' not in client.get(reverse("dashboard")).content.decode()
