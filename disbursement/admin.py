@@ -319,5 +319,6 @@ class LedgerEntryAdmin(LedgerAdmin):
         return format_html('<a href="{}">{}</a>', url, obj.movement)
 
 
-from disbursement import admin_payouts  # noqa: E402,F401 - registers the payouts console
-from disbursement.gateway import admin as gateway_admin  # noqa: E402,F401 - reconciliation console
+# The payouts, settlements and reconciliation consoles register themselves on import.
+from disbursement import admin_payouts, admin_settlements  # noqa: E402,F401
+from disbursement.gateway import admin as gateway_admin  # noqa: E402,F401

@@ -8,6 +8,7 @@ full only on the payout account's detail page, to officers with ``view_full_acco
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
@@ -259,11 +260,27 @@ class EntitlementAdmin(ReadOnlyAdminMixin, ConsoleAdmin):
 # --- Batches ----------------------------------------------------------------------------------------
 
 
+def awaiting_approver_message(*, batch: PayoutBatch, approvals: int) -> str:
+    """Why an approved batch is not sent yet: its total is above PAYOUT_THIRD_APPROVAL_ABOVE."""
+    return _(
+        "Batch #%(id)s is NOT sent yet: its total %(amount)s is above %(limit)s, so it needs "
+        "%(required)d approvals and has %(n)d. Another Finance officer (not the preparer and not an earlier "
+        "approver) must approve it too."
+    ) % {
+        "id": batch.pk,
+        "amount": format_rupiah(batch.total_amount),
+        "limit": format_rupiah(settings.PAYOUT_THIRD_APPROVAL_ABOVE),
+        "required": batch.approvals_required,
+        "n": approvals,
+    }
+
+
 @admin.register(PayoutBatch)
 class PayoutBatchAdmin(ReadOnlyAdminMixin, ConsoleAdmin):
     list_display = [
         "id",
         "partner",
+        "settlement_account",
         "status",
         "payout_count",
         "total_display",
@@ -272,14 +289,15 @@ class PayoutBatchAdmin(ReadOnlyAdminMixin, ConsoleAdmin):
         "prepared_at",
         "progress_link",
     ]
-    list_filter = ["status", "partner"]
-    list_select_related = ["partner", "prepared_by"]
+    list_filter = ["status", "partner", ("settlement_account", admin.EmptyFieldListFilter)]
+    list_select_related = ["partner", "prepared_by", "settlement_account"]
     search_fields = []
     ordering = ["-id"]
     sortable_by = ["id"]
     actions = ["approve", "cancel"]
     fields = [
         "partner",
+        "settlement_account",
         "status",
         "payout_count",
         "total_display",
@@ -325,16 +343,19 @@ class PayoutBatchAdmin(ReadOnlyAdminMixin, ConsoleAdmin):
             except BatchError as exc:
                 messages.error(request, f"#{batch.pk}: {exc.message}")
             else:
+                approvals = batch.approvals.count()
                 messages.success(
                     request,
                     _("Batch #%(id)s: approval %(n)d of %(required)d recorded (%(status)s).")
                     % {
                         "id": batch.pk,
-                        "n": batch.approvals.count(),
+                        "n": approvals,
                         "required": batch.approvals_required,
                         "status": batch.get_status_display(),
                     },
                 )
+                if batch.status == BatchStatus.PREPARED and approvals < batch.approvals_required:
+                    messages.warning(request, awaiting_approver_message(batch=batch, approvals=approvals))
 
     @admin.action(
         description=_("Cancel the selected batches (waiting for approval)"), permissions=["prepare"]
@@ -405,7 +426,9 @@ class PayoutBatchAdmin(ReadOnlyAdminMixin, ConsoleAdmin):
         """Sent, accepted, paid, failed and amounts; ``?format=json`` for the page's polling."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        batch = PayoutBatch.objects.select_related("partner").filter(pk=batch_id).first()
+        batch = (
+            PayoutBatch.objects.select_related("partner", "settlement_account").filter(pk=batch_id).first()
+        )
         if batch is None:
             raise Http404
         progress = batch_progress(batch=batch)
@@ -418,6 +441,7 @@ class PayoutBatchAdmin(ReadOnlyAdminMixin, ConsoleAdmin):
         }
         if request.GET.get("format") == "json":
             return JsonResponse(data)
+        approvals = batch.approvals.count()
         failed = (
             Payout.objects.filter(batch=batch, status=PayoutStatus.FAILED)
             .select_related("owner")
@@ -434,6 +458,9 @@ class PayoutBatchAdmin(ReadOnlyAdminMixin, ConsoleAdmin):
             "polls": batch.status in (BatchStatus.APPROVED, BatchStatus.SENDING),
             "json_url": reverse("admin:disbursement_payoutbatch_progress", args=[batch.pk]) + "?format=json",
             "can_retry": request.user.has_perm("disbursement.retry_payout"),
+            "awaiting_approver": awaiting_approver_message(batch=batch, approvals=approvals)
+            if batch.status == BatchStatus.PREPARED and 0 < approvals < batch.approvals_required
+            else "",
         }
         return TemplateResponse(request, "admin/disbursement/payoutbatch/progress.html", context)
 
@@ -466,6 +493,7 @@ class PayoutAdmin(ReadOnlyAdminMixin, ConsoleAdmin):
         "reference",
         "idempotency_key",
         "owner",
+        "settlement_account",
         "batch",
         "entitlement",
         "partner",

@@ -19,6 +19,7 @@ class ProgrammeAccount(models.TextChoices):
     PLATFORM_PAYABLE = "platform_payable", _("Purchases payable to digital platforms")
     INCENTIVE_BUDGET = "incentive_budget", _("Incentive budget (source of incentives)")
     INCENTIVES_PAID_OUT = "incentives_paid_out", _("Incentives paid out to participants")
+    PLATFORMS_PAID_OUT = "platforms_paid_out", _("Purchases settled to digital platforms")
 
 
 # Each payment partner has its own clearing account: money sent to it and not yet confirmed paid.
@@ -161,3 +162,13 @@ class MismatchResolution(models.TextChoices):
     RECHECKED = "rechecked", pgettext_lazy("mismatch resolution", "Checked with the partner")
     MARKED_PAID = "marked_paid", pgettext_lazy("mismatch resolution", "Marked paid")
     ACKNOWLEDGED = "acknowledged", pgettext_lazy("mismatch resolution", "Noted, taken up with the partner")
+
+
+class SettlementState(models.TextChoices):
+    """Where a settlement item (one redeemed voucher owed to its platform) stands; derived from its payout."""
+
+    OPEN = "open", pgettext_lazy("settlement state", "Not settled yet")
+    WAITING = "waiting", pgettext_lazy("settlement state", "Waiting for approval")
+    SENDING = "sending", pgettext_lazy("settlement state", "Being paid")
+    PAID = "paid", pgettext_lazy("settlement state", "Paid")
+    FAILED = "failed", pgettext_lazy("settlement state", "Failed")

@@ -410,6 +410,15 @@ class PayoutBatch(models.Model):
     total_amount = models.BigIntegerField(_("total (Rp)"), default=0)
     approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    settlement_account = models.ForeignKey(
+        "disbursement.SettlementAccount",
+        verbose_name=_("settlement to platform"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="batches",
+        help_text=_("Empty for a batch of incentives."),
+    )
 
     class Meta:
         verbose_name = _("payout batch")
@@ -455,21 +464,43 @@ class Payout(models.Model):
     batch = models.ForeignKey(
         PayoutBatch, verbose_name=_("batch"), on_delete=models.PROTECT, related_name="payouts"
     )
+    # A payout pays either one person's entitlement (entitlement, owner, account) or a settlement to a
+    # platform (settlement_account; its items point at the payout): payout_pays_person_or_platform.
     entitlement = models.ForeignKey(
         Entitlement,
         verbose_name=_("entitlement"),
+        null=True,
+        blank=True,
         on_delete=models.PROTECT,
         related_name="payouts",
         db_index=False,  # payout_one_live_per_entitlement / payout_entitlement_idx
     )
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("person"), on_delete=models.PROTECT, related_name="payouts"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payouts",
     )
     partner = models.ForeignKey(
         PaymentPartner, verbose_name=_("payment partner"), on_delete=models.PROTECT, related_name="payouts"
     )
     account = models.ForeignKey(
-        PayoutAccount, verbose_name=_("payout account"), on_delete=models.PROTECT, related_name="payouts"
+        PayoutAccount,
+        verbose_name=_("payout account"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payouts",
+    )
+    settlement_account = models.ForeignKey(
+        "disbursement.SettlementAccount",
+        verbose_name=_("settlement to platform"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payouts",
     )
     channel = models.CharField(_("channel"), max_length=10, choices=PayoutChannel.choices)
     account_number = models.CharField(_("account number"), max_length=40)
@@ -506,6 +537,21 @@ class Payout(models.Model):
                 name="payout_one_live_per_entitlement",
             ),
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="payout_amount_positive"),
+            models.CheckConstraint(
+                condition=models.Q(
+                    entitlement__isnull=False,
+                    owner__isnull=False,
+                    account__isnull=False,
+                    settlement_account__isnull=True,
+                )
+                | models.Q(
+                    entitlement__isnull=True,
+                    owner__isnull=True,
+                    account__isnull=True,
+                    settlement_account__isnull=False,
+                ),
+                name="payout_pays_person_or_platform",
+            ),
         ]
         indexes = [
             models.Index(fields=["entitlement"], name="payout_entitlement_idx"),
@@ -597,3 +643,7 @@ class StatementMismatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.reference}"
+
+
+# Settlement to the digital platforms (its own module; the classes belong to this app).
+from disbursement.models_settlements import SettlementAccount, SettlementItem  # noqa: E402, F401

@@ -594,6 +594,53 @@ def _demo_participant_with_certificate(stdout) -> DemoLogin | None:
     return DemoLogin(user.email, CERTIFICATE_DEMO_NOTE)
 
 
+SETTLEMENT_PARTNER = "Simulator BNI"  # disbursement's demo bank partner
+
+
+def _demo_settlements(stdout) -> None:
+    """Every platform's redeemed vouchers recorded for settlement, a BNI settlement account per platform (on
+    the loopback simulator), and one settlement paid: prepared by keuangan@, approved by keuangan2@."""
+    from disbursement.models import PaymentPartner, PayoutBatch, SettlementAccount
+    from disbursement.services import batch_approve, payout_apply_result, payout_mark_sending
+    from disbursement.services.batches import batch_finish_if_done
+    from disbursement.services.settlements import settlement_bank_account_set, settlement_batch_prepare
+    from marketplace.services.settlements import platform_settlement_account, platform_settlements_sync
+    from prakerja.models import User
+
+    partner = PaymentPartner.objects.filter(name=SETTLEMENT_PARTNER).first()
+    preparer = User.objects.filter(email="keuangan@prakerja.test").first()
+    approver = User.objects.filter(email="keuangan2@prakerja.test").first()
+    if partner is None or preparer is None or approver is None:
+        return
+    recorded = platform_settlements_sync()
+    for platform in Platform.objects.order_by("pk"):
+        account = platform_settlement_account(platform)
+        if not account.has_bank_account:
+            settlement_bank_account_set(
+                account_id=account.pk,
+                partner=partner,
+                channel="bni",
+                account_number=f"8800{platform.pk:06d}",
+                holder_name=f"PT {platform.name.upper()}"[:200],
+                actor=preparer,
+            )
+    if PayoutBatch.objects.filter(settlement_account__isnull=False).exists():
+        return
+    account = SettlementAccount.objects.filter(items__payout__isnull=True).order_by("name").distinct().first()
+    if account is None:
+        return
+    batch = settlement_batch_prepare(account_id=account.pk, actor=preparer)
+    batch_approve(batch_id=batch.pk, officer=approver, send=False)
+    for payout_id in batch.payouts.values_list("id", flat=True):
+        payout_mark_sending(payout_id=payout_id)
+        payout_apply_result(payout_id=payout_id, status="paid", partner_id=f"SIM-DEMO-{payout_id}")
+    batch_finish_if_done(batch_id=batch.pk)
+    stdout.write(
+        f"Marketplace demo: {recorded} redeemed vouchers recorded for settlement; settlement batch #{batch.pk} "
+        f"to {account.name} paid (console: Platform settlement accounts)."
+    )
+
+
 def demo_load(*, stdout) -> list[DemoLogin]:
     result = catalog_build(trainings=300)
     platforms = platforms_ensure()
@@ -613,6 +660,7 @@ def demo_load(*, stdout) -> list[DemoLogin]:
     certificate = _demo_participant_with_certificate(stdout)
     if certificate:
         logins.append(certificate)
+    _demo_settlements(stdout)
     stdout.write(
         "  Try the platform API: manage.py platform_simulator --platform tokopedia "
         f"--card-of {PARTICIPANT_EMAIL} --code-from db"

@@ -24,6 +24,8 @@ def payout_notify(*, payout_id: int, event: str) -> None:
         logger.warning("payout %s is gone; no %s message", payout_id, event)
         return
     user = payout.owner
+    if user is None:
+        return  # a settlement to a platform: the platform reads its statement, no personal message
     applicant = getattr(user, "applicant", None)
     phone = applicant.phone if applicant is not None and applicant.phone_verified_at else None
     with translation.override(user.language or "id"):

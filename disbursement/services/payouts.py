@@ -69,6 +69,30 @@ def payout_clear_key(*, payout_id: int, round: int) -> str:  # noqa: A002 - the 
     return f"payout:{payout_id}:r{round}:clear"
 
 
+def payout_source_account(*, payout: Payout) -> LedgerAccount:
+    """Where a payout's money waits before it is sent: the person's incentive payable account, or, for a
+    settlement to a platform, the platform's payable account."""
+    if payout.settlement_account_id is not None:
+        from disbursement.services.settlements import settlement_payable_account
+
+        return settlement_payable_account(account_id=payout.settlement_account_id)
+    return incentive_payable_account(owner_id=payout.owner_id)
+
+
+def payout_paid_out_account(*, payout: Payout) -> LedgerAccount:
+    """Where a paid payout's money ends: incentives paid out, or purchases settled to platforms."""
+    if payout.settlement_account_id is not None:
+        return ledger_programme_account_open(code=ProgrammeAccount.PLATFORMS_PAID_OUT)
+    return ledger_programme_account_open(code=ProgrammeAccount.INCENTIVES_PAID_OUT)
+
+
+def payout_description(*, payout: Payout) -> str:
+    """The transfer's description at the partner (what the recipient sees on the statement)."""
+    if payout.settlement_account_id is not None:
+        return f"Penyelesaian Prakerja {payout.reference}"[:100]
+    return f"Insentif Prakerja {payout.entitlement.number}"[:100]
+
+
 # --- Transitions -----------------------------------------------------------------------------------
 
 
@@ -120,7 +144,7 @@ def payout_mark_paid(
         clearing = partner_clearing_account(partner=payout.partner)
         if was_failed:
             ledger_transfer(
-                source=incentive_payable_account(owner_id=payout.owner_id),
+                source=payout_source_account(payout=payout),
                 destination=clearing,
                 amount=payout.amount,
                 kind=MovementKind.PAYOUT,
@@ -131,7 +155,7 @@ def payout_mark_paid(
             )
         ledger_transfer(
             source=clearing,
-            destination=ledger_programme_account_open(code=ProgrammeAccount.INCENTIVES_PAID_OUT),
+            destination=payout_paid_out_account(payout=payout),
             amount=payout.amount,
             kind=MovementKind.PAYOUT,
             idempotency_key=f"payout:{payout.pk}:paid",
@@ -195,7 +219,7 @@ def payout_retry(*, payout_id: int, actor: User | None) -> bool:
             status=PayoutStatus.QUEUED, round=next_round, failure_code="", updated_at=timezone.now()
         )
         ledger_transfer(
-            source=incentive_payable_account(owner_id=payout.owner_id),
+            source=payout_source_account(payout=payout),
             destination=partner_clearing_account(partner=payout.partner),
             amount=payout.amount,
             kind=MovementKind.PAYOUT,
@@ -280,7 +304,7 @@ def payout_send(*, payout_id: int, resend: bool = False) -> str:
             channel=payout.channel,
             account_number=payout.account_number,
             amount=payout.amount,
-            description=f"Insentif Prakerja {payout.entitlement.number}"[:100],
+            description=payout_description(payout=payout),
             callback_url=partner_callback_url(partner=payout.partner),
         )
     except PartnerRejected as exc:

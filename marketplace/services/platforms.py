@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from marketplace.credentials import new_key_id, new_secret, secret_encrypt
 from marketplace.models import ApiIdempotencyRecord, ApiNonce, Platform, PlatformCredential
+from marketplace.services.settlements import platform_settlement_account
 from prakerja.audit import audit_log
 
 
@@ -116,6 +117,7 @@ def platform_save(*, platform_id: int | None, actor, **fields) -> Platform:
                 setattr(platform, name, fields[name])
         platform.full_clean()
         platform.save()
+        platform_settlement_account(platform)  # where its redeemed vouchers are paid (bank set by Finance)
         audit_log(
             actor=actor,
             action="marketplace.platform.created" if platform_id is None else "marketplace.platform.changed",

@@ -28,6 +28,7 @@ from marketplace.codes import code_normalize, redeem_code_new
 from marketplace.enums import PurchaseStatus, VoucherStatus, WebhookEvent
 from marketplace.exceptions import VoucherRefused
 from marketplace.models import Completion, Purchase, Voucher
+from marketplace.services.settlements import voucher_settlement_record
 from marketplace.webhooks import webhook_queue
 from prakerja.audit import audit_log
 from prakerja.money import format_rupiah
@@ -137,6 +138,8 @@ def voucher_redeem(
         Voucher.objects.filter(pk=locked.pk, status=VoucherStatus.ISSUED).update(
             status=VoucherStatus.REDEEMED, redeem_code=redeem_code, redeemed_at=now
         )
+        # The training started: the price in the platform's payable account is now the platform's.
+        voucher_settlement_record(voucher_id=locked.pk)
         audit_log(
             actor=None,
             action="marketplace.voucher.redeemed",

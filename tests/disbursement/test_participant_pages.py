@@ -109,3 +109,14 @@ def test_incentives_page_says_no_account_for_a_due_payment(client):
 def test_incentives_page_needs_login(client):
     response = client.get(reverse("disbursement:incentives"))
     assert response.status_code == 302
+
+
+def test_the_menu_links_insentif_for_participants_only(client):
+    applicant = ApplicantFactory()
+    client.force_login(applicant.user)
+    link = f'<a href="{reverse("disbursement:incentives")}">Insentif</a>'
+    response = client.get(reverse("help"))
+    assert response.status_code == 200 and link in response.content.decode()
+    client.force_login(UserFactory(is_staff=True))
+    response = client.get(reverse("help"))
+    assert response.status_code == 200 and link not in response.content.decode()

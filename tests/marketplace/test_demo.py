@@ -83,3 +83,15 @@ def test_full_demo_has_a_buyer_ready_and_a_participant_with_a_certificate(client
 
     call_command("load_demo", stdout=io.StringIO())
     assert (Purchase.objects.count(), Voucher.objects.count(), Completion.objects.count()) == counts
+
+    # Settlement: every redeemed voucher recorded for its platform, one settlement paid (once).
+    from disbursement.models import PayoutBatch, SettlementAccount, SettlementItem
+    from disbursement.selectors import ledger_check
+
+    assert SettlementAccount.objects.count() == 8
+    assert not SettlementAccount.objects.filter(account_number_encrypted="").exists()
+    assert SettlementItem.objects.count() == Voucher.objects.exclude(redeemed_at=None).count() == 2
+    settled = PayoutBatch.objects.get(settlement_account__isnull=False)
+    assert (settled.status, settled.prepared_by.email) == ("done", "keuangan@prakerja.test")
+    assert settled.payouts.get().status == "paid"
+    assert ledger_check().ok
