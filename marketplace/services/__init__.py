@@ -5,6 +5,7 @@ Catalog: platforms, providers, trainings, listings. Buying: ``purchases.py``
 with a refund, completion).
 """
 
+from marketplace.services.api_signing import SignedRequest, signed_path, signed_request_verify
 from marketplace.services.listings import (
     ListingRefused,
     ListingRow,
@@ -63,6 +64,9 @@ from marketplace.services.vouchers import (
 )
 
 __all__ = [
+    "SignedRequest",
+    "signed_path",
+    "signed_request_verify",
     "DeclaredAffiliation",
     "DocumentUpload",
     "IssuedCredential",
