@@ -11,6 +11,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import (
     BigIntegerField,
     Case,
+    Count,
     Exists,
     ExpressionWrapper,
     F,
@@ -18,6 +19,7 @@ from django.db.models import (
     IntegerField,
     OuterRef,
     Prefetch,
+    Q,
     QuerySet,
     Value,
     When,
@@ -25,9 +27,10 @@ from django.db.models import (
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from marketplace.enums import ProviderStatus, TrainingMode, TrainingStatus
+from marketplace.enums import AssessmentResult, ProviderStatus, TrainingMode, TrainingStatus
 from marketplace.models import (
     SHUFFLE_MODULUS,
+    CompetencyAssessment,
     Completion,
     Listing,
     ProviderAffiliation,
@@ -354,3 +357,22 @@ def incentive_qualifying_completion(participant) -> Completion | None:
         .select_related("voucher", "voucher__training", "platform")
         .first()
     )
+
+
+def assessment_counts_by_provider() -> dict[int, dict[str, int]]:
+    """``{provider id: {"assessed": n, "competent": n}}`` for the provider evaluation (one grouped query)."""
+    rows = (
+        CompetencyAssessment.objects.values("completion__voucher__training__provider_id")
+        .annotate(
+            assessed=Count("id"),
+            competent=Count("id", filter=Q(result=AssessmentResult.COMPETENT)),
+        )
+        .order_by()
+    )
+    return {
+        row["completion__voucher__training__provider_id"]: {
+            "assessed": row["assessed"],
+            "competent": row["competent"],
+        }
+        for row in rows
+    }
