@@ -376,3 +376,21 @@ def assessment_counts_by_provider() -> dict[int, dict[str, int]]:
         }
         for row in rows
     }
+
+
+def participant_has_completion(*, participant_id: int) -> bool:
+    return Completion.objects.filter(participant_id=participant_id).exists()
+
+
+def completions_of_participants(participant_ids) -> dict[int, list[Completion]]:
+    """Each participant's completed trainings with their certificate and competency assessment
+    (one query), newest first: what a job profile shows."""
+    result: dict[int, list[Completion]] = {pid: [] for pid in participant_ids}
+    rows = (
+        Completion.objects.filter(participant_id__in=list(participant_ids))
+        .select_related("voucher__training__provider", "assessment__institution")
+        .order_by("-completed_at", "-id")
+    )
+    for completion in rows:
+        result[completion.participant_id].append(completion)
+    return result

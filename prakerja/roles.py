@@ -32,6 +32,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "cohorts.*",
         "marketplace.*",
         "surveys.*",
+        "employment.*",
         "oversight.*",
         "kyc.view_*",
         "disbursement.view_*",
