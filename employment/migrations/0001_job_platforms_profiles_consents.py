@@ -9,146 +9,328 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('cohorts', '0005_public_draw'),
+        ("cohorts", "0005_public_draw"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='JobPlatform',
+            name="JobPlatform",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True, verbose_name='name')),
-                ('slug', models.SlugField(max_length=40, unique=True, verbose_name='short name')),
-                ('active', models.BooleanField(default=True, help_text='Inactive platforms cannot call the API.', verbose_name='active')),
-                ('website', models.URLField(blank=True, verbose_name='website')),
-                ('description', models.CharField(blank=True, help_text='Shown on the consent page.', max_length=300, verbose_name='description for participants')),
-                ('contact_email', models.EmailField(blank=True, max_length=254, verbose_name='contact email')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True, verbose_name="name")),
+                ("slug", models.SlugField(max_length=40, unique=True, verbose_name="short name")),
+                (
+                    "active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Inactive platforms cannot call the API.",
+                        verbose_name="active",
+                    ),
+                ),
+                ("website", models.URLField(blank=True, verbose_name="website")),
+                (
+                    "description",
+                    models.CharField(
+                        blank=True,
+                        help_text="Shown on the consent page.",
+                        max_length=300,
+                        verbose_name="description for participants",
+                    ),
+                ),
+                (
+                    "contact_email",
+                    models.EmailField(blank=True, max_length=254, verbose_name="contact email"),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="created"),
+                ),
             ],
             options={
-                'verbose_name': 'job platform',
-                'verbose_name_plural': 'job platforms',
-                'ordering': ['name'],
-                'permissions': [('rotate_jobplatform_credentials', 'Can issue and revoke job platform API credentials')],
+                "verbose_name": "job platform",
+                "verbose_name_plural": "job platforms",
+                "ordering": ["name"],
+                "permissions": [
+                    ("rotate_jobplatform_credentials", "Can issue and revoke job platform API credentials")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='JobPlatformCredential',
+            name="JobPlatformCredential",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key_id', models.CharField(max_length=64, unique=True, verbose_name='key id')),
-                ('secret_encrypted', models.TextField(verbose_name='secret (encrypted)')),
-                ('secret_hint', models.CharField(max_length=8, verbose_name='secret ends with')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='issued')),
-                ('expires_at', models.DateTimeField(blank=True, null=True, verbose_name='valid until')),
-                ('last_used_at', models.DateTimeField(blank=True, null=True, verbose_name='last used')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='issued by')),
-                ('platform', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='credentials', to='employment.jobplatform', verbose_name='job platform')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key_id", models.CharField(max_length=64, unique=True, verbose_name="key id")),
+                ("secret_encrypted", models.TextField(verbose_name="secret (encrypted)")),
+                ("secret_hint", models.CharField(max_length=8, verbose_name="secret ends with")),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="issued"),
+                ),
+                ("expires_at", models.DateTimeField(blank=True, null=True, verbose_name="valid until")),
+                ("last_used_at", models.DateTimeField(blank=True, null=True, verbose_name="last used")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="issued by",
+                    ),
+                ),
+                (
+                    "platform",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="credentials",
+                        to="employment.jobplatform",
+                        verbose_name="job platform",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'API credential',
-                'verbose_name_plural': 'API credentials',
-                'ordering': ['-created_at'],
+                "verbose_name": "API credential",
+                "verbose_name_plural": "API credentials",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='JobProfile',
+            name="JobProfile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('summary', models.TextField(blank=True, max_length=600, verbose_name='short summary')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created')),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='updated')),
-                ('participant', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='job_profile', to='cohorts.participant', verbose_name='participant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("summary", models.TextField(blank=True, max_length=600, verbose_name="short summary")),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="created"),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="updated"),
+                ),
+                (
+                    "participant",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="job_profile",
+                        to="cohorts.participant",
+                        verbose_name="participant",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'job profile',
-                'verbose_name_plural': 'job profiles',
+                "verbose_name": "job profile",
+                "verbose_name_plural": "job profiles",
             },
         ),
         migrations.CreateModel(
-            name='JobOpening',
+            name="JobOpening",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.CharField(max_length=64, verbose_name="platform's id")),
-                ('title', models.CharField(max_length=150, verbose_name='position')),
-                ('company', models.CharField(max_length=150, verbose_name='company')),
-                ('location', models.CharField(blank=True, max_length=150, verbose_name='location')),
-                ('url', models.URLField(max_length=500, verbose_name='link')),
-                ('closes_on', models.DateField(blank=True, null=True, verbose_name='closes on')),
-                ('received_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='received')),
-                ('platform', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='openings', to='employment.jobplatform', verbose_name='job platform')),
-                ('profile', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='openings', to='employment.jobprofile', verbose_name='job profile')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("external_id", models.CharField(max_length=64, verbose_name="platform's id")),
+                ("title", models.CharField(max_length=150, verbose_name="position")),
+                ("company", models.CharField(max_length=150, verbose_name="company")),
+                ("location", models.CharField(blank=True, max_length=150, verbose_name="location")),
+                ("url", models.URLField(max_length=500, verbose_name="link")),
+                ("closes_on", models.DateField(blank=True, null=True, verbose_name="closes on")),
+                (
+                    "received_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="received"),
+                ),
+                (
+                    "platform",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="openings",
+                        to="employment.jobplatform",
+                        verbose_name="job platform",
+                    ),
+                ),
+                (
+                    "profile",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="openings",
+                        to="employment.jobprofile",
+                        verbose_name="job profile",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'job opening',
-                'verbose_name_plural': 'job openings',
-                'ordering': ['-received_at', '-id'],
+                "verbose_name": "job opening",
+                "verbose_name_plural": "job openings",
+                "ordering": ["-received_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='JobSharingConsent',
+            name="JobSharingConsent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text_version', models.CharField(max_length=20, verbose_name='consent text version')),
-                ('granted_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='given')),
-                ('withdrawn_at', models.DateTimeField(blank=True, null=True, verbose_name='withdrawn')),
-                ('platform', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='consents', to='employment.jobplatform', verbose_name='job platform')),
-                ('profile', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='consents', to='employment.jobprofile', verbose_name='job profile')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("text_version", models.CharField(max_length=20, verbose_name="consent text version")),
+                ("granted_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="given")),
+                ("withdrawn_at", models.DateTimeField(blank=True, null=True, verbose_name="withdrawn")),
+                (
+                    "platform",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="consents",
+                        to="employment.jobplatform",
+                        verbose_name="job platform",
+                    ),
+                ),
+                (
+                    "profile",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="consents",
+                        to="employment.jobprofile",
+                        verbose_name="job profile",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'sharing consent',
-                'verbose_name_plural': 'sharing consents',
-                'ordering': ['-granted_at', '-id'],
+                "verbose_name": "sharing consent",
+                "verbose_name_plural": "sharing consents",
+                "ordering": ["-granted_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='JobApiNonce',
+            name="JobApiNonce",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('nonce', models.CharField(max_length=64)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('platform', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='employment.jobplatform')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("nonce", models.CharField(max_length=64)),
+                ("created_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                (
+                    "platform",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="employment.jobplatform",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('platform', 'nonce'), name='jobapinonce_unique')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("platform", "nonce"), name="jobapinonce_unique")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='JobOutcome',
+            name="JobOutcome",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('job_reference', models.CharField(max_length=64, verbose_name='job reference')),
-                ('kind', models.CharField(choices=[('applied', 'Applied'), ('interviewed', 'Interviewed'), ('hired', 'Hired')], max_length=12, verbose_name='outcome')),
-                ('occurred_on', models.DateField(verbose_name='date')),
-                ('reported_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='reported')),
-                ('opening', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='outcomes', to='employment.jobopening', verbose_name='job opening')),
-                ('platform', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='outcomes', to='employment.jobplatform', verbose_name='job platform')),
-                ('profile', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='outcomes', to='employment.jobprofile', verbose_name='job profile')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("job_reference", models.CharField(max_length=64, verbose_name="job reference")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("applied", "Applied"), ("interviewed", "Interviewed"), ("hired", "Hired")],
+                        max_length=12,
+                        verbose_name="outcome",
+                    ),
+                ),
+                ("occurred_on", models.DateField(verbose_name="date")),
+                (
+                    "reported_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="reported"),
+                ),
+                (
+                    "opening",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="outcomes",
+                        to="employment.jobopening",
+                        verbose_name="job opening",
+                    ),
+                ),
+                (
+                    "platform",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="outcomes",
+                        to="employment.jobplatform",
+                        verbose_name="job platform",
+                    ),
+                ),
+                (
+                    "profile",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="outcomes",
+                        to="employment.jobprofile",
+                        verbose_name="job profile",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'job outcome',
-                'verbose_name_plural': 'job outcomes',
-                'ordering': ['-reported_at', '-id'],
-                'indexes': [models.Index(fields=['kind', 'platform'], name='joboutcome_kind_idx')],
-                'constraints': [models.UniqueConstraint(fields=('platform', 'profile', 'job_reference', 'kind'), name='joboutcome_unique')],
+                "verbose_name": "job outcome",
+                "verbose_name_plural": "job outcomes",
+                "ordering": ["-reported_at", "-id"],
+                "indexes": [models.Index(fields=["kind", "platform"], name="joboutcome_kind_idx")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("platform", "profile", "job_reference", "kind"), name="joboutcome_unique"
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='jobopening',
-            constraint=models.UniqueConstraint(fields=('platform', 'profile', 'external_id'), name='jobopening_unique_external_id'),
+            model_name="jobopening",
+            constraint=models.UniqueConstraint(
+                fields=("platform", "profile", "external_id"), name="jobopening_unique_external_id"
+            ),
         ),
         migrations.AddIndex(
-            model_name='jobsharingconsent',
-            index=models.Index(fields=['platform', 'withdrawn_at'], name='jobconsent_platform_idx'),
+            model_name="jobsharingconsent",
+            index=models.Index(fields=["platform", "withdrawn_at"], name="jobconsent_platform_idx"),
         ),
         migrations.AddConstraint(
-            model_name='jobsharingconsent',
-            constraint=models.UniqueConstraint(condition=models.Q(('withdrawn_at__isnull', True)), fields=('profile', 'platform'), name='jobconsent_one_active_per_platform'),
+            model_name="jobsharingconsent",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("withdrawn_at__isnull", True)),
+                fields=("profile", "platform"),
+                name="jobconsent_one_active_per_platform",
+            ),
         ),
     ]
