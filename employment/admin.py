@@ -11,7 +11,7 @@ from django.utils.translation import ngettext
 
 from employment import services
 from employment.models import JobOpening, JobOutcome, JobPlatform, JobPlatformCredential, JobSharingConsent
-from marketplace.admin._common import audit_history
+from marketplace.admin._common import URL_FIELDS, audit_history
 from prakerja.admin import RecentAuthRequiredMixin
 
 
@@ -31,6 +31,7 @@ class JobPlatformAdmin(RecentAuthRequiredMixin, admin.ModelAdmin):
     """The API credentials decide who reads participants' job profiles: every change asks for the
     officer's password again (RecentAuthRequiredMixin)."""
 
+    formfield_overrides = URL_FIELDS
     list_display = ["name", "slug", "active", "contact_email", "website"]
     list_filter = ["active"]
     search_fields = ["name", "slug"]
