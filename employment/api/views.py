@@ -76,7 +76,7 @@ def profile_json(profile: JobProfile, completions: list, consented_at) -> dict:
 
 def _int_param(request: HttpRequest, name: str, *, default: int, low: int, high: int) -> int:
     raw = request.GET.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
     value = int(raw) if QUERY_INTEGER.fullmatch(raw) else None
     if value is None or not low <= value <= high:
