@@ -58,12 +58,15 @@ class JobPlatformAdmin(RecentAuthRequiredMixin, admin.ModelAdmin):
         )
         obj.pk = platform.pk
 
-    def _may_rotate(self, request) -> bool:
+    def has_rotate_permission(self, request) -> bool:
         return request.user.has_perm("employment.rotate_jobplatform_credentials")
 
-    @admin.action(description=_("Issue new API credentials (the old ones expire after the grace period)"))
+    @admin.action(
+        description=_("Issue new API credentials (the old ones expire after the grace period)"),
+        permissions=["rotate"],
+    )
     def issue_credentials(self, request, queryset):
-        if not self._may_rotate(request):
+        if not self.has_rotate_permission(request):
             raise PermissionDenied
         issued = [
             services.job_platform_credential_issue(platform_id=platform.pk, actor=request.user)
@@ -79,9 +82,9 @@ class JobPlatformAdmin(RecentAuthRequiredMixin, admin.ModelAdmin):
         response["Cache-Control"] = "no-store"
         return response
 
-    @admin.action(description=_("Revoke all API credentials now"))
+    @admin.action(description=_("Revoke all API credentials now"), permissions=["rotate"])
     def revoke_credentials(self, request, queryset):
-        if not self._may_rotate(request):
+        if not self.has_rotate_permission(request):
             raise PermissionDenied
         count = sum(
             services.job_platform_credentials_revoke(platform_id=p.pk, actor=request.user) for p in queryset

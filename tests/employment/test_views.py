@@ -121,3 +121,30 @@ def test_programme_dashboard_shows_job_outcomes(client):
     page = client.get("/admin/dasbor-program/").content.decode()
     assert 'id="job-outcomes"' in page
     assert "data-jobs-hired>1<" in page and "data-jobs-shared>1<" in page
+
+
+def test_officers_issue_job_platform_credentials_after_reauthentication(client):
+    from django.contrib.auth.models import Group
+
+    from employment.models import JobPlatformCredential
+    from prakerja.roles import Role
+    from tests.factories import UserFactory, reauthenticate
+
+    platform = job_platform("karirku")
+    officer = UserFactory(email="petugas@example.id", is_staff=True)
+    officer.groups.add(Group.objects.get(name=Role.PROGRAMME_OFFICER))
+    client.force_login(officer)
+    data = {"action": "issue_credentials", "_selected_action": [platform.pk]}
+    response = client.post("/admin/employment/jobplatform/", data)
+    assert response.status_code == 302 and "reauthenticate" in response["Location"]
+    assert not JobPlatformCredential.objects.exists()
+    reauthenticate(client)
+    response = client.post("/admin/employment/jobplatform/", data)
+    assert response.status_code == 200
+    credential = JobPlatformCredential.objects.get()
+    assert credential.key_id in response.content.decode()
+    assert credential.secret_encrypted not in response.content.decode()
+    assert sorted(e.action for e in audit_entries_for(platform)) == [
+        "employment.platform.created",
+        "employment.platform.credential_issued",
+    ]
