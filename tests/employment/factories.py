@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+import functools
 import json
+from pathlib import Path
+
+from openapi_core import OpenAPI
+from openapi_core.contrib.django import DjangoOpenAPIRequest, DjangoOpenAPIResponse
 
 from employment import services
 from employment.models import JobPlatform
@@ -32,19 +37,35 @@ def sharing_profile(*platforms, summary: str = "Siap bekerja di bidang pemasaran
     return profile
 
 
+OPENAPI_FILE = Path(__file__).resolve().parents[2] / "employment" / "openapi.yaml"
+
+
+@functools.cache
+def openapi_spec() -> OpenAPI:
+    return OpenAPI.from_file_path(str(OPENAPI_FILE))
+
+
 class JobApiClient:
-    """Signs each request like a job platform (the training platforms' scheme)."""
+    """Signs each request like a job platform (the training platforms' scheme) and checks every
+    response against employment/openapi.yaml (status, headers, JSON schema)."""
 
     def __init__(self, client, key_id: str, secret: str):
         self.client, self.key_id, self.secret = client, key_id, secret
 
-    def call(self, method: str, path: str, body=None, **header_overrides):
+    def call(self, method: str, path: str, body=None, *, validate: bool = True, **header_overrides):
         raw = json.dumps(body).encode() if body is not None else b""
         headers = signing.signed_headers(
             key_id=self.key_id, secret=self.secret, method=method, path=path, body=raw
         )
         headers.update(header_overrides)
-        return self.client.generic(method, path, data=raw, content_type="application/json", headers=headers)
+        response = self.client.generic(
+            method, path, data=raw, content_type="application/json", headers=headers
+        )
+        if validate:
+            openapi_spec().validate_response(
+                DjangoOpenAPIRequest(response.wsgi_request), DjangoOpenAPIResponse(response)
+            )
+        return response
 
     def get(self, path, **overrides):
         return self.call("GET", path, **overrides)

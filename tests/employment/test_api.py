@@ -80,8 +80,11 @@ def test_withdrawn_consent_stops_the_api_at_once(api, platform):
 def test_a_profile_never_shared_with_the_platform_is_not_found(api):
     other = job_platform("lokerpintar")
     profile = sharing_profile(other)
-    for path in (f"{BASE}/profiles/{profile.public_id}", f"{BASE}/profiles/not-a-uuid"):
-        response = api.get(path)
+    for path, validate in (
+        (f"{BASE}/profiles/{profile.public_id}", True),
+        (f"{BASE}/profiles/not-a-uuid", False),
+    ):
+        response = api.get(path, validate=validate)
         assert (response.status_code, response.json()["error"]["code"]) == (404, "profile_not_found")
 
 
