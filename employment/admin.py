@@ -97,6 +97,7 @@ class JobPlatformAdmin(RecentAuthRequiredMixin, admin.ModelAdmin):
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Written only by the participant (consents) or the platforms' API (openings, outcomes)."""
 
+    formfield_overrides = URL_FIELDS
     show_full_result_count = False
 
     def has_add_permission(self, request):

@@ -156,3 +156,15 @@ def test_english_messages_on_request(api):
     response = api.get(f"{BASE}/profiles?limit=0", **{"Accept-Language": "en"})
     assert response.status_code == 422
     assert response.json()["error"]["message"] == "Some fields are not valid; see details."
+
+
+def test_old_nonces_are_forgotten_by_the_hourly_cleanup(api, platform):
+    from employment.models import JobApiNonce
+    from employment.tasks import api_nonces_cleanup_task
+
+    assert api.get(f"{BASE}/ping").status_code == 200
+    JobApiNonce.objects.create(
+        platform=platform, nonce="o" * 20, created_at=timezone.now() - datetime.timedelta(hours=1)
+    )
+    api_nonces_cleanup_task.delay()
+    assert JobApiNonce.objects.count() == 1  # the fresh one stays: it could still be replayed
