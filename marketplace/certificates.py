@@ -44,6 +44,11 @@ class CertificateFacts:
     completed_on: str
     score: int
     certificate_number: str
+    # The competency assessment, when the training ends with one and the result is recorded.
+    assessment_result: str = ""
+    assessment_institution: str = ""
+    assessment_date: str = ""
+    assessment_certificate_number: str = ""
 
     @property
     def verify_url(self) -> str:
@@ -53,6 +58,7 @@ class CertificateFacts:
 def certificate_facts(completion: Completion) -> CertificateFacts:
     training = completion.voucher.training
     full_name = completion.participant.applicant.full_name
+    assessment = getattr(completion, "assessment", None)
     return CertificateFacts(
         raw_code=completion.verification_code,
         code=code_display(completion.verification_code),
@@ -64,6 +70,10 @@ def certificate_facts(completion: Completion) -> CertificateFacts:
         completed_on=formats.date_format(timezone.localtime(completion.completed_at), "j F Y"),
         score=completion.score,
         certificate_number=completion.certificate_number,
+        assessment_result=str(assessment.get_result_display()) if assessment else "",
+        assessment_institution=assessment.institution.name if assessment else "",
+        assessment_date=formats.date_format(assessment.assessed_on, "j F Y") if assessment else "",
+        assessment_certificate_number=assessment.certificate_number if assessment else "",
     )
 
 
@@ -72,7 +82,9 @@ def certificate_by_code(raw: str) -> Completion | None:
     if not code:
         return None
     return (
-        Completion.objects.select_related("platform", "voucher__training__provider", "participant__applicant")
+        Completion.objects.select_related(
+            "platform", "voucher__training__provider", "participant__applicant", "assessment__institution"
+        )
         .filter(verification_code=code)
         .first()
     )
@@ -115,7 +127,16 @@ def certificate_pdf(completion: Completion) -> bytes:
         (_("Certificate number"), facts.certificate_number),
         (_("Verification code"), facts.code),
     ]
-    y = 122
+    if facts.assessment_result:
+        rows.append(
+            (
+                _("Competency assessment"),
+                f"{facts.assessment_result}, {facts.assessment_institution}, {facts.assessment_date}",
+            )
+        )
+        if facts.assessment_certificate_number:
+            rows.append((_("Competency certificate number"), facts.assessment_certificate_number))
+    y = 122 if len(rows) <= 6 else 116
     for label, value in rows:
         pdf.set_xy(60, y)
         pdf.set_font("Helvetica", "", 12)

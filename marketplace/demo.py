@@ -661,8 +661,57 @@ def demo_load(*, stdout) -> list[DemoLogin]:
     if certificate:
         logins.append(certificate)
     _demo_settlements(stdout)
+    logins.extend(_assessors_ensure(stdout))
     stdout.write(
         "  Try the platform API: manage.py platform_simulator --platform tokopedia "
         f"--card-of {PARTICIPANT_EMAIL} --code-from db"
     )
     return logins
+
+
+ASSESSOR_EMAIL = "asesor@prakerja.test"
+
+
+def _assessors_ensure(stdout) -> list[DemoLogin]:
+    """An accredited assessor institution with an assessor account; the demo certificate's training
+    ends with its assessment and the result is recorded (competent)."""
+    from marketplace.enums import AssessmentResult
+    from marketplace.models import AssessorInstitution, CompetencyAssessment, Completion
+    from marketplace.services import assessment_record, assessor_assign, training_assessment_set
+
+    institution = AssessorInstitution.objects.filter(licence_number="BNSP-LSP-1234-ID").first()
+    if institution is None:
+        institution = AssessorInstitution.objects.create(
+            name="LSP Teknologi Digital Nusantara",
+            licence_number="BNSP-LSP-1234-ID",
+            contact_email="lsp@lsp-tdn.example.id",
+        )
+        AssessorInstitution.objects.create(
+            name="LSP Pariwisata dan Kuliner", licence_number="BNSP-LSP-5678-ID"
+        )
+    user = demo_user(ASSESSOR_EMAIL, first_name="Rahmat", last_name="Asesor", staff=True)
+    if not hasattr(user, "assessor"):
+        assessor_assign(user=user, institution_id=institution.pk, actor=None)
+        user.refresh_from_db()
+    completion = (
+        Completion.objects.select_related("voucher__training")
+        .filter(participant__wave__number=1)
+        .order_by("pk")
+        .first()
+    )
+    if completion is not None and not CompetencyAssessment.objects.filter(completion=completion).exists():
+        training_assessment_set(
+            training_id=completion.voucher.training_id, institution_id=institution.pk, actor=None
+        )
+        assessment_record(
+            actor=user,
+            verification_code=completion.verification_code,
+            result=AssessmentResult.COMPETENT,
+            assessed_on=timezone.localtime(completion.completed_at).date(),
+            certificate_number=f"BNSP/TDN/2026/{completion.pk:05d}",
+        )
+        stdout.write(
+            f"  Competency assessment: {completion.voucher.training.title} is assessed by {institution.name}; "
+            f"result recorded for certificate {completion.display_verification_code}."
+        )
+    return [DemoLogin(ASSESSOR_EMAIL, f"Competency Assessor, {institution.name}")]

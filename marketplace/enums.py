@@ -106,3 +106,8 @@ class WebhookStatus(models.TextChoices):
     SENDING = "sending", pgettext_lazy("webhook status", "Sending")
     DELIVERED = "delivered", pgettext_lazy("webhook status", "Delivered")
     FAILED = "failed", pgettext_lazy("webhook status", "Failed")
+
+
+class AssessmentResult(models.TextChoices):
+    COMPETENT = "competent", pgettext_lazy("assessment result", "Competent")
+    NOT_YET_COMPETENT = "not_yet", pgettext_lazy("assessment result", "Not yet competent")

@@ -202,6 +202,7 @@ def voucher(request: HttpRequest, public_id) -> HttpResponse:
         "voucher": voucher,
         "training": purchase.listing.training,
         "completion": completion,
+        "assessment": getattr(completion, "assessment", None) if completion else None,
         "verify_url": (
             settings.SITE_URL.rstrip("/")
             + reverse("marketplace:certificate_verify", args=[completion.verification_code])

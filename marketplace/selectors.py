@@ -11,6 +11,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import (
     BigIntegerField,
     Case,
+    Count,
     Exists,
     ExpressionWrapper,
     F,
@@ -18,6 +19,7 @@ from django.db.models import (
     IntegerField,
     OuterRef,
     Prefetch,
+    Q,
     QuerySet,
     Value,
     When,
@@ -25,9 +27,10 @@ from django.db.models import (
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from marketplace.enums import ProviderStatus, TrainingMode, TrainingStatus
+from marketplace.enums import AssessmentResult, ProviderStatus, TrainingMode, TrainingStatus
 from marketplace.models import (
     SHUFFLE_MODULUS,
+    CompetencyAssessment,
     Completion,
     Listing,
     ProviderAffiliation,
@@ -354,3 +357,40 @@ def incentive_qualifying_completion(participant) -> Completion | None:
         .select_related("voucher", "voucher__training", "platform")
         .first()
     )
+
+
+def assessment_counts_by_provider() -> dict[int, dict[str, int]]:
+    """``{provider id: {"assessed": n, "competent": n}}`` for the provider evaluation (one grouped query)."""
+    rows = (
+        CompetencyAssessment.objects.values("completion__voucher__training__provider_id")
+        .annotate(
+            assessed=Count("id"),
+            competent=Count("id", filter=Q(result=AssessmentResult.COMPETENT)),
+        )
+        .order_by()
+    )
+    return {
+        row["completion__voucher__training__provider_id"]: {
+            "assessed": row["assessed"],
+            "competent": row["competent"],
+        }
+        for row in rows
+    }
+
+
+def participant_has_completion(*, participant_id: int) -> bool:
+    return Completion.objects.filter(participant_id=participant_id).exists()
+
+
+def completions_of_participants(participant_ids) -> dict[int, list[Completion]]:
+    """Each participant's completed trainings with their certificate and competency assessment
+    (one query), newest first: what a job profile shows."""
+    result: dict[int, list[Completion]] = {pid: [] for pid in participant_ids}
+    rows = (
+        Completion.objects.filter(participant_id__in=list(participant_ids))
+        .select_related("voucher__training__provider", "assessment__institution")
+        .order_by("-completed_at", "-id")
+    )
+    for completion in rows:
+        result[completion.participant_id].append(completion)
+    return result

@@ -28,6 +28,7 @@ from cohorts.enums import RunStatus
 from cohorts.models import SelectionRun
 from disbursement.enums import BatchStatus, PayoutStatus
 from disbursement.models import Payout, PayoutBatch
+from employment.selectors import job_outcome_summary
 from kyc.models import KycCase
 from marketplace.enums import WebhookStatus
 from marketplace.models import WebhookDelivery
@@ -378,6 +379,8 @@ def programme_dashboard(request):
         "wave_stage_labels": [summary.FUNNEL[s] for s in summary.WAVE_STAGES],
         "paid_rp": amount,
         "operations": _operations(scope),
+        # National only: job platforms report per person, not per province.
+        "jobs": None if scope else job_outcome_summary(),
         "updated": summary.summary_refreshed_at(),
     }
     return render(request, "admin/oversight/dashboard.html", context)

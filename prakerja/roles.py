@@ -20,6 +20,7 @@ class Role(models.TextChoices):
     FINANCE_OFFICER = "Finance Officer", _("Finance Officer")
     DISNAKER_STAFF = "Disnaker Staff", _("Disnaker Staff")
     PLATFORM = "Platform", _("Platform (API client)")
+    ASSESSOR = "Competency Assessor", _("Competency Assessor")
 
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -31,6 +32,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "cohorts.*",
         "marketplace.*",
         "surveys.*",
+        "employment.*",
         "oversight.*",
         "kyc.view_*",
         "disbursement.view_*",
@@ -67,6 +69,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     Role.PLATFORM: [
         "marketplace.use_platform_api",
+    ],
+    # An accredited assessor institution's staff: results for its own trainings only
+    # (marketplace.services.assessment_record checks the institution).
+    Role.ASSESSOR: [
+        "marketplace.view_competencyassessment",
+        "marketplace.add_competencyassessment",
     ],
 }
 

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "cohorts",
     "marketplace",
     "surveys",
+    "employment",
     "oversight",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -463,6 +464,17 @@ MARKETPLACE_WEBHOOK_QUEUE = env_str("MARKETPLACE_WEBHOOK_QUEUE", "")
 CELERY_BEAT_SCHEDULE["marketplace-webhooks-sweep"] = {
     "task": "marketplace.webhooks_sweep",
     "schedule": 60.0,
+}
+
+# --- employment (job platforms) ---
+# Fernet keys encrypting job platform API secrets (first encrypts, all decrypt); empty: derived
+# from SECRET_KEY. The API uses the training platforms' signing scheme and clock window.
+EMPLOYMENT_CREDENTIAL_KEYS = env_list("EMPLOYMENT_CREDENTIAL_KEYS", [])
+# Version of the job-profile sharing consent text recorded with each consent (UU PDP).
+EMPLOYMENT_CONSENT_VERSION = env_str("EMPLOYMENT_CONSENT_VERSION", "2026-12")
+CELERY_BEAT_SCHEDULE["employment-api-cleanup"] = {
+    "task": "employment.api_nonces_cleanup",
+    "schedule": 3600.0,
 }
 
 # --- disbursement ---

@@ -27,5 +27,6 @@ urlpatterns = [
     path("", include("cohorts.urls")),
     path("", include("marketplace.urls")),
     path("", include("surveys.urls")),
+    path("", include("employment.urls")),
     path("", include("oversight.urls")),
 ]

@@ -24,7 +24,7 @@ from surveys.exceptions import SurveyError
 from surveys.exports import export_csv_stream, export_xlsx
 from surveys.forms import HideReviewForm
 from surveys.models import Question, Rating, Survey, SurveyAssignment, SurveyVersion
-from surveys.selectors import rating_aggregates, survey_results
+from surveys.selectors import provider_assessments_attach, rating_aggregates, survey_results
 
 # --- Ratings ------------------------------------------------------------------------------
 
@@ -139,7 +139,7 @@ class RatingAdmin(ExactSearchMixin, admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "title": _("Ratings per provider and training"),
             "opts": self.model._meta,
-            "providers": rating_aggregates(group_by="provider", order=order),
+            "providers": provider_assessments_attach(rating_aggregates(group_by="provider", order=order)),
             "trainings": rating_aggregates(group_by="training", filters=training_filter, order=order),
             "provider_filter": provider,
             "order": order,

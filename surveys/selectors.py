@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.db.models import Avg, Count, F, Max, Min, Q
 
+from marketplace.selectors import assessment_counts_by_provider
 from registration.models import Province
 from surveys.enums import QuestionKind, VersionStatus
 from surveys.models import Answer, Question, Rating, Survey, SurveyAssignment, SurveyVersion, local_today
@@ -50,6 +51,18 @@ def rating_aggregates(
         row["distribution"] = [row[f"s{n}"] for n in range(1, 6)]
         result.append(row)
     return result
+
+
+def provider_assessments_attach(rows: list[dict]) -> list[dict]:
+    """Add each provider's competency assessment results (``assessed``, ``competent_percent``)."""
+    counts = assessment_counts_by_provider()
+    for row in rows:
+        found = counts.get(row["provider_id"], {"assessed": 0, "competent": 0})
+        row["assessed"] = found["assessed"]
+        row["competent_percent"] = (
+            round(100 * found["competent"] / found["assessed"], 1) if found["assessed"] else None
+        )
+    return rows
 
 
 # --- Survey results -------------------------------------------------------------------

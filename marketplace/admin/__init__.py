@@ -5,4 +5,4 @@ voucher cancellations and webhook retries go through services (audited); the
 console never writes a status itself.
 """
 
-from marketplace.admin import buying, platforms, providers, trainings, webhooks  # noqa: F401 - registers the pages
+from marketplace.admin import assessments, buying, platforms, providers, trainings, webhooks  # noqa: F401 - registers the pages

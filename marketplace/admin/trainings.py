@@ -94,11 +94,12 @@ class TrainingAdmin(
         "status",
         "rating_average",
         "rating_count",
+        "assessor_institution",
         "decided_at",
     ]
-    list_filter = ["status", "category", "level", "mode", "provider__status"]
+    list_filter = ["status", "category", "level", "mode", "provider__status", "assessment_required"]
     search_fields = ["title", "provider__legal_name", "provider__brand_name", "provider__nib"]
-    list_select_related = ["provider"]
+    list_select_related = ["provider", "assessor_institution"]
     autocomplete_fields = ["provider", "district"]
     show_full_result_count = False
     inlines = [TrainingSessionInline, ListingInline]
@@ -131,6 +132,8 @@ class TrainingAdmin(
                     "decided_by",
                     "rating_average",
                     "rating_count",
+                    "assessment_required",
+                    "assessor_institution",
                     "history",
                 ]
             },
@@ -144,6 +147,8 @@ class TrainingAdmin(
         "decided_by",
         "rating_average",
         "rating_count",
+        "assessment_required",
+        "assessor_institution",
         "history",
     ]
 
@@ -183,6 +188,35 @@ class TrainingAdmin(
             self.refused(request, exc.message)
             return
         obj.pk = training.pk
+
+    def get_actions(self, request):
+        """Besides the review moves: one "needs an assessment by <institution>" action per active
+        assessor institution, and "no assessment" (marketplace.services.training_assessment_set)."""
+        actions = super().get_actions(request)
+        if not self.has_change_permission(request):
+            return actions
+        from marketplace.models import AssessorInstitution
+
+        def make(institution_id):
+            def action(modeladmin, request, queryset):
+                run_for_each(
+                    modeladmin,
+                    request,
+                    queryset,
+                    call=lambda obj: services.training_assessment_set(
+                        training_id=obj.pk, institution_id=institution_id, actor=request.user
+                    ),
+                    done_message=_("%(count)d training(s) changed."),
+                )
+
+            return action
+
+        for institution_id, name in AssessorInstitution.objects.filter(active=True).values_list("id", "name"):
+            key = f"assessment_by_{institution_id}"
+            description = _("Ends with a competency assessment by %(name)s") % {"name": name}
+            actions[key] = (make(institution_id), key, description)
+        actions["assessment_none"] = (make(None), "assessment_none", _("Needs no competency assessment"))
+        return actions
 
     @admin.action(description=_("Submit the selected drafts for review"), permissions=["change"])
     def submit(self, request, queryset):

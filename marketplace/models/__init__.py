@@ -1,5 +1,6 @@
 """Marketplace models: the catalog (``catalog.py``), buying (``buying.py``) and webhooks (``webhooks.py``)."""
 
+from marketplace.models.assessment import Assessor, AssessorInstitution, CompetencyAssessment
 from marketplace.models.buying import Completion, Purchase, Voucher
 from marketplace.models.catalog import (
     SHUFFLE_MODULUS,
@@ -23,6 +24,9 @@ __all__ = [
     "SHUFFLE_MODULUS",
     "ApiIdempotencyRecord",
     "ApiNonce",
+    "Assessor",
+    "AssessorInstitution",
+    "CompetencyAssessment",
     "Completion",
     "Listing",
     "Platform",

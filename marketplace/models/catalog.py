@@ -330,6 +330,20 @@ class Training(models.Model):
         related_name="+",
         verbose_name=_("decided by"),
     )
+    # Set only through marketplace.services.training_assessment_set (audited).
+    assessment_required = models.BooleanField(
+        _("ends with a competency assessment"),
+        default=False,
+        help_text=_("An accredited assessor institution assesses the participants who complete it."),
+    )
+    assessor_institution = models.ForeignKey(
+        "marketplace.AssessorInstitution",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="trainings",
+        verbose_name=_("assessor institution"),
+    )
     # Filled by the surveys app through marketplace.services.training_rating_set.
     rating_average = models.DecimalField(_("average rating"), max_digits=3, decimal_places=2, default=0)
     rating_count = models.PositiveIntegerField(_("number of ratings"), default=0)
@@ -348,6 +362,10 @@ class Training(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(price__gt=0), name="training_price_positive"),
+            models.CheckConstraint(
+                condition=models.Q(assessment_required=False) | models.Q(assessor_institution__isnull=False),
+                name="training_assessment_has_institution",
+            ),
             models.CheckConstraint(
                 condition=models.Q(rating_average__gte=0, rating_average__lte=5), name="training_rating_range"
             ),

@@ -5,6 +5,16 @@ Catalog: platforms, providers, trainings, listings. Buying: ``purchases.py``
 with a refund, completion).
 """
 
+from marketplace.services.api_signing import SignedRequest, signed_path, signed_request_verify
+from marketplace.services.assessments import (
+    INSTITUTION_FIELDS,
+    AssessmentRefused,
+    assessment_record,
+    assessor_assign,
+    assessor_institution_save,
+    assessor_remove,
+    training_assessment_set,
+)
 from marketplace.services.listings import (
     ListingRefused,
     ListingRow,
@@ -63,6 +73,16 @@ from marketplace.services.vouchers import (
 )
 
 __all__ = [
+    "AssessmentRefused",
+    "assessment_record",
+    "assessor_assign",
+    "assessor_institution_save",
+    "assessor_remove",
+    "INSTITUTION_FIELDS",
+    "training_assessment_set",
+    "SignedRequest",
+    "signed_path",
+    "signed_request_verify",
     "DeclaredAffiliation",
     "DocumentUpload",
     "IssuedCredential",

@@ -161,3 +161,26 @@ def sms_code(*, phone: str) -> str:
         if found:
             return found.group(1)
     raise AssertionError(f"no SMS code was sent to {phone}")
+
+
+def completed_training(*, participant=None, listing=None, certificate_number: str = "", completed_at=None):
+    """A participant's completion (bought with the SMS code, redeemed, reported by the platform)."""
+    from marketplace import services
+    from marketplace.enums import PurchaseChannel
+
+    participant = participant or participant_with_balance(balance=1_000_000)
+    listing = listing or ListingFactory(price=300_000)
+    started = services.purchase_start(
+        participant_id=participant.pk, listing_id=listing.pk, channel=PurchaseChannel.API
+    )
+    voucher = services.purchase_confirm(
+        purchase_id=started.purchase.pk, code=sms_code(phone=participant.applicant.phone)
+    )
+    services.voucher_redeem(code=voucher.code, platform_id=voucher.platform_id)
+    return services.completion_record(
+        code=voucher.code,
+        platform_id=voucher.platform_id,
+        certificate_number=certificate_number or f"CERT-{voucher.pk:06d}",
+        score=85,
+        completed_at=completed_at or timezone.now() - datetime.timedelta(days=3),
+    )
