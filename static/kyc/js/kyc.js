@@ -32,9 +32,43 @@
     });
   });
 
-  form.addEventListener("submit", function () {
+  // Under a surge the portal answers 429 with Retry-After (prakerja/admission.py). The photos cannot
+  // travel in a waiting page, so the form sends itself and, while it has to wait, keeps the chosen
+  // files here and sends the same ones again after the pause.
+  function sendKeepingPhotos(progress) {
+    window.fetch(form.action || window.location.href, {
+      method: "POST",
+      body: new FormData(form),
+      credentials: "same-origin"
+    }).then(function (response) {
+      if (response.status === 429) {
+        var seconds = parseInt(response.headers.get("Retry-After") || "10", 10) || 10;
+        if (progress && progress.dataset.waiting) {
+          progress.textContent = progress.dataset.waiting.replace("%(seconds)s", String(seconds));
+        }
+        window.setTimeout(function () { sendKeepingPhotos(progress); }, seconds * 1000);
+      } else if (response.redirected) {
+        window.location.assign(response.url);
+      } else {
+        return response.text().then(function (html) {
+          document.open();
+          document.write(html);
+          document.close();
+        });
+      }
+    }).catch(function () {
+      form.removeEventListener("submit", onSubmit);
+      form.submit();
+    });
+  }
+
+  function onSubmit(event) {
     var button = form.querySelector("button[type=submit]");
     var progress = form.querySelector("[data-kyc-progress]");
+    if (window.fetch && window.FormData) {
+      event.preventDefault();
+      sendKeepingPhotos(progress);
+    }
     if (progress) {
       // A live region: screen readers announce what is happening while the upload runs.
       progress.textContent = progress.dataset.text;
@@ -46,5 +80,6 @@
         button.textContent = button.dataset.sending;
       }, 0);
     }
-  });
+  }
+  form.addEventListener("submit", onSubmit);
 })();
