@@ -290,3 +290,40 @@ def test_production_settings_name_the_owasp_hasher_first():
     from prakerja import settings as portal_settings
 
     assert portal_settings.PASSWORD_HASHERS[0] == "prakerja.security.OwaspArgon2PasswordHasher"
+
+
+# --- in Chromium -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_waiting_page_sends_the_sign_up_again_by_itself_in_chromium(page, live_server, surge):
+    from axe_playwright_python.sync_playwright import Axe
+
+    surge.ADMISSION_LOCAL_RATE = 0.001
+    surge.ADMISSION_RETRY_AFTER_MIN = surge.ADMISSION_RETRY_AFTER_MAX = 2
+    assert admission.admission_gate().take_token()  # the machine is busy: no room for the next post
+    statuses = []
+    page.on("response", lambda r: statuses.append(r.status) if r.url.endswith("/accounts/signup/") else None)
+
+    page.goto("/accounts/signup/")
+    page.get_by_label("Email").fill("siti@example.id")
+    page.get_by_label("Kata sandi", exact=True).fill(PASSWORD)
+    page.get_by_label("Kata sandi (lagi)").fill(PASSWORD)
+    page.get_by_role("button", name="Daftar").click()
+
+    page.get_by_role("heading", name="Banyak orang sedang mendaftar saat ini").wait_for()
+    assert page.locator("[data-countdown]").inner_text() in {"0", "1", "2"}
+    violations = Axe().run(page).response["violations"]
+    assert [
+        v["id"] for v in violations if v["impact"] in {"serious", "critical"} or v["id"] == "region"
+    ] == []
+    # Room again (a fresh gate with a full bucket): the page sends the kept form by itself.
+    surge.ADMISSION_LOCAL_RATE = 1000.0
+    page.wait_for_url(re.compile(r"/accounts/confirm-email/$"))
+
+    # The form page, one or more waiting answers (one more if the countdown ended before the room came back),
+    # then the sign-up itself.
+    assert statuses[0] == 200 and statuses[-1] == 302
+    assert statuses[1:-1] and set(statuses[1:-1]) == {429}
+    user = User.objects.get(email="siti@example.id")
+    assert user.check_password(PASSWORD)
