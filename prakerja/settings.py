@@ -252,8 +252,9 @@ ACCOUNT_REAUTHENTICATION_TIMEOUT = env_int("ACCOUNT_REAUTHENTICATION_TIMEOUT", 3
 
 # --- Surge: admission control (prakerja/admission.py, README "Surge") ---------------------------
 # Posts to these views (sign-up, login, profile, KYC photos) are let in at ADMISSION_RATE a second per
-# machine (a token bucket in Redis shared by the machine's web processes, ADMISSION_BURST saved up);
-# the rest get a waiting page (HTTP 429, Retry-After) that keeps the form and sends it again. The
+# machine (a queue in Redis shared by the machine's web processes, ADMISSION_BURST at once); the rest
+# get a reserved turn and a waiting page (HTTP 429, Retry-After) that keeps the form and sends it
+# again at that turn. The
 # default is the measured rate per core (bench/README.md "Surge") times this machine's cores.
 ADMISSION_ENABLED = env_bool("ADMISSION_ENABLED", True)
 ADMISSION_VIEWS = env_list(
@@ -261,16 +262,20 @@ ADMISSION_VIEWS = env_list(
 )
 ADMISSION_RATE_PER_CORE = env_float("ADMISSION_RATE_PER_CORE", 12.0)
 ADMISSION_RATE = env_float("ADMISSION_RATE", ADMISSION_RATE_PER_CORE * (os.cpu_count() or 1))
-ADMISSION_BURST = env_float("ADMISSION_BURST", ADMISSION_RATE)
+# Let in at once up to this many (they wait at most (burst - 1) / rate seconds in the server's own queue).
+ADMISSION_BURST = env_float("ADMISSION_BURST", max(1.0, ADMISSION_RATE / 4))
 # While Redis does not answer: each process's own bucket, the machine's rate shared between the web
 # processes (gunicorn reads WEB_CONCURRENCY too; the image runs 4).
 ADMISSION_LOCAL_RATE = env_float("ADMISSION_LOCAL_RATE", ADMISSION_RATE / env_int("WEB_CONCURRENCY", 4))
 # Expensive posts running at once in one process (threaded workers), and how long one waits for a turn.
 ADMISSION_PROCESS_CONCURRENCY = env_int("ADMISSION_PROCESS_CONCURRENCY", 2)
 ADMISSION_WAIT_SECONDS = env_float("ADMISSION_WAIT_SECONDS", 0.2)
-# Retry-After: a random number of seconds in this range, so the people waiting come back spread out.
+# Retry-After without a reservation (a busy process, the KYC photos, a full queue): a random number
+# of seconds in this range, so the people waiting come back spread out.
 ADMISSION_RETRY_AFTER_MIN = env_int("ADMISSION_RETRY_AFTER_MIN", 5)
 ADMISSION_RETRY_AFTER_MAX = env_int("ADMISSION_RETRY_AFTER_MAX", 15)
+# The queue takes reservations up to this far ahead; beyond, "try again in N minutes" without one.
+ADMISSION_MAX_WAIT_SECONDS = env_int("ADMISSION_MAX_WAIT_SECONDS", 600)
 # How long a waiting page's copy of the form stays valid.
 ADMISSION_RETRY_TOKEN_SECONDS = env_int("ADMISSION_RETRY_TOKEN_SECONDS", 3600)
 for _name in ("ADMISSION_RATE", "ADMISSION_BURST", "ADMISSION_LOCAL_RATE", "ADMISSION_PROCESS_CONCURRENCY"):

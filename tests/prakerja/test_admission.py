@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 import redis
@@ -13,7 +14,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from prakerja import admission
-from prakerja.admission import RETRY_FIELD, URLENCODED, AdmissionConfig, AdmissionGate, TokenBucket
+from prakerja.admission import RETRY_FIELD, URLENCODED, AdmissionConfig, AdmissionGate, Decision
 from prakerja.cache import cache_fallback_reset
 from prakerja.models import User
 from prakerja.security import OwaspArgon2PasswordHasher
@@ -43,20 +44,32 @@ def _redis_cache(location: str) -> dict:
 
 
 def _config(**changes) -> AdmissionConfig:
-    values = {"rate": 1.0, "burst": 1.0, "local_rate": 1.0, "process_concurrency": 2, "wait_seconds": 0.0}
+    values = {
+        "rate": 1.0,
+        "burst": 1.0,
+        "local_rate": 1.0,
+        "process_concurrency": 2,
+        "wait_seconds": 0.0,
+        "max_wait": 600.0,
+    }
     return AdmissionConfig(**(values | changes))
 
 
 @pytest.fixture
 def surge(settings):
-    """Admission on, one post a second with nothing saved up, and a short, fixed Retry-After."""
+    """Admission on: room for one post, then one every 3 seconds (the locmem test cache: the queue in
+    the process), on a clock the test moves."""
     settings.ADMISSION_ENABLED = True
     settings.ADMISSION_RATE = 1.0
     settings.ADMISSION_BURST = 1.0
-    settings.ADMISSION_LOCAL_RATE = 0.001  # the locmem test cache: this bucket decides
+    settings.ADMISSION_LOCAL_RATE = 1 / 3
     settings.ADMISSION_RETRY_AFTER_MIN = 3
     settings.ADMISSION_RETRY_AFTER_MAX = 3
     admission.admission_reset()
+    clock = FakeClock()
+    clock.now = time.time()
+    admission._gate = AdmissionGate(AdmissionConfig.from_settings(), clock=clock)
+    settings.surge_clock = clock
     yield settings
     admission.admission_reset()
 
@@ -73,64 +86,104 @@ def _post(client: Client, url: str, data: dict, **extra):
 # --- the limiter -----------------------------------------------------------------------------------------
 
 
-def test_token_bucket_gives_burst_then_rate():
+@pytest.fixture(params=["local", pytest.param("redis", marks=needs_redis)])
+def queue_gate(request, settings):
+    """A gate with a fake clock, its queue in the process or in Redis: both must behave the same."""
     clock = FakeClock()
-    bucket = TokenBucket(rate=2.0, burst=3.0, clock=clock)
-    assert [bucket.take() for _ in range(4)] == [True, True, True, False]
-    clock.now += 0.5  # one token at 2 a second
-    assert [bucket.take(), bucket.take()] == [True, False]
-    clock.now += 100  # never more than the burst saved up
-    assert [bucket.take() for _ in range(4)] == [True, True, True, False]
+    if request.param == "redis":
+        settings.CACHES = _redis_cache(settings.REDIS_URL)
+    else:
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    cache_fallback_reset()
+    gate = AdmissionGate(_config(rate=2.0, burst=2.0, local_rate=2.0, max_wait=3.0), clock=clock)
+    gate.key = f"admission:test-{request.node.name}"
+    client = redis.Redis.from_url(settings.REDIS_URL) if request.param == "redis" else None
+    if client:
+        client.delete(*client.keys(gate.key + "*") or [gate.key])
+    yield gate, clock
+    if client:
+        client.delete(*client.keys(gate.key + "*") or [gate.key])
+
+
+def test_queue_admits_the_burst_then_gives_reservations_in_order(queue_gate):
+    gate, clock = queue_gate  # 2 a second (one every 0.5 s), 2 at once, reservations up to 3 s ahead
+    assert [gate.ask().admitted for _ in range(2)] == [True, True]
+    third, fourth = gate.ask(), gate.ask()
+    assert (third.admitted, third.wait, third.slot) == (False, 0.5, 1000.5)
+    assert (fourth.admitted, fourth.wait, fourth.slot) == (False, 1.0, 1001.0)
+    # Back too early: still waiting, same place in the queue.
+    assert gate.ask(reserved=1001.0) == Decision(False, 1.0, 1001.0)
+    clock.now = 1000.5
+    assert gate.ask(reserved=1000.5).admitted  # its turn: in, without queueing again
+    # The same reservation twice (a replayed page) is a new arrival, at the end of the queue.
+    replay = gate.ask(reserved=1000.5)
+    assert (replay.admitted, replay.slot) == (False, 1001.5)
+    clock.now = 1001.0
+    assert gate.ask(reserved=1001.0).admitted
+    # A post that cannot come back with a reservation (the KYC photos) is told how long, and keeps no place.
+    assert gate.ask(reserve=False) == Decision(False, 1.0, 0.0)
+
+
+def test_queue_takes_no_reservation_beyond_the_longest_wait(queue_gate):
+    gate, clock = queue_gate
+    answers = [gate.ask() for _ in range(10)]
+    assert [a.admitted for a in answers[:2]] == [True, True]
+    assert [a.wait for a in answers[2:]] == [0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.0, 3.0]
+    assert [a.slot for a in answers[2:]] == [1000.5, 1001.0, 1001.5, 1002.0, 1002.5, 1003.0, 0.0, 0.0]
+    clock.now += 100  # the queue empties by itself
+    assert gate.ask().admitted
 
 
 def test_gate_semaphore_limits_posts_running_at_once_in_a_process(settings):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     gate = AdmissionGate(_config(rate=100.0, burst=100.0, local_rate=100.0, process_concurrency=2))
-    first, second = gate.enter(), gate.enter()
+    (first, _), (second, _) = gate.enter(), gate.enter()
     assert first is not None and second is not None
-    assert gate.enter() is None  # both slots taken; the short wait (0 s here) runs out
+    refused, decision = gate.enter(reserved=1234.5)
+    assert refused is None  # both slots taken; the short wait (0 s here) runs out
+    assert decision.slot == 1234.5  # ...and a reservation is kept for the next try
     first.release()
     first.release()  # releasing twice gives back one slot, not two
-    third = gate.enter()
+    third, _ = gate.enter()
     assert third is not None
-    assert gate.enter() is None
+    assert gate.enter()[0] is None
     second.release()
     third.release()
 
 
-def test_gate_gives_the_slot_back_when_no_token_is_left(settings):
+def test_gate_gives_the_slot_back_when_the_queue_says_wait(settings):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     gate = AdmissionGate(_config(local_rate=0.001, burst=1.0, process_concurrency=1))
-    ticket = gate.enter()
+    ticket, _ = gate.enter()
     assert ticket is not None
     ticket.release()
-    assert gate.enter() is None  # the bucket is empty
+    assert gate.enter()[0] is None  # the queue is full
     assert gate.semaphore.acquire(timeout=0)  # ...and the refused request did not keep the slot
     gate.semaphore.release()
 
 
 @needs_redis
-def test_machine_wide_bucket_in_redis_is_shared_by_processes(settings):
+def test_machine_wide_queue_in_redis_is_shared_by_processes(settings):
     settings.CACHES = _redis_cache(settings.REDIS_URL)
     cache_fallback_reset()
-    one = AdmissionGate(_config(rate=0.001, burst=2.0, local_rate=50.0))
-    other = AdmissionGate(_config(rate=0.001, burst=2.0, local_rate=50.0))  # another worker process
-    one.key = other.key = "admission:test-shared-bucket"
+    one = AdmissionGate(_config(rate=0.01, burst=2.0, local_rate=50.0))
+    other = AdmissionGate(_config(rate=0.01, burst=2.0, local_rate=50.0))  # another worker process
+    one.key = other.key = "admission:test-shared-queue"
     redis.Redis.from_url(settings.REDIS_URL).delete(one.key)
-    assert one.take_token() is True
-    assert other.take_token() is True
-    assert one.take_token() is False  # the two processes used the machine's two tokens
-    assert other.take_token() is False
+    assert one.ask().admitted
+    assert other.ask().admitted
+    assert not one.ask().admitted  # the two processes used the machine's room
+    assert not other.ask().admitted
     redis.Redis.from_url(settings.REDIS_URL).delete(one.key)
 
 
-def test_redis_down_falls_back_to_the_local_bucket(settings, caplog):
+def test_redis_down_falls_back_to_the_local_queue(settings, caplog):
     settings.CACHES = _redis_cache(DEAD)
     cache_fallback_reset()
     gate = AdmissionGate(_config(rate=1000.0, burst=2.0, local_rate=2.0))
     try:
         # Fails open to the process's own limit: not shut, and not unlimited either.
-        assert [gate.take_token() for _ in range(3)] == [True, True, False]
+        assert [gate.ask().admitted for _ in range(3)] == [True, True, False]
         from django.core.cache import caches
 
         assert caches["default"].redis_is_down()  # the next calls skip Redis, like the cache does
@@ -182,13 +235,14 @@ def test_waiting_page_is_429_with_retry_after_in_indonesian_and_keeps_the_form(s
     assert PASSWORD not in text and "dua@example.id" not in text
     token = TOKEN_PATTERN.search(text).group(1)
     kept = admission.retry_token_read(token)
-    assert kept.getlist("email") == ["dua@example.id"]
-    assert kept.getlist("password1") == [PASSWORD]
-    assert kept.getlist("csrfmiddlewaretoken") == [csrf]
+    assert kept.fields.getlist("email") == ["dua@example.id"]
+    assert kept.fields.getlist("password1") == [PASSWORD]
+    assert kept.fields.getlist("csrfmiddlewaretoken") == [csrf]
+    assert kept.slot > 0  # a reserved turn in the queue
     assert not User.objects.filter(email="dua@example.id").exists()
 
-    # Sent again once there is room: the sign-up completes, CSRF checked against the same cookie.
-    admission.admission_reset()
+    # Sent again at its turn: the sign-up completes, CSRF checked against the same cookie.
+    surge.surge_clock.now += 3
     done = _post(client, reverse("account_signup"), {RETRY_FIELD: token})
     assert done.status_code == 302
     assert done["Location"] == reverse("account_email_verification_sent")
@@ -201,11 +255,15 @@ def test_waiting_page_again_keeps_the_form_again(surge, client):
     token = TOKEN_PATTERN.search(
         _post(client, reverse("account_signup"), _signup_post("dua@example.id")).content.decode()
     ).group(1)
+    # Sent again too early (the page was reloaded): still waiting, same turn, same form.
+    surge.surge_clock.now += 1
     again = _post(client, reverse("account_signup"), {RETRY_FIELD: token})
     assert again.status_code == 429
+    assert again["Retry-After"] == "2"
     kept = admission.retry_token_read(TOKEN_PATTERN.search(again.content.decode()).group(1))
-    assert kept.getlist("email") == ["dua@example.id"]
-    assert RETRY_FIELD not in kept
+    assert kept.fields.getlist("email") == ["dua@example.id"]
+    assert RETRY_FIELD not in kept.fields
+    assert kept.slot == admission.retry_token_read(token).slot
 
 
 @pytest.mark.django_db
@@ -299,9 +357,8 @@ def test_production_settings_name_the_owasp_hasher_first():
 def test_waiting_page_sends_the_sign_up_again_by_itself_in_chromium(page, live_server, surge):
     from axe_playwright_python.sync_playwright import Axe
 
-    surge.ADMISSION_LOCAL_RATE = 0.001
-    surge.ADMISSION_RETRY_AFTER_MIN = surge.ADMISSION_RETRY_AFTER_MAX = 2
-    assert admission.admission_gate().take_token()  # the machine is busy: no room for the next post
+    surge.ADMISSION_LOCAL_RATE = 1 / 10  # a new gate on the real clock: one post every 10 s
+    assert admission.admission_gate().ask().admitted  # the machine is busy: no room for the next post
     statuses = []
     page.on("response", lambda r: statuses.append(r.status) if r.url.endswith("/accounts/signup/") else None)
 
@@ -312,18 +369,14 @@ def test_waiting_page_sends_the_sign_up_again_by_itself_in_chromium(page, live_s
     page.get_by_role("button", name="Daftar").click()
 
     page.get_by_role("heading", name="Banyak orang sedang mendaftar saat ini").wait_for()
-    assert page.locator("[data-countdown]").inner_text() in {"0", "1", "2"}
+    assert 0 <= int(page.locator("[data-countdown]").inner_text()) <= 10
     violations = Axe().run(page).response["violations"]
     assert [
         v["id"] for v in violations if v["impact"] in {"serious", "critical"} or v["id"] == "region"
     ] == []
-    # Room again (a fresh gate with a full bucket): the page sends the kept form by itself.
-    surge.ADMISSION_LOCAL_RATE = 1000.0
+    # At its turn the page sends the kept form by itself.
     page.wait_for_url(re.compile(r"/accounts/confirm-email/$"))
 
-    # The form page, one or more waiting answers (one more if the countdown ended before the room came back),
-    # then the sign-up itself.
-    assert statuses[0] == 200 and statuses[-1] == 302
-    assert statuses[1:-1] and set(statuses[1:-1]) == {429}
+    assert statuses == [200, 429, 302]
     user = User.objects.get(email="siti@example.id")
     assert user.check_password(PASSWORD)
