@@ -352,6 +352,9 @@ def waiting_response(request: HttpRequest, *, decision: Decision, kept: KeptForm
     response = HttpResponse(body, status=429)
     response["Retry-After"] = str(retry_after)
     add_never_cache_headers(response)
+    # A deliberate answer, not a client error: in a surge Django's "Too Many Requests" warning for
+    # each one would write thousands of log lines a second (the flag is what Django checks).
+    response._has_been_logged = True
     return response
 
 
