@@ -184,6 +184,7 @@ def main() -> None:
     parser.add_argument("--levels", default="1,3,10")
     parser.add_argument("--port", type=int, default=8160)
     parser.add_argument("--headroom", type=float, default=0.8, help="ADMISSION_RATE = capacity x this")
+    parser.add_argument("--reuse-db", action="store_true", help="keep the database of an earlier run")
     parser.add_argument("--clients", type=int, default=6, help="people signing up back to back (capacity)")
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
@@ -194,7 +195,8 @@ def main() -> None:
     for label, ms in argon2_cost().items():
         print(f"argon2id {label}: {ms:.1f} ms CPU per hash ({1000 / ms:.1f} hashes per core-second)")
 
-    recreate_database(url)
+    if not args.reuse_db:
+        recreate_database(url)
     env = {
         **os.environ,
         "DEBUG": "0",
@@ -204,7 +206,11 @@ def main() -> None:
         "PYTHONPATH": str(BASE_DIR / "bench"),
         "WEB_CONCURRENCY": "2",
     }
-    subprocess.run([PYTHON, "manage.py", "migrate", "--no-input", "-v0"], cwd=BASE_DIR, env=env, check=True)
+    if not args.reuse_db:
+        subprocess.run(
+            [PYTHON, "manage.py", "migrate", "--no-input", "-v0"], cwd=BASE_DIR, env=env, check=True
+        )
+    stamp = int(time.time())  # e-mail addresses of this run's people: new ones on every run
     subprocess.run(
         [PYTHON, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=BASE_DIR, env=env, check=True
     )
@@ -219,7 +225,12 @@ def main() -> None:
         pids = worker_pids(off.pid)
         cpu_before = cpu_seconds(pids)
         capacity_run = run_locust(
-            args.port, mode="closed", run="capacity", seconds=args.seconds, drain=30, clients=args.clients
+            args.port,
+            mode="closed",
+            run=f"{stamp}-capacity",
+            seconds=args.seconds,
+            drain=30,
+            clients=args.clients,
         )
         cpu = cpu_seconds(pids) - cpu_before
         capacity = capacity_run["completed_in_window"] / args.seconds
@@ -252,7 +263,7 @@ def main() -> None:
                 result = run_locust(
                     port,
                     mode="open",
-                    run=f"{label}{level:g}x",
+                    run=f"{stamp}-{label}{level:g}x",
                     rate=offered,
                     seconds=args.seconds,
                     drain=args.drain,

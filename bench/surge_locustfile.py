@@ -131,8 +131,11 @@ class Crowd(FastHttpUser):
                 response.failure(f"HTTP {status}")
                 self.stats["admitted_ms"].append(elapsed_ms)
                 self.stats["other_errors"] += 1
-                errors = re.findall(r'class="errorlist[^>]*>(.*?)</ul>', response.text or "", re.S)
-                self.stats.setdefault("error_samples", []).append(f"{status} {errors[:1]}"[:300])
+                text = response.text or ""
+                title = re.findall(r"<title>(.*?)</title>", text, re.S)[:1]
+                errors = re.findall(r'class="errorlist[^>]*>(.*?)</ul>', text, re.S)[:1]
+                sample = re.sub(r"\s+", " ", f"{status} {title} {errors}")[:300]
+                self.stats.setdefault("error_samples", []).append(sample)
                 return
 
     @task

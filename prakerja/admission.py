@@ -346,8 +346,8 @@ def waiting_response(request: HttpRequest, *, decision: Decision, kept: KeptForm
             "retry_field": RETRY_FIELD,
             "action": request.get_full_path(),
             "multipart": request.content_type == "multipart/form-data",
+            "programme_name": settings.PROGRAMME_NAME,
         },
-        request=request,
     )
     response = HttpResponse(body, status=429)
     response["Retry-After"] = str(retry_after)
