@@ -64,18 +64,22 @@ class ResilientRedisCache(RedisCache):
     def redis_is_down(self) -> bool:
         return _down_until.get(self._location, 0.0) > time.monotonic()
 
+    def mark_down(self, exc: Exception) -> None:
+        """Record that Redis did not answer: every user of this cache skips it for a while."""
+        with _state_lock:
+            _down_until[self._location] = time.monotonic() + self.fallback_retry_seconds
+        logger.warning(
+            "cache: Redis unreachable (%s); using the database for %.0f s",
+            exc.__class__.__name__,
+            self.fallback_retry_seconds,
+        )
+
     def _call(self, name: str, *args, **kwargs):
         if not self.redis_is_down():
             try:
                 return getattr(RedisCache, name)(self, *args, **kwargs)
             except UNREACHABLE as exc:
-                with _state_lock:
-                    _down_until[self._location] = time.monotonic() + self.fallback_retry_seconds
-                logger.warning(
-                    "cache: Redis unreachable (%s); using the database for %.0f s",
-                    exc.__class__.__name__,
-                    self.fallback_retry_seconds,
-                )
+                self.mark_down(exc)
         return getattr(self._fallback, name)(*args, **kwargs)
 
     add = _delegate("add")

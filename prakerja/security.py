@@ -22,6 +22,7 @@ from allauth.account.authentication import get_authentication_records
 from allauth.account.utils import get_next_redirect_url
 from django.conf import settings
 from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.contrib.auth.hashers import Argon2PasswordHasher
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
@@ -83,3 +84,16 @@ def session_expired(request: HttpRequest) -> bool:
         session[SESSION_SEEN_KEY] = now
         session.set_expiry(idle)
     return False
+
+
+class OwaspArgon2PasswordHasher(Argon2PasswordHasher):
+    """Argon2id with OWASP's minimum parameters (Password Storage Cheat Sheet): 19 MiB, 2 passes, 1 lane.
+
+    Django's defaults (100 MiB, 8 lanes) cost ten times the CPU per sign-up and login on this hardware
+    (bench/README.md "Surge"). Same algorithm name: hashes made with other parameters still verify, and
+    Django re-hashes them with these at the person's next login (``must_update``).
+    """
+
+    time_cost = 2
+    memory_cost = 19 * 1024  # KiB
+    parallelism = 1

@@ -8,6 +8,7 @@ SECRET_KEY, ALLOWED_HOSTS and SECURE_HTTPS=1 (see README "Settings").
 
 from __future__ import annotations
 
+import os
 import secrets
 from datetime import date as _date
 from pathlib import Path
@@ -85,6 +86,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Before CSRF's check and the views: under a surge, the expensive posts get a waiting page.
+    "prakerja.admission.AdmissionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "prakerja.middleware.UserLanguageMiddleware",
@@ -191,8 +194,11 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
+# Argon2id at OWASP's minimum (Password Storage Cheat Sheet: m=19 MiB, t=2, p=1), not Django's
+# default (m=100 MiB, p=8): about 34 ms of CPU per hash on this hardware instead of 340 ms, so one core
+# signs up ten times as many people. Not lower than this. Older hashes are upgraded at the next login.
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "prakerja.security.OwaspArgon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
@@ -245,6 +251,43 @@ APPLICANT_SESSION_MAX_SECONDS = env_int("APPLICANT_SESSION_MAX_SECONDS", 30 * 86
 SESSION_COOKIE_AGE = APPLICANT_SESSION_IDLE_SECONDS
 # Re-authentication (password or authenticator code) is valid this long for sensitive changes.
 ACCOUNT_REAUTHENTICATION_TIMEOUT = env_int("ACCOUNT_REAUTHENTICATION_TIMEOUT", 300)
+
+# --- Surge: admission control (prakerja/admission.py, README "Surge") ---------------------------
+# Posts to these views (sign-up, login, profile, KYC photos) are let in at ADMISSION_RATE a second per
+# machine (a queue in Redis shared by the machine's web processes, ADMISSION_BURST at once); the rest
+# get a reserved turn and a waiting page (HTTP 429, Retry-After) that keeps the form and sends it
+# again at that turn. The
+# default is the measured rate per core (bench/README.md "Surge") times this machine's cores.
+ADMISSION_ENABLED = env_bool("ADMISSION_ENABLED", True)
+ADMISSION_VIEWS = env_list(
+    "ADMISSION_VIEWS", ["account_signup", "account_login", "registration:profile", "kyc:upload"]
+)
+# Measured: 11.2 sign-ups per core-second of web CPU (bench/README.md "Surge"); 80 % of it.
+ADMISSION_RATE_PER_CORE = env_float("ADMISSION_RATE_PER_CORE", 9.0)
+ADMISSION_RATE = env_float("ADMISSION_RATE", ADMISSION_RATE_PER_CORE * (os.cpu_count() or 1))
+# Let in at once up to this many (they wait at most (burst - 1) / rate seconds in the server's own queue).
+ADMISSION_BURST = env_float("ADMISSION_BURST", max(1.0, ADMISSION_RATE / 4))
+# While Redis does not answer: each process's own bucket, the machine's rate shared between the web
+# processes (gunicorn reads WEB_CONCURRENCY too; the image runs 4).
+ADMISSION_LOCAL_RATE = env_float("ADMISSION_LOCAL_RATE", ADMISSION_RATE / env_int("WEB_CONCURRENCY", 4))
+# Expensive posts running at once in one process (threaded workers), and how long one waits for a turn.
+ADMISSION_PROCESS_CONCURRENCY = env_int("ADMISSION_PROCESS_CONCURRENCY", 2)
+ADMISSION_WAIT_SECONDS = env_float("ADMISSION_WAIT_SECONDS", 0.2)
+# Retry-After without a reservation (a busy process, the KYC photos, a full queue): a random number
+# of seconds in this range, so the people waiting come back spread out.
+ADMISSION_RETRY_AFTER_MIN = env_int("ADMISSION_RETRY_AFTER_MIN", 5)
+ADMISSION_RETRY_AFTER_MAX = env_int("ADMISSION_RETRY_AFTER_MAX", 15)
+# The queue takes reservations up to this far ahead; beyond, "try again in N minutes" without one.
+ADMISSION_MAX_WAIT_SECONDS = env_int("ADMISSION_MAX_WAIT_SECONDS", 600)
+# How long a waiting page's copy of the form stays valid.
+ADMISSION_RETRY_TOKEN_SECONDS = env_int("ADMISSION_RETRY_TOKEN_SECONDS", 3600)
+for _name in ("ADMISSION_RATE", "ADMISSION_BURST", "ADMISSION_LOCAL_RATE", "ADMISSION_PROCESS_CONCURRENCY"):
+    if globals()[_name] <= 0:
+        raise ImproperlyConfigured(f"{_name} must be greater than 0")
+if not 1 <= ADMISSION_RETRY_AFTER_MIN <= ADMISSION_RETRY_AFTER_MAX:
+    raise ImproperlyConfigured(
+        "ADMISSION_RETRY_AFTER_MIN must be at least 1 and at most ADMISSION_RETRY_AFTER_MAX"
+    )
 
 # --- Internationalisation -------------------------------------------------
 LANGUAGE_CODE = "id"

@@ -71,6 +71,9 @@ def _test_settings(tmp_path_factory):
         STORAGES=storages,
         PRIVATE_MEDIA_ROOT=private,
         MFA_REQUIRED_FOR_STAFF=False,
+        # Tests post sign-ups and logins far faster than a person; tests/prakerja/test_admission.py
+        # turns the surge limiter on where it is the subject.
+        ADMISSION_ENABLED=False,
     )
     override.enable()
     app.conf.task_always_eager = True

@@ -32,9 +32,44 @@
     });
   });
 
-  form.addEventListener("submit", function () {
+  // Under a surge the portal answers 429 with Retry-After (prakerja/admission.py). The photos cannot
+  // travel in a waiting page, so the form sends itself and, while it has to wait, keeps the chosen
+  // files here and sends the same ones again after the pause. The upload answers with a redirect to
+  // the dashboard (not followed here, so its "photos received" message is shown there); any other
+  // answer (a photo refused) is asked for again the ordinary way, which changes nothing twice.
+  var sendNative = false;
+  function sendKeepingPhotos(progress) {
+    window.fetch(form.action || window.location.href, {
+      method: "POST",
+      body: new FormData(form),
+      credentials: "same-origin",
+      redirect: "manual"
+    }).then(function (response) {
+      if (response.status === 429) {
+        var seconds = parseInt(response.headers.get("Retry-After") || "10", 10) || 10;
+        if (progress && progress.dataset.waiting) {
+          progress.textContent = progress.dataset.waiting.replace("%(seconds)s", String(seconds));
+        }
+        window.setTimeout(function () { sendKeepingPhotos(progress); }, seconds * 1000);
+      } else if (response.type === "opaqueredirect" && form.dataset.doneUrl) {
+        window.location.assign(form.dataset.doneUrl);
+      } else {
+        sendNative = true;
+        form.submit();
+      }
+    }).catch(function () {
+      sendNative = true;
+      form.submit();
+    });
+  }
+
+  function onSubmit(event) {
     var button = form.querySelector("button[type=submit]");
     var progress = form.querySelector("[data-kyc-progress]");
+    if (!sendNative && window.fetch && window.FormData) {
+      event.preventDefault();
+      sendKeepingPhotos(progress);
+    }
     if (progress) {
       // A live region: screen readers announce what is happening while the upload runs.
       progress.textContent = progress.dataset.text;
@@ -46,5 +81,6 @@
         button.textContent = button.dataset.sending;
       }, 0);
     }
-  });
+  }
+  form.addEventListener("submit", onSubmit);
 })();
