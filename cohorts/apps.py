@@ -12,3 +12,9 @@ class CohortsConfig(AppConfig):
         from cohorts import import_handlers
 
         import_handlers.register()
+
+        # registration shows and applies the Kemnaker rule, which lives in the programme settings.
+        from cohorts.services import programme_get
+        from registration.kemnaker import offline_approval_rule_register
+
+        offline_approval_rule_register(lambda: programme_get().offline_approval_required)

@@ -82,6 +82,7 @@ def _reason_text(code: str) -> str:
         "participant": _("you are already a participant"),
         "blacklisted": _("you are barred from later waves"),
         "frozen": _("your registration was on hold while an officer checked a report about your NIK"),
+        "kemnaker_pending": _("your offline registration was not yet approved by Kemnaker"),
     }
     return texts.get(code, code)
 
