@@ -14,7 +14,12 @@ class CohortsConfig(AppConfig):
         import_handlers.register()
 
         # registration shows and applies the Kemnaker rule, which lives in the programme settings.
-        from cohorts.services import programme_get
+        from cohorts.models import Programme
         from registration.kemnaker import offline_approval_rule_register
 
-        offline_approval_rule_register(lambda: programme_get().offline_approval_required)
+        def offline_approval_required() -> bool:
+            # Read without creating the settings row (its defaults are load_demo's and the console's job).
+            value = Programme.objects.filter(pk=1).values_list("offline_approval_required", flat=True).first()
+            return True if value is None else value
+
+        offline_approval_rule_register(offline_approval_required)

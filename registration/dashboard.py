@@ -184,7 +184,9 @@ def dashboard_panels(request) -> list[Panel]:
         staff = getattr(request.user, "disnaker", None)
         panels = []
         if staff is not None and request.user.has_perm("registration.register_offline"):
-            panels.append(Panel(template="registration/_panel_staff.html", context={"staff": staff}, order=10))
+            panels.append(
+                Panel(template="registration/_panel_staff.html", context={"staff": staff}, order=10)
+            )
         if request.user.has_perm("registration.review_offlinesubmission"):
             panels.append(Panel(template="registration/_panel_kemnaker.html", order=11))
         return panels

@@ -173,7 +173,9 @@ class SubmissionCounts:
     by_issue: list[tuple[str, int]]
 
 
-def submission_counts(*, submission: OfflineSubmission, items: list[OfflineSubmissionItem]) -> SubmissionCounts:
+def submission_counts(
+    *, submission: OfflineSubmission, items: list[OfflineSubmissionItem]
+) -> SubmissionCounts:
     regencies: dict[str, int] = {}
     issues: dict[str, int] = {}
     for item in items:
@@ -329,7 +331,9 @@ def offline_submission_decide(
             else:
                 item.decision, item.return_reason, item.note = ItemDecision.APPROVED, "", ""
                 approved_items.append(item)
-        OfflineSubmissionItem.objects.bulk_update(items, ["decision", "return_reason", "note"], batch_size=1000)
+        OfflineSubmissionItem.objects.bulk_update(
+            items, ["decision", "return_reason", "note"], batch_size=1000
+        )
         Applicant.objects.filter(pk__in=[item.applicant_id for item in approved_items]).update(
             kemnaker_status=KemnakerStatus.APPROVED, kemnaker_hold=False, kemnaker_note="", updated_at=now
         )
@@ -365,7 +369,8 @@ def offline_submission_decide(
                 "status": status,
                 "approved": len(approved_items),
                 "returned": [
-                    {"nik": item.applicant.masked_nik, "reason": item.return_reason} for item in returned_items
+                    {"nik": item.applicant.masked_nik, "reason": item.return_reason}
+                    for item in returned_items
                 ][:500],
             },
         )

@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cohorts', '0005_public_draw'),
+        ("cohorts", "0005_public_draw"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='programme',
-            name='offline_approval_required',
-            field=models.BooleanField(default=True, help_text="When on, people registered at a Disnaker office join a wave only after the Ministry of Manpower (Kemnaker) approved the office's submission.", verbose_name='Kemnaker approves offline registrations'),
+            model_name="programme",
+            name="offline_approval_required",
+            field=models.BooleanField(
+                default=True,
+                help_text="When on, people registered at a Disnaker office join a wave only after the Ministry of Manpower (Kemnaker) approved the office's submission.",
+                verbose_name="Kemnaker approves offline registrations",
+            ),
         ),
     ]

@@ -7,67 +7,186 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registration', '0006_merge_frozen_and_import_kinds'),
+        ("registration", "0006_merge_frozen_and_import_kinds"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='applicant',
-            name='kemnaker_hold',
-            field=models.BooleanField(db_default=False, default=False, verbose_name='waiting for Kemnaker approval'),
+            model_name="applicant",
+            name="kemnaker_hold",
+            field=models.BooleanField(
+                db_default=False, default=False, verbose_name="waiting for Kemnaker approval"
+            ),
         ),
         migrations.AddField(
-            model_name='applicant',
-            name='kemnaker_note',
-            field=models.CharField(blank=True, db_default='', max_length=300, verbose_name="Kemnaker's reason"),
+            model_name="applicant",
+            name="kemnaker_note",
+            field=models.CharField(
+                blank=True, db_default="", max_length=300, verbose_name="Kemnaker's reason"
+            ),
         ),
         migrations.AddField(
-            model_name='applicant',
-            name='kemnaker_status',
-            field=models.CharField(blank=True, choices=[('', 'Not required'), ('waiting', 'Waiting for Kemnaker'), ('approved', 'Approved by Kemnaker'), ('returned', 'Returned by Kemnaker')], db_default='', default='', max_length=10, verbose_name='Kemnaker approval'),
+            model_name="applicant",
+            name="kemnaker_status",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("", "Not required"),
+                    ("waiting", "Waiting for Kemnaker"),
+                    ("approved", "Approved by Kemnaker"),
+                    ("returned", "Returned by Kemnaker"),
+                ],
+                db_default="",
+                default="",
+                max_length=10,
+                verbose_name="Kemnaker approval",
+            ),
         ),
         migrations.CreateModel(
-            name='OfflineSubmission',
+            name="OfflineSubmission",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('sent', 'Waiting for Kemnaker'), ('approved', 'Approved'), ('partly', 'Partly approved'), ('returned', 'Returned')], default='sent', max_length=10, verbose_name='status')),
-                ('sent_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='sent')),
-                ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='decided')),
-                ('person_count', models.PositiveIntegerField(default=0, verbose_name='people')),
-                ('approved_count', models.PositiveIntegerField(default=0, verbose_name='approved')),
-                ('returned_count', models.PositiveIntegerField(default=0, verbose_name='returned')),
-                ('note', models.TextField(blank=True, verbose_name="Kemnaker's note")),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='decided by')),
-                ('province', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='registration.province', verbose_name='province')),
-                ('sent_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='sent by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("sent", "Waiting for Kemnaker"),
+                            ("approved", "Approved"),
+                            ("partly", "Partly approved"),
+                            ("returned", "Returned"),
+                        ],
+                        default="sent",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("sent_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="sent")),
+                ("decided_at", models.DateTimeField(blank=True, null=True, verbose_name="decided")),
+                ("person_count", models.PositiveIntegerField(default=0, verbose_name="people")),
+                ("approved_count", models.PositiveIntegerField(default=0, verbose_name="approved")),
+                ("returned_count", models.PositiveIntegerField(default=0, verbose_name="returned")),
+                ("note", models.TextField(blank=True, verbose_name="Kemnaker's note")),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="decided by",
+                    ),
+                ),
+                (
+                    "province",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="registration.province",
+                        verbose_name="province",
+                    ),
+                ),
+                (
+                    "sent_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="sent by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'submission to Kemnaker',
-                'verbose_name_plural': 'submissions to Kemnaker',
-                'ordering': ['-sent_at', '-id'],
-                'permissions': [('review_offlinesubmission', 'Can review Disnaker submissions (Kemnaker)')],
+                "verbose_name": "submission to Kemnaker",
+                "verbose_name_plural": "submissions to Kemnaker",
+                "ordering": ["-sent_at", "-id"],
+                "permissions": [("review_offlinesubmission", "Can review Disnaker submissions (Kemnaker)")],
             },
         ),
         migrations.CreateModel(
-            name='OfflineSubmissionItem',
+            name="OfflineSubmissionItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('decision', models.CharField(choices=[('pending', 'Waiting for review'), ('approved', 'Approved'), ('returned', 'Returned')], default='pending', max_length=10, verbose_name='decision')),
-                ('return_reason', models.CharField(blank=True, choices=[('civil_data', 'The data does not match the civil registry (Dukcapil)'), ('duplicate', 'Possibly registered twice (another province or online)'), ('documents', 'The signed declarations and consent are missing'), ('phone', 'The mobile number is missing or wrong'), ('address', 'The address or district is incomplete'), ('other', 'Other (see the note)')], max_length=20, verbose_name='reason')),
-                ('note', models.CharField(blank=True, max_length=200, verbose_name='note')),
-                ('issues', models.JSONField(blank=True, default=list, verbose_name='issues')),
-                ('duplicates', models.JSONField(blank=True, default=list, verbose_name='possible duplicates')),
-                ('applicant', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='kemnaker_items', to='registration.applicant', verbose_name='applicant')),
-                ('submission', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='registration.offlinesubmission', verbose_name='submission')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "decision",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting for review"),
+                            ("approved", "Approved"),
+                            ("returned", "Returned"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                        verbose_name="decision",
+                    ),
+                ),
+                (
+                    "return_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("civil_data", "The data does not match the civil registry (Dukcapil)"),
+                            ("duplicate", "Possibly registered twice (another province or online)"),
+                            ("documents", "The signed declarations and consent are missing"),
+                            ("phone", "The mobile number is missing or wrong"),
+                            ("address", "The address or district is incomplete"),
+                            ("other", "Other (see the note)"),
+                        ],
+                        max_length=20,
+                        verbose_name="reason",
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=200, verbose_name="note")),
+                ("issues", models.JSONField(blank=True, default=list, verbose_name="issues")),
+                (
+                    "duplicates",
+                    models.JSONField(blank=True, default=list, verbose_name="possible duplicates"),
+                ),
+                (
+                    "applicant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="kemnaker_items",
+                        to="registration.applicant",
+                        verbose_name="applicant",
+                    ),
+                ),
+                (
+                    "submission",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="items",
+                        to="registration.offlinesubmission",
+                        verbose_name="submission",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'person in a submission',
-                'verbose_name_plural': 'people in submissions',
-                'ordering': ['submission', 'id'],
-                'constraints': [models.UniqueConstraint(fields=('submission', 'applicant'), name='submission_item_unique_person'), models.UniqueConstraint(condition=models.Q(('decision', 'pending')), fields=('applicant',), name='submission_item_one_pending')],
+                "verbose_name": "person in a submission",
+                "verbose_name_plural": "people in submissions",
+                "ordering": ["submission", "id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("submission", "applicant"), name="submission_item_unique_person"
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("decision", "pending")),
+                        fields=("applicant",),
+                        name="submission_item_one_pending",
+                    ),
+                ],
             },
         ),
     ]

@@ -56,7 +56,9 @@ def test_with_the_rule_switched_off_offline_registrations_go_straight_into_the_p
 
 def test_switching_the_rule_lifts_and_sets_the_holds_of_waiting_people_only(people):
     approved = people[2]
-    Applicant.objects.filter(pk=approved.pk).update(kemnaker_status=KemnakerStatus.APPROVED, kemnaker_hold=False)
+    Applicant.objects.filter(pk=approved.pk).update(
+        kemnaker_status=KemnakerStatus.APPROVED, kemnaker_hold=False
+    )
     programme_settings_set(actor=None, offline_approval_required=False)
     assert not Applicant.objects.filter(kemnaker_hold=True).exists()
     programme_settings_set(actor=None, offline_approval_required=True)
@@ -194,5 +196,7 @@ def test_pages_disnaker_sends_and_sees_the_state_kemnaker_decides(client, people
     submission.refresh_from_db()
     assert submission.status == SubmissionStatus.PARTLY_APPROVED and submission.decided_at <= timezone.now()
     client.force_login(disnaker)
-    detail = client.get(reverse("registration:staff_submission_detail", args=[submission.pk])).content.decode()
+    detail = client.get(
+        reverse("registration:staff_submission_detail", args=[submission.pk])
+    ).content.decode()
     assert "Sebagian disetujui" in detail and "Nomor HP tidak ada atau salah" in detail
