@@ -10,7 +10,7 @@ from cohorts.services import programme_settings_set
 from prakerja.models import AuditEntry, Notification
 from registration import kemnaker
 from registration.enums import Channel, ItemDecision, KemnakerStatus, SubmissionStatus
-from registration.models import Applicant, OfflineSubmissionItem
+from registration.models import Applicant, OfflineSubmission, OfflineSubmissionItem
 from registration.services import applicant_eligibility, applicant_register_offline
 from tests.factories import ApplicantFactory
 from tests.registration.factories import disnaker_user, kemnaker_user, profile_input
@@ -84,14 +84,21 @@ def test_disnaker_sends_its_province_only_and_each_person_once(people, disnaker)
 
 def test_the_review_shows_row_issues_and_duplicates_across_provinces(people, disnaker):
     twin = ApplicantFactory(district_code="31.71.01", phone=people[0].phone, phone_verified_at=None)
+    Applicant.objects.filter(pk=people[1].pk).update(civil_status="verified")
+    Applicant.objects.filter(pk=people[2].pk).update(civil_status="mismatch")
     submission = kemnaker.offline_submission_send(staff_user=disnaker)
     item = submission.items.get(applicant=people[0])
     assert item.duplicates == [
         {"kind": "phone", "province": twin.province.name, "channel": Channel.ONLINE, "applicant_id": twin.pk}
     ]
     assert submission.items.get(applicant=people[1]).duplicates == []
-    # The civil registry does not know these test people: a row issue on each.
-    assert all(i.issues == ["civil_not_found"] for i in submission.items.all())
+    # Row issues: a NIK still being checked, one that does not match; none for a verified one.
+    issues = {item.applicant_id: item.issues for item in submission.items.all()}
+    assert issues == {
+        people[0].pk: ["civil_not_verified"],
+        people[1].pk: [],
+        people[2].pk: ["civil_mismatch"],
+    }
 
 
 def test_two_person_rule_the_sender_cannot_decide_and_a_disnaker_cannot_either(people, disnaker):
@@ -174,9 +181,6 @@ def test_pages_disnaker_sends_and_sees_the_state_kemnaker_decides(client, people
     assert page.status_code == 200
     assert "Kemnaker menyetujuinya" in page.content.decode()  # the rule in force, in Indonesian
     response = client.post(reverse("registration:staff_submission_send"))
-    submission = disnaker.__class__.objects.get(pk=disnaker.pk)  # noqa: F841 - a fresh session below
-    from registration.models import OfflineSubmission
-
     submission = OfflineSubmission.objects.get()
     assert response["Location"] == reverse("registration:staff_submission_detail", args=[submission.pk])
     detail = client.get(response["Location"]).content.decode()
@@ -200,3 +204,37 @@ def test_pages_disnaker_sends_and_sees_the_state_kemnaker_decides(client, people
         reverse("registration:staff_submission_detail", args=[submission.pk])
     ).content.decode()
     assert "Sebagian disetujui" in detail and "Nomor HP tidak ada atau salah" in detail
+
+
+@pytest.mark.postgres
+def test_a_returned_submission_never_enters_a_wave(disnaker):
+    """PostgreSQL: the selection's SQL keeps returned people out; the approved one is drawn."""
+    from cohorts import services as cohort_services
+    from cohorts.enums import ApplicationStatus, RunKind, WaveStatus
+    from cohorts.models import Application
+    from tests.cohorts.factories import WaveFactory, pool, programme
+
+    programme()
+    wave = WaveFactory(status=WaveStatus.CLOSED, total_quota=10)
+    people = pool(wave, district_code="32.75.01", count=3)
+    # Registered offline while the rule was in force, then sent to Kemnaker.
+    Applicant.objects.filter(pk__in=[p.pk for p in people]).update(
+        channel=Channel.OFFLINE, kemnaker_status=KemnakerStatus.WAITING, kemnaker_hold=True
+    )
+    submission = kemnaker.offline_submission_send(staff_user=disnaker)
+    items = {item.applicant_id: item.pk for item in submission.items.all()}
+    kemnaker.offline_submission_decide(
+        submission_id=submission.pk,
+        officer=kemnaker_user(),
+        returns={items[people[0].pk]: ("duplicate", ""), items[people[1].pk]: ("civil_data", "")},
+    )
+    run = cohort_services.selection_run_request(wave=wave, kind=RunKind.SELECTION, seed="benih")
+    cohort_services.selection_run_execute(run_id=run.pk)
+    result = dict(Application.objects.filter(wave=wave).values_list("applicant_id", "status"))
+    reasons = dict(Application.objects.filter(wave=wave).values_list("applicant_id", "ineligible_reason"))
+    assert result == {
+        people[0].pk: ApplicationStatus.INELIGIBLE,
+        people[1].pk: ApplicationStatus.INELIGIBLE,
+        people[2].pk: ApplicationStatus.SELECTED,
+    }
+    assert reasons[people[0].pk] == reasons[people[1].pk] == "kemnaker_pending"
