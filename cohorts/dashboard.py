@@ -71,6 +71,10 @@ def _wave_step(request, applicant, participant) -> Step:
         )
     if "blacklisted" in codes or "participant" in codes:
         return Step("wave", title, StepStatus.FAILED, check.reasons[0].message)
+    if codes <= {"kemnaker_pending", "no_open_wave"}:
+        # Registered offline: only Kemnaker's approval is missing (or it returned the registration).
+        reason = next(r for r in check.reasons if r.code == "kemnaker_pending")
+        return Step("wave", title, StepStatus.WAITING, reason.message)
     return Step("wave", title, StepStatus.LOCKED, _("Complete the steps above first."))
 
 

@@ -238,3 +238,17 @@ def test_a_returned_submission_never_enters_a_wave(disnaker):
         people[2].pk: ApplicationStatus.SELECTED,
     }
     assert reasons[people[0].pk] == reasons[people[1].pk] == "kemnaker_pending"
+
+
+def test_the_dashboard_says_the_person_waits_for_kemnaker(client):
+    from tests.cohorts.factories import WaveFactory, programme, verified_applicant
+
+    programme()
+    WaveFactory()
+    applicant = verified_applicant()
+    Applicant.objects.filter(pk=applicant.pk).update(
+        channel=Channel.OFFLINE, kemnaker_status=KemnakerStatus.WAITING, kemnaker_hold=True
+    )
+    client.force_login(applicant.user)
+    page = client.get(reverse("dashboard")).content.decode()
+    assert "menunggu persetujuan Kementerian Ketenagakerjaan (Kemnaker)" in page
