@@ -42,7 +42,7 @@ def _people(staff, count=3):
         applicant_register_offline(staff_user=staff, data=data, phone=f"+628136660{serial:04d}")
 
 
-def test_two_kemnaker_officers_deciding_at_once_decide_once():
+def test_two_kemnaker_officers_deciding_at_once_decide_once(transactional_db):
     disnaker = disnaker_user("32", email="d@x.test")
     _people(disnaker)
     submission = kemnaker.offline_submission_send(staff_user=disnaker)
@@ -64,7 +64,7 @@ def test_two_kemnaker_officers_deciding_at_once_decide_once():
     assert submission.decided_by == decided[0].decided_by
 
 
-def test_two_disnaker_sends_at_once_put_each_person_in_one_submission():
+def test_two_disnaker_sends_at_once_put_each_person_in_one_submission(transactional_db):
     first = disnaker_user("32", email="d1@x.test")
     second = disnaker_user("32", email="d2@x.test")
     _people(first)
