@@ -135,3 +135,24 @@ def test_the_published_draw_file_download_is_audited(client):
     entry = AuditEntry.objects.get(action="oversight.monitor_download")
     assert entry.data["dataset"] == f"undian-gelombang-{wave.number}"
     assert client.get(reverse("oversight:monitoring_draw_file", args=[unpublished.number])).status_code == 404
+
+
+def test_a_programme_officer_grants_access_in_the_console_through_the_service(client):
+    from tests.registration.factories import officer
+
+    monitor = UserFactory(email="baru@example.id", is_staff=True)
+    monitor.groups.add(Group.objects.get(name=Role.MONITOR))
+    mixed = _officer_monitor()
+    client.force_login(officer())
+    url = reverse("admin:oversight_monitoraccess_add")
+    last_day = (timezone.localdate() + datetime.timedelta(days=90)).isoformat()
+    refused = client.post(url, {"user": mixed.pk, "institution": "Campuran", "expires_on": last_day})
+    assert refused.status_code == 302 and refused["Location"] == url
+    assert not MonitorAccess.objects.filter(user=mixed).exists()
+    granted = client.post(url, {"user": monitor.pk, "institution": " Lembaga  Baru ", "expires_on": last_day})
+    assert granted.status_code == 302
+    access = MonitorAccess.objects.get(user=monitor)
+    assert (access.institution, access.expires_on.isoformat()) == ("Lembaga Baru", last_day)
+    assert AuditEntry.objects.get(
+        action="oversight.monitor_access_granted", actor__isnull=False
+    ).target_id == str(access.pk)
