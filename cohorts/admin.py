@@ -421,6 +421,7 @@ INELIGIBLE_LABELS = {
     "blacklisted": _("barred from later waves (blacklist)"),
     "excluded": _("on an exclusion list"),
     "frozen": _("on hold: a report about the NIK is being checked"),
+    "kemnaker_pending": _("offline registration not approved by Kemnaker"),
     "nik_not_verified": _("NIK not verified by the civil registry"),
     "kyc_not_verified": _("identity (KYC) not verified"),
 }

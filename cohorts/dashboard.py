@@ -71,6 +71,10 @@ def _wave_step(request, applicant, participant) -> Step:
         )
     if "blacklisted" in codes or "participant" in codes:
         return Step("wave", title, StepStatus.FAILED, check.reasons[0].message)
+    if codes <= {"kemnaker_pending", "no_open_wave"}:
+        # Registered offline: only Kemnaker's approval is missing (or it returned the registration).
+        reason = next(r for r in check.reasons if r.code == "kemnaker_pending")
+        return Step("wave", title, StepStatus.WAITING, reason.message)
     return Step("wave", title, StepStatus.LOCKED, _("Complete the steps above first."))
 
 
@@ -82,6 +86,7 @@ def _reason_text(code: str) -> str:
         "participant": _("you are already a participant"),
         "blacklisted": _("you are barred from later waves"),
         "frozen": _("your registration was on hold while an officer checked a report about your NIK"),
+        "kemnaker_pending": _("your offline registration was not yet approved by Kemnaker"),
     }
     return texts.get(code, code)
 

@@ -40,6 +40,16 @@ class Programme(models.Model):
     survey_incentive_due_days = models.PositiveSmallIntegerField(
         _("survey incentive paid within (days)"), default=14, validators=[MinValueValidator(1)]
     )
+    # Offline (Disnaker) registrations join a wave only after Kemnaker approved them; some periods ran
+    # without this step. registration reads it (cohorts registers the reader) and shows it to Disnaker.
+    offline_approval_required = models.BooleanField(
+        _("Kemnaker approves offline registrations"),
+        default=True,
+        help_text=_(
+            "When on, people registered at a Disnaker office join a wave only after the Ministry of "
+            "Manpower (Kemnaker) approved the office's submission."
+        ),
+    )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:

@@ -51,6 +51,7 @@ INELIGIBLE_CONDITIONS: list[tuple[str, str]] = [
     ("blacklisted", "EXISTS (SELECT 1 FROM {blacklist} bl WHERE bl.applicant_id = a.applicant_id)"),
     ("excluded", "ap.is_excluded"),
     ("frozen", "ap.frozen_at IS NOT NULL"),
+    ("kemnaker_pending", "ap.kemnaker_hold"),
     ("nik_not_verified", "ap.civil_status <> %(civil_verified)s"),
     ("kyc_not_verified", "NOT {kyc_verified}"),
 ]

@@ -33,6 +33,7 @@ from prakerja.db import tune_for_bulk
 from prakerja.enums import NotificationChannel, NotificationStatus
 from prakerja.models import Notification, User
 from prakerja.notifications import render_message
+from registration.kemnaker import offline_approval_rule_apply
 from registration.models import Applicant, Province
 from registration.services import applicant_eligibility, screening_apply_all
 
@@ -696,6 +697,7 @@ PROGRAMME_FIELDS = (
     "training_incentive_interval_days",
     "survey_incentive_amount",
     "survey_incentive_due_days",
+    "offline_approval_required",
 )
 # Rules the committed selection was computed with: "Verify the selection" recomputes from them.
 SELECTION_RULES = ("total_quota", "max_per_kk")
@@ -726,6 +728,9 @@ def programme_settings_set(*, actor, **fields) -> Programme:
         if name == "end_date":
             if not isinstance(value, datetime.date):
                 raise CohortError(_("Give the programme end date."))
+        elif name == "offline_approval_required":
+            if not isinstance(value, bool):
+                raise TypeError("offline_approval_required is a bool")
         else:
             _positive(value, Programme._meta.get_field(name).verbose_name)
     with transaction.atomic():
@@ -743,6 +748,8 @@ def programme_settings_set(*, actor, **fields) -> Programme:
             audit_log(
                 actor=actor, action="cohorts.programme_changed", obj=programme, data={"changes": changes}
             )
+            if "offline_approval_required" in changes:
+                offline_approval_rule_apply(required=programme.offline_approval_required, actor=actor)
     return programme
 
 

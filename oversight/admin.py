@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.shortcuts import redirect
@@ -10,11 +12,12 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from oversight import services
+from oversight import monitoring, services
 from oversight.enums import ACTIVE_STATUSES
 from oversight.forms import OfficerActionForm
-from oversight.models import Complaint, ComplaintMessage
+from oversight.models import Complaint, ComplaintMessage, MonitorAccess
 from oversight.selectors import complaints_visible_to
+from prakerja.roles import Role
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -197,3 +200,62 @@ class ComplaintAdmin(admin.ModelAdmin):
         else:
             messages.success(request, _("Done. The person is told by email and SMS where they have them."))
         return redirect(back)
+
+
+class MonitorAccessForm(forms.ModelForm):
+    class Meta:
+        model = MonitorAccess
+        fields = ["user", "institution", "expires_on"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "user" in self.fields:
+            self.fields["user"].queryset = (
+                get_user_model().objects.filter(groups__name=Role.MONITOR.value).order_by("email")
+            )
+
+
+@admin.register(MonitorAccess)
+class MonitorAccessAdmin(admin.ModelAdmin):
+    """Officers grant monitors access and set its end date; written (locked, audited) by the service."""
+
+    form = MonitorAccessForm
+    list_display = ["institution", "user", "expires_on", "in_force", "granted_by", "updated_at"]
+    list_select_related = ["user", "granted_by"]
+    search_fields = ["institution", "user__email"]
+
+    @admin.display(description=_("in force"), boolean=True)
+    def in_force(self, obj):
+        return obj.is_active(timezone.localdate())
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["user", "granted_by", "granted_at"] if obj else ["granted_by", "granted_at"]
+
+    def has_delete_permission(self, request, obj=None):
+        # Ending access is setting its end date: the record and its audit trail stay.
+        return False
+
+    def save_model(self, request, obj, form, change):
+        try:
+            access = monitoring.monitor_access_set(
+                access_id=obj.pk if change else None,
+                user=obj.user,
+                institution=form.cleaned_data["institution"],
+                expires_on=form.cleaned_data["expires_on"],
+                actor=request.user,
+            )
+        except monitoring.MonitorError as exc:
+            request._console_refused = True
+            self.message_user(request, str(exc.message), messages.ERROR)
+            return
+        obj.pk = access.pk
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if getattr(request, "_console_refused", False):
+            return redirect(request.path)
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if getattr(request, "_console_refused", False):
+            return redirect(request.path)
+        return super().response_change(request, obj)

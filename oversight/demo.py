@@ -8,20 +8,40 @@ import datetime
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from oversight import services
+from oversight import monitoring, services
 from oversight.enums import ComplaintCategory
-from oversight.models import Complaint
+from oversight.models import Complaint, MonitorAccess
 from oversight.summary import summary_refresh
-from prakerja.demo import DemoLogin
+from prakerja.demo import DemoLogin, demo_user
+from prakerja.roles import Role
 from registration.models import Applicant
 
 
 def demo_load(*, stdout) -> list[DemoLogin]:
     _complaints_load(stdout)
+    _monitor_load(stdout)
     # oversight is the last app, so every other demo is in: the dashboard and /statistik/ have numbers
     # at once instead of after the first beat run.
     stdout.write(f"Oversight demo: programme summary refreshed ({summary_refresh()} numbers).")
-    return []
+    return [
+        DemoLogin("pemantau@prakerja.test", f"{Role.MONITOR.value}: access for 180 days (/staf/pemantauan/)")
+    ]
+
+
+def _monitor_load(stdout) -> None:
+    user = demo_user("pemantau@prakerja.test", first_name="Lembaga", last_name="Pemantau", staff=True,
+                     roles=[Role.MONITOR])  # fmt: skip
+    if MonitorAccess.objects.filter(user=user).exists():
+        return
+    officer = get_user_model().objects.filter(email="petugas@prakerja.test").first()
+    monitoring.monitor_access_set(
+        access_id=None,
+        user=user,
+        institution="Lembaga Pemantau Independen (demo)",
+        expires_on=timezone.localdate() + datetime.timedelta(days=180),
+        actor=officer,
+    )
+    stdout.write("Oversight demo: monitoring access for pemantau@prakerja.test (180 days).")
 
 
 def _complaints_load(stdout) -> None:

@@ -157,3 +157,43 @@ class SummaryCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.table}/{self.group}/{self.metric}={self.value}"
+
+
+class MonitorAccess(models.Model):
+    """An independent monitoring institution's account and the date its access ends (oversight/monitoring.py).
+
+    Monitors read aggregated, pseudonymised data only (cells under 10 suppressed, the published draw
+    files); every download is audited. Officers set and change the end date; only
+    ``monitor_access_set`` writes this table.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="monitor_access",
+        verbose_name=_("account"),
+    )
+    institution = models.CharField(_("monitoring institution"), max_length=200)
+    expires_on = models.DateField(_("access ends after"))
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("granted by"),
+    )
+    granted_at = models.DateTimeField(_("granted"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("monitoring access")
+        verbose_name_plural = _("monitoring access")
+        ordering = ["institution", "id"]
+        permissions = [("use_monitoring", _("Can use the monitoring pages (independent monitor)"))]
+
+    def __str__(self) -> str:
+        return f"{self.institution} ({self.user})"
+
+    def is_active(self, today) -> bool:
+        return today <= self.expires_on

@@ -64,6 +64,7 @@ DROPOUT = {
     "ineligible_at_selection": _("Ruled out at selection"),
     "revoked": _("Revoked for not buying a training in time"),
     "frozen": _("On hold after a NIK-misuse report"),
+    "kemnaker_pending": _("Offline registration waiting for Kemnaker"),
 }
 
 AGE_BANDS = ((18, 24), (25, 34), (35, 44), (45, 54), (55, 64))
@@ -114,6 +115,7 @@ DROPOUT_AGGREGATES = {
     "kyc_rejected": Count("pk", filter=Q(kyc_case__status="rejected")),
     "kyc_review": Count("pk", filter=Q(kyc_case__status="review")),
     "frozen": Count("pk", filter=Q(frozen_at__isnull=False)),
+    "kemnaker_pending": Count("pk", filter=Q(kemnaker_hold=True)),
 }
 
 

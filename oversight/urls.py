@@ -1,6 +1,6 @@
 from django.urls import path
 
-from oversight import programme_stats, views
+from oversight import monitoring_views, programme_stats, views
 
 app_name = "oversight"
 
@@ -13,6 +13,18 @@ urlpatterns = [
     path("pengaduan/<str:ticket>/lampiran/", views.complaint_attachment, name="complaint_attachment"),
     path("staf/pengaduan/", views.staff_complaints, name="staff_complaints"),
     path("staf/pengaduan/baru/", views.staff_complaint_new, name="staff_complaint_new"),
+    path("staf/pemantauan/", monitoring_views.monitoring_home, name="monitoring_home"),
+    path("staf/pemantauan/data/<slug:slug>/", monitoring_views.monitoring_dataset, name="monitoring_dataset"),
+    path(
+        "staf/pemantauan/data/<slug:slug>.csv",
+        monitoring_views.monitoring_download,
+        name="monitoring_download",
+    ),
+    path(
+        "staf/pemantauan/undian/gelombang-<int:number>.csv.gz",
+        monitoring_views.monitoring_draw_file,
+        name="monitoring_draw_file",
+    ),
     path("statistik/", programme_stats.public_statistics, name="statistics"),
     path("statistik/data/", programme_stats.open_data_index, name="open_data"),
     path("statistik/data/<slug:slug>.<str:fmt>", programme_stats.open_data, name="open_data_file"),

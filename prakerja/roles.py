@@ -21,6 +21,8 @@ class Role(models.TextChoices):
     DISNAKER_STAFF = "Disnaker Staff", _("Disnaker Staff")
     PLATFORM = "Platform", _("Platform (API client)")
     ASSESSOR = "Competency Assessor", _("Competency Assessor")
+    KEMNAKER_OFFICER = "Kemnaker Officer", _("Kemnaker Officer")
+    MONITOR = "Monitoring Institution", _("Monitoring Institution")
 
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -76,6 +78,17 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "marketplace.view_competencyassessment",
         "marketplace.add_competencyassessment",
     ],
+    # National: reviews the offline registrations Disnaker offices send (registration/kemnaker.py).
+    Role.KEMNAKER_OFFICER: [
+        "registration.review_offlinesubmission",
+        "registration.view_offlinesubmission",
+        "registration.view_offlinesubmissionitem",
+    ],
+    # Independent monitors: read-only, aggregated and pseudonymised data only (oversight/monitoring.py),
+    # while the access an officer granted has not expired.
+    Role.MONITOR: [
+        "oversight.use_monitoring",
+    ],
 }
 
 # Permissions no pattern may grant implicitly: they must be named exactly.
@@ -84,6 +97,9 @@ EXPLICIT_ONLY = {
     "disbursement.delete_ledgerentry",
     "disbursement.view_full_account_number",
     "prakerja.delete_auditentry",
+    # Kemnaker's approval and the monitors' pages belong to those roles, not to "registration.*" etc.
+    "registration.review_offlinesubmission",
+    "oversight.use_monitoring",
 }
 
 

@@ -45,6 +45,8 @@ from registration.models import (
     DisnakerStaff,
     District,
     ImportJob,
+    OfflineSubmission,
+    OfflineSubmissionItem,
     Province,
     Regency,
     ScreeningList,
@@ -757,3 +759,38 @@ class ImportJobAdmin(admin.ModelAdmin):
     @admin.display(description=_("kind"), ordering="kind")
     def kind_label(self, obj):
         return obj.get_kind_display()
+
+
+class OfflineSubmissionItemInline(admin.TabularInline):
+    model = OfflineSubmissionItem
+    fields = ["person", "decision", "return_reason", "note", "issues", "duplicates"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("applicant")
+
+    @admin.display(description=_("applicant"))
+    def person(self, obj):
+        return f"{obj.applicant.full_name} ({obj.applicant.masked_nik})"
+
+
+@admin.register(OfflineSubmission)
+class OfflineSubmissionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only: Disnaker sends and Kemnaker decides on the staff pages (registration/kemnaker.py)."""
+
+    list_display = ["__str__", "province", "status", "person_count", "approved_count", "returned_count",
+                    "sent_by", "sent_at", "decided_by", "decided_at"]  # fmt: skip
+    list_filter = ["status", "province"]
+    list_select_related = ["province", "sent_by", "decided_by"]
+    fields = ["province", "status", "person_count", "approved_count", "returned_count", "sent_by", "sent_at",
+              "decided_by", "decided_at", "note"]  # fmt: skip
+    readonly_fields = fields
+    inlines = [OfflineSubmissionItemInline]

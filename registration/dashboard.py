@@ -182,9 +182,14 @@ def dashboard_panels(request) -> list[Panel]:
     if request.user.is_staff:
         # Officers see no applicant panels; Disnaker staff get the way to their own pages.
         staff = getattr(request.user, "disnaker", None)
+        panels = []
         if staff is not None and request.user.has_perm("registration.register_offline"):
-            return [Panel(template="registration/_panel_staff.html", context={"staff": staff}, order=10)]
-        return []
+            panels.append(
+                Panel(template="registration/_panel_staff.html", context={"staff": staff}, order=10)
+            )
+        if request.user.has_perm("registration.review_offlinesubmission"):
+            panels.append(Panel(template="registration/_panel_kemnaker.html", order=11))
+        return panels
     applicant = applicant_for_request(request)
     panels = []
     if applicant is None or not applicant.nik:

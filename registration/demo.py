@@ -14,7 +14,16 @@ from django.utils import timezone
 from prakerja.demo import DemoLogin, demo_user
 from prakerja.roles import Role
 from registration.enums import Education, EmploymentStatus, Gender, ScreeningCategory, ScreeningKind
-from registration.models import Applicant, CivilRecord, DisnakerStaff, Province, ScreeningEntry, ScreeningList
+from registration.kemnaker import offline_approval_required, offline_submission_send
+from registration.models import (
+    Applicant,
+    CivilRecord,
+    DisnakerStaff,
+    OfflineSubmission,
+    Province,
+    ScreeningEntry,
+    ScreeningList,
+)
 from registration.services import (
     ProfileInput,
     applicant_civil_check,
@@ -110,6 +119,12 @@ PEOPLE = [
     ),
 ]
 OFFLINE_PERSON = ("Nur Aini", "F", (1991, 6, 9), "32.04.05", 8, "3204050101150008", "+6281100000008")
+# Registered offline by disnaker.jabar and sent to Kemnaker: the submission waits for kemnaker@.
+SUBMITTED_PEOPLE = [
+    ("Asep Sunandar", "M", (1988, 2, 17), "32.04.05", 9, "3204050101150009", "+6281100000009"),
+    ("Euis Komariah", "F", (1993, 8, 25), "32.04.05", 10, "3204050101150010", "+6281100000010"),
+    ("Ujang Hidayat", "M", (1997, 12, 1), "32.04.05", 11, "3204050101150011", "+6281100000011"),
+]
 EXCLUDED_EXTRA = ["3275011203800901", "3273015506850902"]
 
 
@@ -219,8 +234,10 @@ def demo_load(*, stdout) -> list[DemoLogin]:
 
     _lists(profiles["excluded"].nik, profiles["priority"].nik, staff_user)
     screening_apply()
+    _kemnaker_submission(staff_user, stdout)
     return [
         DemoLogin("disnaker.jabar@prakerja.test", f"{Role.DISNAKER_STAFF.value} (Jawa Barat)"),
+        DemoLogin("kemnaker@prakerja.test", f"{Role.KEMNAKER_OFFICER.value}: a Jawa Barat submission waits"),
         DemoLogin("profil.belum@demo.prakerja.test", "applicant: profile missing"),
         DemoLogin("hp.belum@demo.prakerja.test", "applicant: mobile number not verified"),
         DemoLogin("nik.tidaksesuai@demo.prakerja.test", "applicant: name does not match Dukcapil"),
@@ -228,3 +245,32 @@ def demo_load(*, stdout) -> list[DemoLogin]:
         DemoLogin("dikecualikan@demo.prakerja.test", "applicant: on the ASN exclusion list"),
         DemoLogin("prioritas@demo.prakerja.test", "applicant: verified, on the PHK priority list"),
     ]
+
+
+def _kemnaker_submission(staff_user, stdout) -> None:
+    """A Kemnaker officer, and a Jawa Barat submission waiting: the province's offline registrations
+    (three more people, one unknown to the civil registry: a row issue for the reviewer)."""
+    demo_user(
+        "kemnaker@prakerja.test",
+        first_name="Hendra",
+        last_name="Gunawan",
+        staff=True,
+        roles=[Role.KEMNAKER_OFFICER],
+    )
+    if OfflineSubmission.objects.exists():
+        return
+    for index, (name, gender, birth, district, serial, kk, phone) in enumerate(SUBMITTED_PEOPLE):
+        data = _profile(name, gender, birth, district, serial, kk)
+        if Applicant.objects.filter(nik=data.nik).exists():
+            continue
+        if index < 2:  # the third is unknown to the demo civil registry: a row issue for the reviewer
+            _civil_record(data)
+        applicant = applicant_register_offline(staff_user=staff_user, data=data, phone=phone)
+        applicant_civil_check(applicant_id=applicant.pk)
+    if not offline_approval_required():
+        return
+    submission = offline_submission_send(staff_user=staff_user)
+    stdout.write(
+        f"Registration demo: submission {submission.reference} ({submission.person_count} people) "
+        "waits for kemnaker@prakerja.test."
+    )

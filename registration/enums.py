@@ -74,3 +74,36 @@ class ImportStatus(models.TextChoices):
     DONE = "done", pgettext_lazy("import", "Finished")
     FAILED = "failed", pgettext_lazy("import", "Failed")
     CANCELLED = "cancelled", pgettext_lazy("import", "Cancelled")
+
+
+class KemnakerStatus(models.TextChoices):
+    """Where an offline registration stands with Kemnaker (empty: no approval needed)."""
+
+    NOT_REQUIRED = "", pgettext_lazy("kemnaker", "Not required")
+    WAITING = "waiting", pgettext_lazy("kemnaker", "Waiting for Kemnaker")
+    APPROVED = "approved", pgettext_lazy("kemnaker", "Approved by Kemnaker")
+    RETURNED = "returned", pgettext_lazy("kemnaker", "Returned by Kemnaker")
+
+
+class SubmissionStatus(models.TextChoices):
+    SENT = "sent", pgettext_lazy("submission", "Waiting for Kemnaker")
+    APPROVED = "approved", pgettext_lazy("submission", "Approved")
+    PARTLY_APPROVED = "partly", pgettext_lazy("submission", "Partly approved")
+    RETURNED = "returned", pgettext_lazy("submission", "Returned")
+
+
+class ItemDecision(models.TextChoices):
+    PENDING = "pending", pgettext_lazy("submission", "Waiting for review")
+    APPROVED = "approved", pgettext_lazy("submission", "Approved")
+    RETURNED = "returned", pgettext_lazy("submission", "Returned")
+
+
+class ReturnReason(models.TextChoices):
+    """Why Kemnaker returns a person: each says what is missing, in words the person understands."""
+
+    CIVIL_DATA = "civil_data", _("The data does not match the civil registry (Dukcapil)")
+    DUPLICATE = "duplicate", _("Possibly registered twice (another province or online)")
+    DOCUMENTS = "documents", _("The signed declarations and consent are missing")
+    PHONE = "phone", _("The mobile number is missing or wrong")
+    ADDRESS = "address", _("The address or district is incomplete")
+    OTHER = "other", _("Other (see the note)")

@@ -15,8 +15,12 @@ from registration.enums import (
     Gender,
     ImportKind,
     ImportStatus,
+    ItemDecision,
+    KemnakerStatus,
+    ReturnReason,
     ScreeningCategory,
     ScreeningKind,
+    SubmissionStatus,
 )
 from registration.import_registry import import_handler
 
@@ -211,6 +215,18 @@ class Applicant(models.Model):
     )
     # An offline registrant (placeholder account) took the record over with their own account.
     claimed_at = models.DateTimeField(_("claimed online"), null=True, blank=True)
+    # Kemnaker approval of an offline registration (registration.submissions). ``kemnaker_hold`` is what
+    # the wave rules read: waiting or returned while the programme requires the approval.
+    kemnaker_status = models.CharField(
+        _("Kemnaker approval"),
+        max_length=10,
+        choices=KemnakerStatus.choices,
+        blank=True,
+        default="",
+        db_default="",
+    )
+    kemnaker_hold = models.BooleanField(_("waiting for Kemnaker approval"), default=False, db_default=False)
+    kemnaker_note = models.CharField(_("Kemnaker's reason"), max_length=300, blank=True, db_default="")
 
     class Meta:
         verbose_name = _("applicant")
@@ -449,3 +465,84 @@ class ImportJob(models.Model):
     @property
     def is_running(self) -> bool:
         return self.status in (ImportStatus.UPLOADED, ImportStatus.VALIDATING, ImportStatus.IMPORTING)
+
+
+class OfflineSubmission(models.Model):
+    """Offline registrations of one province that Disnaker sends to Kemnaker for approval.
+
+    SENT -> APPROVED | PARTLY_APPROVED | RETURNED, decided once by a Kemnaker officer who is not the
+    sender (registration.submissions). Only that module writes these rows.
+    """
+
+    province = models.ForeignKey(
+        Province, on_delete=models.PROTECT, related_name="+", verbose_name=_("province")
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=SubmissionStatus.choices, default=SubmissionStatus.SENT
+    )
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("sent by")
+    )
+    sent_at = models.DateTimeField(_("sent"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    person_count = models.PositiveIntegerField(_("people"), default=0)
+    approved_count = models.PositiveIntegerField(_("approved"), default=0)
+    returned_count = models.PositiveIntegerField(_("returned"), default=0)
+    note = models.TextField(_("Kemnaker's note"), blank=True)
+
+    class Meta:
+        verbose_name = _("submission to Kemnaker")
+        verbose_name_plural = _("submissions to Kemnaker")
+        ordering = ["-sent_at", "-id"]
+        permissions = [("review_offlinesubmission", _("Can review Disnaker submissions (Kemnaker)"))]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def reference(self) -> str:
+        return f"KMN-{self.province_id}-{self.pk or 0:05d}"
+
+
+class OfflineSubmissionItem(models.Model):
+    """One person in a submission, with Kemnaker's decision and the checks shown to the reviewer."""
+
+    submission = models.ForeignKey(
+        OfflineSubmission, on_delete=models.CASCADE, related_name="items", verbose_name=_("submission")
+    )
+    applicant = models.ForeignKey(
+        Applicant, on_delete=models.PROTECT, related_name="kemnaker_items", verbose_name=_("applicant")
+    )
+    decision = models.CharField(
+        _("decision"), max_length=10, choices=ItemDecision.choices, default=ItemDecision.PENDING
+    )
+    return_reason = models.CharField(_("reason"), max_length=20, choices=ReturnReason.choices, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    # Found when the submission was sent: row issues (codes) and possible duplicates (where, how).
+    issues = models.JSONField(_("issues"), default=list, blank=True)
+    duplicates = models.JSONField(_("possible duplicates"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("person in a submission")
+        verbose_name_plural = _("people in submissions")
+        ordering = ["submission", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["submission", "applicant"], name="submission_item_unique_person"),
+            # A person waits in at most one submission at a time.
+            models.UniqueConstraint(
+                fields=["applicant"],
+                condition=models.Q(decision="pending"),
+                name="submission_item_one_pending",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.submission} / {self.applicant}"

@@ -24,7 +24,8 @@ from prakerja.audit import audit_log
 from prakerja.masking import mask_identifier
 from prakerja.notifications import notify_user
 from registration import civil_registry
-from registration.enums import Channel, CivilRegistryStatus, Gender, ScreeningKind
+from registration.enums import Channel, CivilRegistryStatus, Gender, KemnakerStatus, ScreeningKind
+from registration.kemnaker import offline_registration_mark
 from registration.models import (
     Applicant,
     CivilRecord,
@@ -568,7 +569,7 @@ def applicant_eligibility(*, applicant: Applicant | None, today: datetime.date |
 
     Codes: ``no_profile``, ``profile_incomplete``, ``phone_unverified``,
     ``civil_not_checked``, ``civil_pending``, ``civil_mismatch``,
-    ``civil_not_found``, ``excluded``, ``frozen``, ``too_young``, ``too_old``. The waves
+    ``civil_not_found``, ``excluded``, ``frozen``, ``kemnaker_pending``, ``too_young``, ``too_old``. The waves
     app adds its own (KYC, participant, blacklist) on top.
     """
     if applicant is None:
@@ -597,6 +598,18 @@ def applicant_eligibility(*, applicant: Applicant | None, today: datetime.date |
                 % {"reason": applicant.frozen_reason},
             )
         )
+    if applicant.kemnaker_hold:
+        if applicant.kemnaker_status == KemnakerStatus.RETURNED:
+            message = _(
+                "The Ministry of Manpower (Kemnaker) returned your registration: %(reason)s. "
+                "Contact the Disnaker office that registered you."
+            ) % {"reason": applicant.kemnaker_note}
+        else:
+            message = _(
+                "Your registration at the Disnaker office is waiting for approval by the Ministry of "
+                "Manpower (Kemnaker)."
+            )
+        reasons.append(EligibilityReason("kemnaker_pending", str(message)))
     if applicant.birth_date:
         age = age_on(applicant.birth_date, today)
         if age < MIN_AGE:
@@ -643,6 +656,7 @@ def applicant_register_offline(
         applicant = _profile_save(
             user=user, data=data, actor=staff_user, channel=Channel.OFFLINE, phone=phone, today=today
         )
+        offline_registration_mark(applicant=applicant)
         notify_user(
             user=user,
             template="registration_offline_registered",

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from registration import views
+from registration import kemnaker_views, views
 
 app_name = "registration"
 
@@ -21,4 +21,13 @@ urlpatterns = [
     path("staf/impor/template.csv", views.staff_import_template, name="staff_import_template"),
     path("staf/impor/template.xlsx", views.staff_import_template_xlsx, name="staff_import_template_xlsx"),
     path("staf/impor/<int:job_id>/", views.staff_import_detail, name="staff_import_detail"),
+    path("staf/pengajuan/", kemnaker_views.staff_submissions, name="staff_submissions"),
+    path("staf/pengajuan/kirim/", kemnaker_views.staff_submission_send, name="staff_submission_send"),
+    path(
+        "staf/pengajuan/<int:submission_id>/",
+        kemnaker_views.staff_submission_detail,
+        name="staff_submission_detail",
+    ),
+    path("staf/kemnaker/", kemnaker_views.kemnaker_queue, name="kemnaker_queue"),
+    path("staf/kemnaker/<int:submission_id>/", kemnaker_views.kemnaker_review, name="kemnaker_review"),
 ]

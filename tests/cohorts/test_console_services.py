@@ -246,6 +246,7 @@ def test_programme_settings_are_saved_through_the_service_with_before_and_after(
         "training_incentive_interval_days": "30",
         "survey_incentive_amount": "50000",
         "survey_incentive_due_days": "14",
+        "offline_approval_required": "on",
     }
     assert client.post(url, data).status_code == 302
     assert Programme.objects.get().training_incentive_amount == 700_000

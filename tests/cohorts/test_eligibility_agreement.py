@@ -23,6 +23,7 @@ SQL_REASON = {
     "blacklisted": "blacklisted",
     "excluded": "excluded",
     "frozen": "frozen",
+    "kemnaker_pending": "kemnaker_pending",
     "civil_not_checked": "nik_not_verified",
     "civil_pending": "nik_not_verified",
     "civil_mismatch": "nik_not_verified",
@@ -61,9 +62,15 @@ def _freeze(applicant):
     applicant_freeze(applicant=applicant, reason="laporan penyalahgunaan NIK")
 
 
+def _kemnaker_hold(applicant):
+    applicant.kemnaker_status, applicant.kemnaker_hold = "waiting", True
+    applicant.save(update_fields=["kemnaker_status", "kemnaker_hold"])
+
+
 BREAKERS = {
     "excluded": _exclude,
     "frozen": _freeze,
+    "kemnaker_pending": _kemnaker_hold,
     "blacklisted": lambda applicant: Blacklist.objects.create(applicant=applicant, reason="dicabut"),
     "kyc_not_verified": lambda applicant: KycCase.objects.filter(applicant=applicant).update(status="review"),
     **{f"civil:{status}": _break_civil(status) for status in CIVIL_REASONS},
@@ -134,6 +141,7 @@ def test_python_and_sql_agree_on_every_reason():
         "blacklisted",
         "excluded",
         "frozen",
+        "kemnaker_pending",
         "kyc_not_verified",
     } == set(SQL_REASON)
 

@@ -123,3 +123,11 @@ def officer(*, full_nik: bool = False, email: str = "petugas@example.id"):
     if full_nik:
         user.user_permissions.add(Permission.objects.get(codename="view_full_nik"))
     return user
+
+
+def kemnaker_user(email: str = "kemnaker@example.id"):
+    from django.contrib.auth.models import Group
+
+    user = UserFactory(email=email, is_staff=True)
+    user.groups.add(Group.objects.get(name=Role.KEMNAKER_OFFICER))
+    return user
