@@ -208,7 +208,7 @@ def main() -> None:
         print(f"{'':<40} {'old (no cache)':^32} | {'new (versioned cache)':^32} |")
         print(f"{'scenario':<40} {header} | {header} | {'x req/s':>7}")
         totals = {"old": [0, 0.0], "new": [0, 0.0]}
-        for name, make_path in scenarios(training_ids).items():
+        for name in scenarios(training_ids):
             row = {}
             for label, (port, _server) in servers.items():
                 # The same paths for both servers: the generator is reseeded per server.

@@ -109,9 +109,7 @@ class ProfileForm(forms.Form):
         regency = self.data.get("regency") if self.is_bound else self.initial.get("regency")
         self.fields["province"].choices = _region_choices("province")
         self.fields["regency"].choices = (
-            _region_choices("regency", province)
-            if province
-            else [("", _("Choose a province first"))]
+            _region_choices("regency", province) if province else [("", _("Choose a province first"))]
         )
         self.fields["district"].choices = (
             _region_choices("district", regency) if regency else [("", _("Choose a regency first"))]

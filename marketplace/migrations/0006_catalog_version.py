@@ -8,21 +8,20 @@ def create_row(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('marketplace', '0005_completion_verification_code'),
+        ("marketplace", "0005_completion_verification_code"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CatalogVersion',
+            name="CatalogVersion",
             fields=[
-                ('id', models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
-                ('value', models.BigIntegerField(default=1)),
+                ("id", models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
+                ("value", models.BigIntegerField(default=1)),
             ],
             options={
-                'verbose_name': 'catalog version',
-                'verbose_name_plural': 'catalog versions',
+                "verbose_name": "catalog version",
+                "verbose_name_plural": "catalog versions",
             },
         ),
         migrations.RunPython(create_row, migrations.RunPython.noop),
