@@ -1,13 +1,17 @@
 """Catalog load test: 5,000 trainings on 8 platforms, gunicorn (2 workers), 50 concurrent clients.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/prakerja_bench \
-        .venv/bin/python bench/catalog_load.py [--requests 2000] [--clients 50] [--trainings 5000]
+        .venv/bin/python bench/catalog_load.py [--requests 2000] [--clients 50] [--trainings 5000] [--port 8140]
 
 Migrates the database named by DATABASE_URL, fills it (idempotently) with the
-demo catalog, starts gunicorn on a free loopback port and sends a bounded
-number of requests per scenario from 50 threads with keep-alive connections.
-Prints requests/s and latency percentiles; asserts nothing. The load generator
-runs on the same machine as the server, so the numbers are a floor.
+demo catalog, starts two gunicorns on loopback ports (``--port`` and the next
+one, or free ones): the old way, with the catalog page cache off
+(``MARKETPLACE_CATALOG_CACHE_SECONDS=0``, every page rendered from the
+database), and the new way, with it on. Each scenario runs against the old
+server and then the new one, a bounded number of requests from 50 threads with
+keep-alive connections, so both sides see the same machine load. Prints
+requests/s and latency percentiles side by side; asserts nothing. The load
+generator runs on the same machine as the servers, so the numbers are a floor.
 """
 
 from __future__ import annotations
@@ -70,7 +74,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_for(port: int, timeout: float = 60) -> None:
+def wait_for(port: int, timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -130,6 +134,7 @@ def load(port: int, make_path, *, total: int, clients: int) -> dict:
         "requests": len(latencies),
         "errors": errors,
         "rps": len(latencies) / elapsed,
+        "elapsed": elapsed,
         "p50": pct(0.50),
         "p95": pct(0.95),
         "p99": pct(0.99),
@@ -143,6 +148,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--trainings", type=int, default=5000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--port", type=int, default=0, help="old server's port; the new one uses the next")
     args = parser.parse_args()
 
     database_url = os.environ.get("DATABASE_URL", "")
@@ -174,16 +180,23 @@ def main() -> None:
     output = run([PYTHON, "manage.py", "shell", "--no-imports", "-c", ids_script], env)
     training_ids = [int(x) for x in output.strip().splitlines()[-1].split(",")]
 
-    port = free_port()
-    gunicorn = subprocess.Popen(
-        [str(Path(PYTHON).parent / "gunicorn"), "prakerja.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(args.workers), "--log-level", "warning"],
-        cwd=ROOT, env=env,
-    )  # fmt: skip
+    ports = (args.port, args.port + 1) if args.port else (free_port(), free_port())
+    servers = {}
+    for label, port, cache_seconds in (("old", ports[0], "0"), ("new", ports[1], "600")):
+        servers[label] = (
+            port,
+            subprocess.Popen(
+                [str(Path(PYTHON).parent / "gunicorn"), "prakerja.wsgi", "--bind", f"127.0.0.1:{port}",
+                 "--workers", str(args.workers), "--log-level", "warning"],
+                cwd=ROOT, env={**env, "MARKETPLACE_CATALOG_CACHE_SECONDS": cache_seconds},
+            ),
+        )  # fmt: skip
     try:
-        wait_for(port)
+        for port, _server in servers.values():
+            wait_for(port)
         print(
-            f"\ngunicorn {args.workers} workers, {args.clients} clients, {args.requests} requests per scenario, "
+            f"\ngunicorn {args.workers} workers each (old: cache off, port {ports[0]}; new: cache on, "
+            f"port {ports[1]}), {args.clients} clients, {args.requests} requests per scenario and server, "
             f"{len(training_ids)} visible trainings"
         )
         print(
@@ -191,19 +204,38 @@ def main() -> None:
                 *os.getloadavg()
             )
         )
-        print(f"{'scenario':<40} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}")
-        for name, make_path in scenarios(training_ids).items():
-            load(port, make_path, total=min(200, args.requests), clients=args.clients)  # warm-up
-            result = load(port, make_path, total=args.requests, clients=args.clients)
+        header = f"{'req/s':>7} {'p50':>6} {'p95':>6} {'p99':>6} {'err':>4}"
+        print(f"{'':<40} {'old (no cache)':^32} | {'new (versioned cache)':^32} |")
+        print(f"{'scenario':<40} {header} | {header} | {'x req/s':>7}")
+        totals = {"old": [0, 0.0], "new": [0, 0.0]}
+        for name in scenarios(training_ids):
+            row = {}
+            for label, (port, _server) in servers.items():
+                # The same paths for both servers: the generator is reseeded per server.
+                paths = scenarios(training_ids)[name]
+                load(port, paths, total=min(200, args.requests), clients=args.clients)  # warm-up
+                row[label] = load(port, paths, total=args.requests, clients=args.clients)
+                if name != "training detail page":
+                    totals[label][0] += row[label]["requests"]
+                    totals[label][1] += row[label]["elapsed"]
+            cells = [
+                f"{r['rps']:>7.1f} {r['p50']:>6.0f} {r['p95']:>6.0f} {r['p99']:>6.0f} {r['errors']:>4}"
+                for r in (row["old"], row["new"])
+            ]
             print(
-                f"{name:<40} {result['rps']:>8.1f} {result['p50']:>8.0f} {result['p95']:>8.0f} "
-                f"{result['p99']:>8.0f} {result['errors']:>7}",
+                f"{name:<40} {cells[0]} | {cells[1]} | {row['new']['rps'] / row['old']['rps']:>6.1f}x",
                 flush=True,
             )
+        old_rps, new_rps = (totals[k][0] / totals[k][1] for k in ("old", "new"))
+        print(
+            f"{'list, filter, search (all but detail)':<40} {old_rps:>7.1f} {'':>25} | {new_rps:>7.1f} {'':>25} |"
+            f" {new_rps / old_rps:>6.1f}x"
+        )
         print("load average after:  {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     finally:
-        gunicorn.terminate()
-        gunicorn.wait(timeout=30)
+        for _port, server in servers.values():
+            server.terminate()
+            server.wait(timeout=30)
 
 
 if __name__ == "__main__":

@@ -1,12 +1,17 @@
 """Benchmark: profile submissions and dashboard views against gunicorn on PostgreSQL.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/prakerja_bench_reg \
-    REDIS_URL=redis://127.0.0.1:6379/3 .venv/bin/python bench/registration_bench.py
+    REDIS_URL=redis://127.0.0.1:6379/3 .venv/bin/python bench/registration_bench.py \
+        [--baseline /tmp/prakerja-before --port 8142]
 
 Creates (drops first) the database named in DATABASE_URL, migrates it, makes
-signed-in test accounts, starts ``gunicorn --workers 2`` on a free loopback
-port and drives it with 50 concurrent clients (threads). Prints throughput and
-p50/p95 latency; asserts nothing. The load generator runs on the same machine
+signed-in test accounts, starts ``gunicorn --workers 2`` on a loopback port
+and drives it with 50 concurrent clients (threads). Prints throughput and
+p50/p95 latency; asserts nothing. With ``--baseline DIR`` (a copy of the code
+before a change, e.g. ``git archive <commit> | tar -x -C DIR``) it also copies
+the database to ``<name>_old`` and starts a second gunicorn from DIR on it, and
+runs the profile submissions against the old code and then the new one, side by
+side in the same run. The load generator runs on the same machine
 as gunicorn and PostgreSQL, so the numbers are a floor, not a capacity plan.
 Every request goes to 127.0.0.1 and the run is bounded in count.
 """
@@ -114,7 +119,7 @@ def profile_body(n: int) -> dict:
     }
 
 
-def run_clients(clients: int, work, label: str) -> None:
+def run_clients(clients: int, work, label: str) -> float:
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
@@ -152,6 +157,7 @@ def run_clients(clients: int, work, label: str) -> None:
         f"p50 {statistics.median(latencies) * 1000:6.0f} ms  p95 {p95 * 1000:6.0f} ms  errors {len(errors)}"
         + (f" ({sorted(set(errors))})" if errors else "")
     )
+    return len(latencies) / wall
 
 
 def main() -> None:
@@ -159,6 +165,10 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--profiles-per-client", type=int, default=6)
     parser.add_argument("--dashboards-per-client", type=int, default=40)
+    parser.add_argument("--baseline", help="a copy of the old code to run side by side")
+    parser.add_argument(
+        "--port", type=int, default=0, help="the new server's port; the old one uses the next"
+    )
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):
@@ -169,62 +179,128 @@ def main() -> None:
     print(f"preparing {users} accounts ...")
     sessions = prepare_database(url, users)
 
-    port = free_port()
+    port = args.port or free_port()
     env = {**os.environ, "DEBUG": "0", "ALLOWED_HOSTS": "127.0.0.1"}
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=BASE_DIR, env=env, check=True
-    )
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "prakerja.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", "2", "--log-level", "warning"],
-        cwd=BASE_DIR, env=env,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                if requests.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                time.sleep(0.3)
-        print(
-            f"gunicorn --workers 2 on {base}, {args.clients} concurrent clients, database {url.rsplit('/', 1)[-1]}"
+    servers = {"new": (BASE_DIR, url, port)}
+    if args.baseline:
+        old_url = f"{url}_old"
+        copy_database(url, old_url)
+        servers = {
+            "old": (Path(args.baseline), old_url, args.port + 1 if args.port else free_port()),
+            **servers,
+        }
+    processes = []
+    for directory, database_url, server_port in servers.values():
+        server_env = {**env, "DATABASE_URL": database_url}
+        subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"],
+            cwd=directory, env=server_env, check=True,
+        )  # fmt: skip
+        processes.append(
+            subprocess.Popen(
+                [
+                    str(Path(sys.executable).parent / "gunicorn"),
+                    "prakerja.wsgi",
+                    "--bind",
+                    f"127.0.0.1:{server_port}",
+                    "--workers",
+                    "2",
+                    "--log-level",
+                    "warning",
+                ],
+                cwd=directory,
+                env=server_env,
+            )  # fmt: skip
         )
-
-        def profile_work(index, session):
-            for k in range(args.profiles_per_client):
-                n = index * args.profiles_per_client + k
-                email, key = sessions[n]
-                session.cookies.clear()
-                session.cookies.set("sessionid", key, domain="127.0.0.1")
-                page = session.get(f"{base}/profil/", timeout=60)
-                token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-                body = {**profile_body(n), "csrfmiddlewaretoken": token}
-                yield lambda body=body: session.post(
-                    f"{base}/profil/",
-                    data=body,
-                    timeout=60,
-                    allow_redirects=False,
-                    headers={"Referer": f"{base}/profil/"},
-                )
-
-        def dashboard_work(index, session):
-            session.cookies.set("sessionid", sessions[index][1], domain="127.0.0.1")
-            for _ in range(args.dashboards_per_client):
-                yield lambda: session.get(f"{base}/dasbor/", timeout=60)
-
-        run_clients(args.clients, profile_work, "profile submissions")
-        run_clients(args.clients, dashboard_work, "dashboard views")
+    try:
+        for _directory, _database_url, server_port in servers.values():
+            for _ in range(300):
+                try:
+                    if requests.get(f"http://127.0.0.1:{server_port}/healthz", timeout=2).status_code == 200:
+                        break
+                except requests.RequestException:
+                    time.sleep(0.3)
+        print(
+            f"gunicorn --workers 2 per server ({', '.join(f'{k} on port {v[2]}' for k, v in servers.items())}), "
+            f"{args.clients} concurrent clients, database {url.rsplit('/', 1)[-1]}"
+        )
+        print("load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+        rates = {}
+        for label, (_directory, _database_url, server_port) in servers.items():
+            base = f"http://127.0.0.1:{server_port}"
+            rates[label] = run_clients(
+                args.clients,
+                make_profile_work(base, args.profiles_per_client, sessions),
+                f"profile submissions ({label})",
+            )
+        if "old" in rates:
+            print(f"profile submissions: new / old = {rates['new'] / rates['old']:.1f}x")
+        base = f"http://127.0.0.1:{port}"
+        run_clients(
+            args.clients,
+            make_dashboard_work(base, args.dashboards_per_client, sessions),
+            "dashboard views (new)",
+        )
+        print("load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
         from registration.models import Applicant
 
-        print(f"applicants saved: {Applicant.objects.count()} of {users}")
+        print(f"applicants saved (new): {Applicant.objects.count()} of {users}")
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=30)
         if os.environ.get("REDIS_URL"):
             from prakerja.celery import app
 
             app.control.purge()  # the civil checks queued by the run: no worker consumes them here
+
+
+def make_profile_work(base: str, per_client: int, sessions: list[tuple[str, str]]):
+    def profile_work(index, session):
+        for k in range(per_client):
+            n = index * per_client + k
+            _email, key = sessions[n]
+            session.cookies.clear()
+            session.cookies.set("sessionid", key, domain="127.0.0.1")
+            page = session.get(f"{base}/profil/", timeout=60)
+            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+            body = {**profile_body(n), "csrfmiddlewaretoken": token}
+            yield lambda body=body: session.post(
+                f"{base}/profil/",
+                data=body,
+                timeout=60,
+                allow_redirects=False,
+                headers={"Referer": f"{base}/profil/"},
+            )
+
+    return profile_work
+
+
+def make_dashboard_work(base: str, per_client: int, sessions: list[tuple[str, str]]):
+    def dashboard_work(index, session):
+        session.cookies.set("sessionid", sessions[index][1], domain="127.0.0.1")
+        for _ in range(per_client):
+            yield lambda: session.get(f"{base}/dasbor/", timeout=60)
+
+    return dashboard_work
+
+
+def copy_database(url: str, copy_url: str) -> None:
+    """``copy_url``'s database becomes a copy of ``url``'s (the accounts and sessions made here)."""
+    import dj_database_url
+    import psycopg2
+    from django.db import connections
+
+    connections.close_all()
+    db, copy = dj_database_url.parse(url), dj_database_url.parse(copy_url)
+    admin = psycopg2.connect(
+        dbname="postgres", user=db["USER"], password=db["PASSWORD"], host=db["HOST"], port=db["PORT"] or 5432
+    )
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{copy["NAME"]}"')
+        cursor.execute(f'CREATE DATABASE "{copy["NAME"]}" TEMPLATE "{db["NAME"]}"')
+    admin.close()
 
 
 if __name__ == "__main__":

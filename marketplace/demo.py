@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from cohorts.demo import PARTICIPANT_EMAIL
 from cohorts.models import Participant
+from marketplace.catalog_cache import catalog_version_bump
 from marketplace.enums import (
     DocumentKind,
     ProviderStatus,
@@ -479,6 +480,7 @@ def catalog_build(*, trainings: int = 300, seed: int = 2020) -> BuildResult:
             )
     TrainingSession.objects.bulk_create(sessions, batch_size=1000, ignore_conflicts=True)
     Listing.objects.bulk_create(listings, batch_size=1000, ignore_conflicts=True)
+    catalog_version_bump()  # written in bulk, not through the services
     return BuildResult(
         platforms=len(platforms),
         providers=len(providers),

@@ -10,11 +10,13 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from marketplace import services
+from marketplace import catalog_cache, services
 from marketplace.exceptions import NibTaken
 from marketplace.forms import CatalogForm, ProviderApplicationForm
 from marketplace.models import Platform
@@ -50,11 +52,32 @@ def _provinces() -> list[Province]:
 
 @require_GET
 def catalog(request: HttpRequest) -> HttpResponse:
-    """The public catalog: search, filter, sort, paginate. Phone first; works without JavaScript."""
+    """The public catalog: search, filter, sort, paginate. Phone first; works without JavaScript.
+
+    The page's content is the same for everyone asking the same question on the same
+    catalog version, so it is rendered once and cached (``marketplace/catalog_cache.py``).
+    """
+    applicant = applicant_for_user(request.user)
+    domicile = Domicile.of(applicant)
+    if not catalog_cache.cache_enabled():
+        content = _catalog_content(request, domicile)
+    else:
+        # The version first: a page rendered after this read is at least this new.
+        key = catalog_cache.page_key(
+            version=catalog_cache.catalog_version(), params=request.GET, domicile=domicile
+        )
+        content = catalog_cache.page_get(key)
+        if content is None:
+            content = _catalog_content(request, domicile)
+            catalog_cache.page_set(key, content)
+    # The content was rendered by this view from escaped template output.
+    return render(request, "marketplace/catalog.html", {"content": mark_safe(content)})  # noqa: S308
+
+
+def _catalog_content(request: HttpRequest, domicile: Domicile | None) -> str:
     form = CatalogForm(request.GET or None, platforms=_active_platforms(), provinces=_provinces())
     query = form.catalog_query() if form.is_bound else CatalogQuery()
-    applicant = applicant_for_user(request.user)
-    result = catalog_listings(query=query, domicile=Domicile.of(applicant))
+    result = catalog_listings(query=query, domicile=domicile)
     page = catalog_page(
         result, number=request.GET.get("page"), per_page=settings.MARKETPLACE_CATALOG_PAGE_SIZE
     )
@@ -73,7 +96,7 @@ def catalog(request: HttpRequest) -> HttpResponse:
         "filters_active": sum(1 for name in FILTER_FIELDS if request.GET.get(name)),
         "distance_without_basis": result.sort == Sort.DISTANCE and not result.distance_basis,
     }
-    return render(request, "marketplace/catalog.html", context)
+    return render_to_string("marketplace/_catalog_content.html", context)
 
 
 @require_GET

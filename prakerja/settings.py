@@ -478,6 +478,9 @@ MARKETPLACE_API_IDEMPOTENCY_HOURS = env_int("MARKETPLACE_API_IDEMPOTENCY_HOURS",
 # No training or listing may cost more than this (whole rupiah): the training balance.
 MARKETPLACE_PRICE_MAX = env_int("MARKETPLACE_PRICE_MAX", 1_000_000)
 MARKETPLACE_CATALOG_PAGE_SIZE = env_int("MARKETPLACE_CATALOG_PAGE_SIZE", 20)
+# Rendered catalog pages are cached this long, keyed on the catalog version (marketplace/catalog_cache.py);
+# 0 renders every request (the benchmark's "old way").
+MARKETPLACE_CATALOG_CACHE_SECONDS = env_int("MARKETPLACE_CATALOG_CACHE_SECONDS", 600)
 MARKETPLACE_DOCUMENT_MAX_BYTES = env_int("MARKETPLACE_DOCUMENT_MAX_BYTES", 5 * 1024 * 1024)
 # Public provider applications accepted per IP address per hour.
 MARKETPLACE_APPLICATIONS_PER_HOUR = env_int("MARKETPLACE_APPLICATIONS_PER_HOUR", 10)

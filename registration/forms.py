@@ -11,9 +11,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from registration.enums import Education, EmploymentStatus, Gender
-from registration.models import District, Province, Regency
+from registration.models import Province
 from registration.nik import NIK_ERRORS, nik_check_against, nik_parse
 from registration.phones import PhoneError, phone_parse
+from registration.regions import region_choices
 from registration.services import ProfileInput, RegistrationError
 
 DECLARATIONS = [
@@ -37,10 +38,8 @@ class NumericInput(forms.TextInput):
         super().__init__({**base, **(attrs or {})})
 
 
-def _region_choices(model, **filters) -> list[tuple[str, str]]:
-    return [("", _("Choose"))] + list(
-        model.objects.filter(**filters).order_by("name").values_list("code", "name")
-    )
+def _region_choices(level: str, parent: str = "") -> list[tuple[str, str]]:
+    return [("", _("Choose")), *region_choices(level, parent)]
 
 
 def apply_registration_errors(
@@ -108,14 +107,12 @@ class ProfileForm(forms.Form):
         )
         province = self.data.get("province") if self.is_bound else self.initial.get("province")
         regency = self.data.get("regency") if self.is_bound else self.initial.get("regency")
-        self.fields["province"].choices = _region_choices(Province)
+        self.fields["province"].choices = _region_choices("province")
         self.fields["regency"].choices = (
-            _region_choices(Regency, province_id=province)
-            if province
-            else [("", _("Choose a province first"))]
+            _region_choices("regency", province) if province else [("", _("Choose a province first"))]
         )
         self.fields["district"].choices = (
-            _region_choices(District, regency_id=regency) if regency else [("", _("Choose a regency first"))]
+            _region_choices("district", regency) if regency else [("", _("Choose a regency first"))]
         )
         self.fields["regency"].widget.attrs.update(
             {
@@ -311,7 +308,7 @@ class OfflineRegistrationForm(ProfileForm):
         self.fields["province"].choices = [(province.code, province.name)]
         self.fields["province"].initial = province.code
         if not (self.data.get("regency") if self.is_bound else None):
-            self.fields["regency"].choices = _region_choices(Regency, province_id=province.code)
+            self.fields["regency"].choices = _region_choices("regency", province.code)
         # The officer fills this in about someone else: no "your" on a staff page.
         self.fields["nik"].label = _("The person's NIK (16 digits)")
         self.fields["nik"].help_text = _(

@@ -24,6 +24,7 @@ from stdnum.id import nik as stdnum_nik
 
 from registration.enums import Gender
 from registration.models import District
+from registration.regions import district_by_code
 
 MIN_AGE = 18
 MAX_AGE = 64
@@ -128,7 +129,7 @@ def nik_parse(value: str, *, today: datetime.date | None = None) -> NikInfo:
         pass
 
     info.district_code = District.code_from_nik(nik)
-    district = District.objects.select_related("regency__province").filter(code=info.district_code).first()
+    district = district_by_code(info.district_code)
     if district is None:
         info.errors.append("unknown_district")
     else:

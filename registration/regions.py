@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import threading
 from pathlib import Path
 
 DATA_DIR = Path(__file__).resolve().parent / "data" / "regions"
@@ -33,4 +34,61 @@ def regions_load(province_model, regency_model, district_model) -> dict[str, int
         existing = set(model.objects.values_list("code", flat=True))
         model.objects.bulk_create([build(r) for r in rows if r["code"] not in existing], batch_size=2000)
         counts[name] = len(rows)
+    regions_cache_clear()
     return counts
+
+
+# --- Lookups, remembered by each process -------------------------------------------
+#
+# Every profile form (shown and submitted) needs the province, regency and district
+# choices and the NIK's and KK's districts: five to seven queries per request for rows
+# that never change at run time (loaded by migrations and ``regions_load``; read-only
+# in the console). Each process keeps what it has read. Only rows that exist are
+# remembered, so a region added later is found on its first lookup.
+
+_lock = threading.Lock()
+_districts: dict[str, object] = {}
+_choices: dict[tuple[str, str], list[tuple[str, str]]] = {}
+
+
+def district_by_code(code: str):
+    """The district ``code`` with its regency and province loaded, or None (no query once seen)."""
+    from registration.models import District
+
+    if not code:
+        return None
+    district = _districts.get(code)
+    if district is None:
+        district = District.objects.select_related("regency__province").filter(code=code).first()
+        if district is not None:
+            with _lock:
+                _districts[code] = district
+    return district
+
+
+def region_choices(level: str, parent: str = "") -> list[tuple[str, str]]:
+    """``(code, name)`` of the provinces, or of a province's regencies, or a regency's districts, by name."""
+    from registration.models import District, Province, Regency
+
+    key = (level, parent)
+    rows = _choices.get(key)
+    if rows is None:
+        if level == "province":
+            queryset = Province.objects.all()
+        elif level == "regency":
+            queryset = Regency.objects.filter(province_id=parent)
+        elif level == "district":
+            queryset = District.objects.filter(regency_id=parent)
+        else:
+            raise ValueError(level)
+        rows = list(queryset.order_by("name").values_list("code", "name"))
+        if rows:
+            with _lock:
+                _choices[key] = rows
+    return rows
+
+
+def regions_cache_clear() -> None:
+    with _lock:
+        _districts.clear()
+        _choices.clear()

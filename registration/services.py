@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -36,6 +36,7 @@ from registration.models import (
     ScreeningList,
 )
 from registration.nik import MAX_AGE, MIN_AGE, NIK_ERRORS, age_on, nik_check_against, nik_clean, nik_parse
+from registration.regions import district_by_code
 
 logger = logging.getLogger(__name__)
 
@@ -162,25 +163,33 @@ def profile_validate(*, data: ProfileInput, today: datetime.date | None = None) 
         check.add("kk_number", "kk_length", PROFILE_ERRORS["kk_length"])
     elif kk == check.nik:
         check.add("kk_number", "kk_same_as_nik", PROFILE_ERRORS["kk_same_as_nik"])
-    elif not District.objects.filter(code=District.code_from_nik(kk)).exists():
+    elif district_by_code(District.code_from_nik(kk)) is None:
         check.add("kk_number", "kk_unknown_district", PROFILE_ERRORS["kk_unknown_district"])
 
     check.full_name = clean_name(data.full_name)
     if not name_is_valid(check.full_name):
         check.add("full_name", "name_invalid", PROFILE_ERRORS["name_invalid"])
 
-    check.district = (
-        District.objects.select_related("regency__province").filter(code=data.district_code).first()
-    )
+    check.district = district_by_code(data.district_code)
     if check.district is None:
         check.add("district", "required", _("Choose your district (kecamatan)."))
     return check
 
 
 def _lock_family_card(kk_number: str, *, applicant_id: int | None) -> None:
-    """Lock the KK row and refuse a member beyond the limit. Call inside a transaction."""
-    FamilyCard.objects.bulk_create([FamilyCard(kk_number=kk_number)], ignore_conflicts=True)
-    FamilyCard.objects.select_for_update().get(kk_number=kk_number)
+    """Lock the KK row and refuse a member beyond the limit. Call inside a transaction.
+
+    One statement creates the row or, when it exists, locks it (an upsert that
+    rewrites the key with itself); the count that follows is a new statement, so
+    under READ COMMITTED it sees every member committed before the lock was granted.
+    """
+    table = connection.ops.quote_name(FamilyCard._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (kk_number, created_at) VALUES (%s, %s) "  # noqa: S608 - a model's table
+            "ON CONFLICT (kk_number) DO UPDATE SET kk_number = EXCLUDED.kk_number",
+            [kk_number, timezone.now()],
+        )
     limit = settings.REGISTRATION_MAX_APPLICANTS_PER_KK
     members = Applicant.objects.filter(kk_number=kk_number)
     if applicant_id:
@@ -216,8 +225,8 @@ def _profile_save(
         "education": data.education,
         "employment_status": data.employment_status,
     }
-    if Applicant.objects.filter(nik=check.nik).exclude(user=user).exists():
-        raise _error("nik", "nik_taken")
+    # A NIK held by someone else is found by the unique constraint when the row is written
+    # (below), not by a query before: one query less on every submission, and no race.
     with transaction.atomic():
         applicant = Applicant.objects.select_for_update().filter(user=user).first()
         if applicant is None:
@@ -256,14 +265,16 @@ def _profile_save(
             applicant.civil_status = CivilRegistryStatus.PENDING
             applicant.civil_mismatch_fields = []
             applicant.civil_checked_at = None
+        # The exclusion and priority lists, as screening_apply would set them, in one read.
+        for name, value in screening_values(check.nik).items():
+            setattr(applicant, name, value)
         try:
-            with transaction.atomic():
-                applicant.save()
+            # No savepoint: a failed write ends this transaction anyway (the error is raised).
+            applicant.save()
         except IntegrityError as exc:
-            if Applicant.objects.filter(nik=check.nik).exclude(user=user).exists() or "nik" in str(exc):
+            if "nik" in str(exc):  # applicant_unique_nik (PostgreSQL) / registration_applicant.nik (SQLite)
                 raise _error("nik", "nik_taken") from exc
             raise
-        screening_apply(applicant_ids=[applicant.pk])
         audit_log(
             actor=actor,
             action="registration.profile_created" if created else "registration.profile_updated",
@@ -468,6 +479,37 @@ def _matching_entries(kind: str):
     ).order_by("screening_list__reference_date", "screening_list_id")
 
 
+def screening_values(nik: str) -> dict:
+    """The list fields of an applicant with ``nik``: the first matching active list of each kind.
+
+    The same rule as ``screening_apply`` (earliest reference date, then list id), for one
+    NIK, in one query; the profile save writes them with the applicant row.
+    """
+    values = {
+        "is_excluded": False,
+        "exclusion_list_id": None,
+        "exclusion_reason": "",
+        "is_priority": False,
+        "priority_list_id": None,
+        "priority_source": "",
+    }
+    rows = (
+        ScreeningEntry.objects.filter(
+            nik=nik, screening_list__is_active=True, batch=F("screening_list__current_batch")
+        )
+        .order_by("screening_list__reference_date", "screening_list_id")
+        .values_list(
+            "screening_list__kind", "screening_list_id", "screening_list__reason", "screening_list__source"
+        )
+    )
+    for kind, list_id, reason, source in rows:
+        if kind == ScreeningKind.EXCLUSION and not values["is_excluded"]:
+            values.update(is_excluded=True, exclusion_list_id=list_id, exclusion_reason=reason)
+        elif kind == ScreeningKind.PRIORITY and not values["is_priority"]:
+            values.update(is_priority=True, priority_list_id=list_id, priority_source=source)
+    return values
+
+
 def screening_apply(*, applicant_ids: list[int] | None = None) -> dict[str, int]:
     """Re-apply every active exclusion and priority list to applicants, set-based.
 
@@ -644,7 +686,7 @@ def applicant_register_offline(
     staff = getattr(staff_user, "disnaker", None)
     if staff is None:
         raise PermissionError("only Disnaker staff register offline")
-    district = District.objects.select_related("regency").filter(code=data.district_code).first()
+    district = district_by_code(data.district_code)
     if district is not None and district.regency.province_id != staff.province_id:
         raise _error("district", "district_not_in_province")
     if Applicant.objects.filter(phone=phone, phone_verified_at__isnull=False).exists():

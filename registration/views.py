@@ -29,8 +29,9 @@ from registration.forms import (
     profile_initial,
 )
 from registration.import_values import CODED_COLUMNS, offline_template_xlsx
-from registration.models import Applicant, District, ImportJob, Regency
+from registration.models import Applicant, ImportJob
 from registration.phones import phone_display, phone_masked
+from registration.regions import region_choices
 from registration.selectors import applicant_for_user
 
 # --- Regions (public, cacheable) ------------------------------------------------
@@ -40,16 +41,16 @@ from registration.selectors import applicant_for_user
 @cache_control(public=True, max_age=86400)
 def regencies(request: HttpRequest) -> JsonResponse:
     parent = request.GET.get("parent", "")
-    rows = Regency.objects.filter(province_id=parent).order_by("name").values("code", "name")
-    return JsonResponse({"results": list(rows)})
+    rows = region_choices("regency", parent)
+    return JsonResponse({"results": [{"code": code, "name": name} for code, name in rows]})
 
 
 @require_GET
 @cache_control(public=True, max_age=86400)
 def districts(request: HttpRequest) -> JsonResponse:
     parent = request.GET.get("parent", "")
-    rows = District.objects.filter(regency_id=parent).order_by("name").values("code", "name")
-    return JsonResponse({"results": list(rows)})
+    rows = region_choices("district", parent)
+    return JsonResponse({"results": [{"code": code, "name": name} for code, name in rows]})
 
 
 # --- Applicant ----------------------------------------------------------------

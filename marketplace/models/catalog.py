@@ -450,3 +450,23 @@ class Listing(models.Model):
         problem = price_problem(self.price, ceiling=Training.objects.get(pk=self.training_id).price)
         if problem:
             raise ValidationError({"price": problem})
+
+
+class CatalogVersion(models.Model):
+    """One row whose number changes with everything the public catalog shows.
+
+    Every service that changes a training, listing, platform, provider,
+    affiliation or rating bumps it in the same transaction as the change
+    (``marketplace.catalog_cache.catalog_version_bump``). Cached catalog pages are
+    keyed on it, so a change is visible on the next request once it commits.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    value = models.BigIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("catalog version")
+        verbose_name_plural = _("catalog versions")
+
+    def __str__(self) -> str:
+        return str(self.value)

@@ -9,6 +9,7 @@ from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from marketplace.catalog_cache import catalog_version_bump
 from marketplace.enums import TrainingStatus
 from marketplace.exceptions import MarketplaceError, PriceNotAllowed
 from marketplace.models import Listing, Platform, Training
@@ -74,6 +75,7 @@ def listing_create(
             raise ListingRefused(
                 _("This platform already has a listing with SKU %(sku)s.") % {"sku": sku}
             ) from None
+        catalog_version_bump()
         audit_log(
             actor=actor,
             action="marketplace.listing.created",
@@ -134,6 +136,7 @@ def listing_update(
             listing.sku = sku
         if changes:
             listing.save(update_fields=[*changes, "updated_at"])
+            catalog_version_bump()
             audit_log(
                 actor=actor,
                 action="marketplace.listing.updated",

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from marketplace.catalog_cache import catalog_version_bump
 from marketplace.credentials import new_key_id, new_secret, secret_encrypt
 from marketplace.models import ApiIdempotencyRecord, ApiNonce, Platform, PlatformCredential
 from marketplace.services.settlements import platform_settlement_account
@@ -118,6 +119,7 @@ def platform_save(*, platform_id: int | None, actor, **fields) -> Platform:
         platform.full_clean()
         platform.save()
         platform_settlement_account(platform)  # where its redeemed vouchers are paid (bank set by Finance)
+        catalog_version_bump()
         audit_log(
             actor=actor,
             action="marketplace.platform.created" if platform_id is None else "marketplace.platform.changed",

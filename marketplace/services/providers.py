@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from marketplace.catalog_cache import catalog_version_bump
 from marketplace.documents import document_check, file_sha256, safe_display_name
 from marketplace.enums import REQUIRED_DOCUMENTS, ProviderStatus
 from marketplace.exceptions import NibTaken, TransitionNotAllowed
@@ -160,6 +161,7 @@ def _provider_move(
                 _("This provider is no longer %(status)s; reload the page to see its current status.")
                 % {"status": ProviderStatus(source).label.lower()}
             )
+        catalog_version_bump()
         provider = Provider.objects.get(pk=provider_id)
         audit_log(
             actor=actor,
@@ -239,6 +241,7 @@ def provider_affiliation_record(
         affiliation, created = ProviderAffiliation.objects.update_or_create(
             provider_id=provider_id, platform_id=platform_id, defaults={"relationship": relationship}
         )
+        catalog_version_bump()
         audit_log(
             actor=actor,
             action="marketplace.provider.affiliation_recorded",
@@ -260,6 +263,7 @@ def provider_affiliation_remove(*, affiliation_id: int, actor) -> None:
             data={"platform_id": affiliation.platform_id, "relationship": affiliation.relationship},
         )
         affiliation.delete()
+        catalog_version_bump()
 
 
 STASH_FOLDER = "provider-uploads"
@@ -319,6 +323,7 @@ def provider_details_set(*, provider_id: int, actor, **fields) -> Provider:
             setattr(provider, name, fields[name])
         provider.full_clean(exclude=["status", "decided_by"])
         provider.save()
+        catalog_version_bump()
         audit_log(
             actor=actor,
             action="marketplace.provider.details_changed",

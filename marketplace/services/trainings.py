@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from marketplace.catalog_cache import catalog_version_bump
 from marketplace.enums import ProviderStatus, TrainingMode, TrainingStatus
 from marketplace.exceptions import TransitionNotAllowed
 from marketplace.models import Training
@@ -59,6 +60,7 @@ def _move(*, training: Training, target: str, actor, reason: str, action: str, *
         training.decided_by = actor
         update_fields += ["decided_at", "decided_by"]
     training.save(update_fields=update_fields)
+    catalog_version_bump()
     audit_log(
         actor=actor,
         action=f"marketplace.training.{action}",
@@ -133,7 +135,9 @@ def training_rating_set(*, training_id: int, average: Decimal, count: int) -> No
     if count < 0 or not (Decimal(0) <= Decimal(average) <= Decimal(5)):
         raise ValueError("rating average must be within 0..5 and count non-negative")
     value = Decimal(average).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if count else Decimal(0)
-    Training.objects.filter(pk=training_id).update(rating_average=value, rating_count=count)
+    with transaction.atomic():
+        Training.objects.filter(pk=training_id).update(rating_average=value, rating_count=count)
+        catalog_version_bump()
 
 
 def training_ratings_set_bulk(*, aggregates: dict[int, tuple[Decimal, int]], batch_size: int = 1000) -> int:
@@ -148,7 +152,9 @@ def training_ratings_set_bulk(*, aggregates: dict[int, tuple[Decimal, int]], bat
             raise ValueError("rating average must be within 0..5 and count non-negative")
         value = Decimal(average).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if count else Decimal(0)
         rows.append(Training(pk=training_id, rating_average=value, rating_count=count))
-    Training.objects.bulk_update(rows, ["rating_average", "rating_count"], batch_size=batch_size)
+    with transaction.atomic():
+        Training.objects.bulk_update(rows, ["rating_average", "rating_count"], batch_size=batch_size)
+        catalog_version_bump()
     return len(rows)
 
 

@@ -8,12 +8,26 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
+from marketplace.catalog_cache import catalog_version_bump
 from marketplace.enums import ProviderStatus, TrainingCategory, TrainingLevel, TrainingMode, TrainingStatus
 from marketplace.models import Listing, Platform, Provider, ProviderAffiliation, Training, TrainingSession
 from marketplace.services import platform_credential_issue
 
 
-class PlatformFactory(factory.django.DjangoModelFactory):
+class CatalogFactory(factory.django.DjangoModelFactory):
+    """Writes catalog rows directly, as the demo loader does, so it bumps the catalog version too."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _after_postgeneration(cls, instance, create, results=None):
+        super()._after_postgeneration(instance, create, results)
+        if create:
+            catalog_version_bump()
+
+
+class PlatformFactory(CatalogFactory):
     class Meta:
         model = Platform
         django_get_or_create = ("slug",)
@@ -23,7 +37,7 @@ class PlatformFactory(factory.django.DjangoModelFactory):
     active = True
 
 
-class ProviderFactory(factory.django.DjangoModelFactory):
+class ProviderFactory(CatalogFactory):
     class Meta:
         model = Provider
 
@@ -38,7 +52,7 @@ class ProviderFactory(factory.django.DjangoModelFactory):
     decided_at = factory.LazyFunction(timezone.now)
 
 
-class TrainingFactory(factory.django.DjangoModelFactory):
+class TrainingFactory(CatalogFactory):
     """An approved, self-paced training of a verified provider."""
 
     class Meta:
@@ -73,7 +87,7 @@ class TrainingSessionFactory(factory.django.DjangoModelFactory):
     starts_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=7))
 
 
-class ListingFactory(factory.django.DjangoModelFactory):
+class ListingFactory(CatalogFactory):
     class Meta:
         model = Listing
 
@@ -84,7 +98,7 @@ class ListingFactory(factory.django.DjangoModelFactory):
     price = factory.LazyAttribute(lambda o: o.training.price)
 
 
-class AffiliationFactory(factory.django.DjangoModelFactory):
+class AffiliationFactory(CatalogFactory):
     class Meta:
         model = ProviderAffiliation
 

@@ -261,8 +261,9 @@ def test_pagination_keeps_the_filters(client, settings):
 
 @pytest.mark.parametrize("signed_in", [False, True])
 def test_catalog_query_count_is_constant(
-    client, django_assert_num_queries, django_assert_max_num_queries, signed_in
+    client, django_assert_num_queries, django_assert_max_num_queries, signed_in, settings
 ):
+    settings.MARKETPLACE_CATALOG_CACHE_SECONDS = 0  # the rendering path (the cache: test_catalog_cache.py)
     if signed_in:
         client.force_login(ApplicantFactory().user)
     ListingFactory(training__offline=True)

@@ -8,6 +8,7 @@ from django.urls import reverse
 from prakerja.models import AuditEntry
 from registration.enums import CivilRegistryStatus
 from registration.models import Applicant
+from registration.regions import regions_cache_clear
 from registration.services import RegistrationError, applicant_profile_save
 from tests.factories import ApplicantFactory, UserFactory
 from tests.registration.factories import civil_record_for, profile_input, profile_post
@@ -197,8 +198,11 @@ def test_profile_page_requires_login(client):
 
 
 def test_region_endpoints(client, django_assert_num_queries):
+    regions_cache_clear()
     with django_assert_num_queries(1):
         response = client.get("/wilayah/kabupaten/?parent=32")
+    with django_assert_num_queries(0):  # remembered by the process: regions do not change at run time
+        assert client.get("/wilayah/kabupaten/?parent=32").json() == response.json()
     results = response.json()["results"]
     assert len(results) == 27
     assert {"code": "32.75", "name": "Kota Bekasi"} in results
@@ -225,3 +229,23 @@ def test_nik_errors_show_with_the_other_errors_on_the_first_submit(client):
     assert "Digit ke-7 sampai ke-12 NIK ini bukan tanggal lahir yang valid." in html
     assert "Tempat lahir: Bidang ini tidak boleh kosong." in html
     assert not Applicant.objects.exists()
+
+
+def test_profile_submission_takes_fewer_than_12_queries(client, django_assert_max_num_queries):
+    # Another person's submission first: region lookups are then remembered by the process.
+    client.force_login(UserFactory())
+    assert client.post(reverse("registration:profile"), profile_post()).status_code == 302
+    user = UserFactory()
+    client.force_login(user)
+    body = profile_post(profile_input(serial=2, kk_number="3275010101100002"))
+    # Session, user, applicant; in the transaction (a savepoint here): the applicant locked,
+    # the family card created or locked, its members counted, the lists read, the insert,
+    # the audit entry.
+    with django_assert_max_num_queries(11):
+        response = client.post(reverse("registration:profile"), body)
+    assert response.status_code == 302
+    applicant = Applicant.objects.get(user=user)
+    assert applicant.nik == body["nik"] and applicant.profile_completed_at is not None
+    assert AuditEntry.objects.filter(
+        action="registration.profile_created", target_id=str(applicant.pk)
+    ).exists()

@@ -298,3 +298,49 @@ def test_deactivating_a_list_in_its_form_re_screens_through_the_service(client):
     assert (applicant.is_excluded, applicant.exclusion_list_id) == (False, None)
     entry = AuditEntry.objects.get(action="registration.screening_list_changed")
     assert entry.data == {"changes": {"is_active": ["True", "False"]}}
+
+
+def test_profile_save_applies_the_lists_as_the_set_based_pass_would():
+    import datetime
+
+    from registration.services import applicant_profile_save
+    from tests.factories import UserFactory
+    from tests.registration.factories import profile_input
+
+    data = profile_input()
+    later = ScreeningListFactory(
+        name="ASN 2", reason="Tercatat di daftar kedua", reference_date=datetime.date(2026, 11, 1)
+    )
+    earlier = ScreeningListFactory()
+    inactive = ScreeningListFactory(name="Lama", reason="Daftar nonaktif", is_active=False)
+    stale = ScreeningListFactory(
+        name="Batch lama", reason="Batch lama", reference_date=datetime.date(2026, 1, 1)
+    )
+    phk = ScreeningListFactory(
+        kind=ScreeningKind.PRIORITY, category=ScreeningCategory.LAID_OFF, source="BPJS"
+    )
+    for screening_list in (later, earlier, inactive, phk):
+        fill(screening_list, [data.nik])
+    fill(stale, [data.nik], batch=stale.current_batch + 1)  # not the current batch: ignored
+    applicant = applicant_profile_save(user=UserFactory(), data=data)
+    applicant.refresh_from_db()
+    assert (applicant.is_excluded, applicant.exclusion_list_id, applicant.exclusion_reason) == (
+        True,
+        earlier.pk,
+        "Terdaftar sebagai ASN",
+    )
+    assert (applicant.is_priority, applicant.priority_list_id, applicant.priority_source) == (
+        True,
+        phk.pk,
+        "BPJS",
+    )
+    # The set-based pass finds nothing to change.
+    assert set(screening_apply(applicant_ids=[applicant.pk]).values()) == {0}
+    # Saved again once the lists no longer match: the flags are cleared.
+    actor = officer()
+    for screening_list in (later, earlier, phk):
+        screening_list_activate(screening_list=screening_list, active=False, actor=actor)
+    ScreeningEntry.objects.filter(nik=data.nik).delete()
+    applicant_profile_save(user=applicant.user, data=profile_input(address="Jl. Baru 2"))
+    applicant.refresh_from_db()
+    assert (applicant.is_excluded, applicant.is_priority, applicant.exclusion_reason) == (False, False, "")
