@@ -55,7 +55,7 @@ TARGET = 16_000_000
 
 
 def memory() -> str:
-    """This process's resident memory: private (its own copy) and file-backed shared pages."""
+    """This process's resident memory: its own heap, and pages of mapped files (shareable)."""
     fields = {}
     try:
         with open("/proc/self/smaps_rollup") as handle:
@@ -65,10 +65,10 @@ def memory() -> str:
                     fields[parts[0].rstrip(":")] = int(parts[1]) / 1024
     except OSError:
         return ""
-    private = fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0)
-    shared = fields.get("Shared_Clean", 0) + fields.get("Shared_Dirty", 0)
+    anonymous = fields.get("Anonymous", 0)
     return (
-        f"rss {fields.get('Rss', 0):.0f} MiB (private {private:.0f}, shared {shared:.0f}), "
+        f"rss {fields.get('Rss', 0):.0f} MiB (own heap {anonymous:.0f}, "
+        f"file pages from the page cache {fields.get('Rss', 0) - anonymous:.0f}), "
         f"peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"
     )
 
