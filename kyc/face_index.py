@@ -250,6 +250,9 @@ class SharedFaceIndex:
         if stamp == self._manifest_stamp:
             return
         manifest = _manifest_read(self.directory)
+        if not _manifest_matches_database(manifest):
+            logger.warning("kyc face index: %s is not from this database; searching exactly", self.directory)
+            manifest = {"segments": [], "last_id": 0}
         opened = dict(self._segments)
         segments = []
         try:
@@ -306,6 +309,15 @@ class SharedFaceIndex:
                         approximate = float(np.sqrt(max(squared, 0.0)))
                         found.append(FaceMatch(int(key), 0, approximate))
         return sorted(found, key=lambda match: match.distance)
+
+
+def _manifest_matches_database(manifest: dict) -> bool:
+    """The manifest's last face is in the database as it was (not a reset or another database)."""
+    stamp = manifest.get("last_created_at")
+    if not stamp:
+        return True  # written without a database (the benchmark)
+    created = VerifiedFace.objects.filter(id=manifest["last_id"]).values_list("created_at", flat=True).first()
+    return created is not None and created.isoformat() == stamp
 
 
 @contextlib.contextmanager
@@ -404,17 +416,18 @@ def face_index_update(*, rebuild: bool = False, directory: Path | str | None = N
     with _writer_lock(directory) as acquired:
         if not acquired:
             return {"skipped": True}
-        if rebuild:
+        if rebuild or not _manifest_matches_database(_manifest_read(directory)):
             (directory / MANIFEST).unlink(missing_ok=True)
         writer = SegmentWriter(directory, segment_size=settings.KYC_FACE_INDEX_SEGMENT_SIZE)
         rows = (
             VerifiedFace.objects.filter(id__gt=writer.manifest["last_id"])
             .order_by("id")
-            .values_list("id", "encoding")
+            .values_list("id", "encoding", "created_at")
         )
         batch: list[tuple[int, bytes]] = []
-        for row in rows.iterator(chunk_size=LOAD_CHUNK):
-            batch.append(row)
+        for face_id, encoding, created_at in rows.iterator(chunk_size=LOAD_CHUNK):
+            batch.append((face_id, encoding))
+            writer.manifest["last_created_at"] = created_at.isoformat()
             if len(batch) >= LOAD_CHUNK:
                 _writer_add(writer, batch)
                 batch = []

@@ -113,3 +113,22 @@ def test_update_is_incremental_and_survives_a_restart(settings):
     # --rebuild starts again from the database.
     assert face_index_update(rebuild=True)["added"] == 8
     assert (directory / MANIFEST).exists()
+
+
+@pytest.mark.django_db
+def test_an_index_from_another_database_is_ignored():
+    """A database reset under an existing index directory: search exactly, and the next update rebuilds."""
+    first = verified_applicant(random_encoding(1))
+    face_id = VerifiedFace.objects.get(applicant=first).id
+    assert face_index_update()["added"] == 1
+    VerifiedFace.objects.filter(applicant=first).delete()
+    # The new database gives a new face the same id.
+    again = verified_applicant(random_encoding(2))
+    VerifiedFace.objects.filter(applicant=again).update(id=face_id)
+    found = kyc_duplicates_find(encoding=random_encoding(2), applicant_id=-1)
+    assert [m.applicant_id for m in found] == [again.id]
+    assert face_index_update() == {"added": 1, "segments": 1, "last_id": face_id}
+    face_index().clear()
+    found = kyc_duplicates_find(encoding=random_encoding(2), applicant_id=-1)
+    assert [m.applicant_id for m in found] == [again.id]
+    assert len(face_index().tail) == 0
