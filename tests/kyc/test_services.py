@@ -235,4 +235,6 @@ def test_periodic_jobs_are_scheduled(settings):
     from prakerja.celery import app
 
     app.loader.import_default_modules()
-    assert {"kyc.sweep", "kyc.photos_purge", "kyc.submission_verify", "kyc.face_index_update"} <= set(app.tasks)
+    assert {"kyc.sweep", "kyc.photos_purge", "kyc.submission_verify", "kyc.face_index_update"} <= set(
+        app.tasks
+    )
