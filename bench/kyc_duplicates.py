@@ -1,11 +1,24 @@
-"""Duplicate-face search (1:N) with 1,000,000 stored encodings.
+"""Duplicate-face search (1:N): the old per-worker exact matrix and the shared index, side by side.
 
-    .venv/bin/python bench/kyc_duplicates.py [--faces 1000000] [--queries 200]
+    .venv/bin/python bench/kyc_duplicates.py [--faces 2000000] [--segment-size 1000000] [--queries 200]
 
-Fills kyc.face_index.FaceIndex (the matrix every worker keeps) with synthetic
-128-number encodings shaped like dlib's, plants 100 near-duplicates of known
-faces (distance about 0.3), then times single-threaded queries and checks the
-answers against brute-force float64 search (recall). Prints numbers, asserts nothing.
+Synthetic encodings shaped like dlib's (``bench/kyc_face_data.py``: strangers
+about 0.8 apart, a few look-alikes under 0.40). Half the queries are
+near-duplicates of stored faces at 0.20-0.40, the other half new people.
+
+* old: ``FaceIndex``, the float32 matrix every worker process used to copy
+  (skipped above ``--old-max``).
+* new: the segments written by ``SegmentWriter`` (the code path of
+  ``manage.py kyc_face_index``) into a scratch directory under var/, then
+  mapped by a fresh ``SharedFaceIndex`` as a restarted worker would; each
+  query takes the candidates and re-ranks them with exact float64 distances
+  of the stored encodings (a float32 file standing in for the database rows
+  ``kyc_duplicates_find`` reads).
+
+Recall is measured against exact float64 search over every stored face at
+the 0.40 threshold; the build time and file size per segment give the curve
+to 16,000,000. Prints numbers, asserts nothing; removes its files at the end
+unless --keep.
 """
 
 from __future__ import annotations
@@ -17,11 +30,15 @@ for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prakerja.settings")
 
 import argparse  # noqa: E402
+import resource  # noqa: E402
+import shutil  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 import django  # noqa: E402
 
@@ -29,127 +46,140 @@ django.setup()
 
 import numpy as np  # noqa: E402
 from django.conf import settings  # noqa: E402
+from kyc_face_data import blocks, exact_truth, load_average, queries_for  # noqa: E402
 
-from kyc.face_index import FaceIndex  # noqa: E402
+from kyc.face_index import FaceIndex, SegmentWriter, SharedFaceIndex  # noqa: E402
+
+SEED = 2026
+TARGET = 16_000_000
 
 
-def load_average() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
+def memory() -> str:
+    """This process's resident memory: its own heap, and pages of mapped files (shareable)."""
+    fields = {}
+    try:
+        with open("/proc/self/smaps_rollup") as handle:
+            for line in handle:
+                parts = line.split()
+                if len(parts) >= 2 and parts[1].isdigit():
+                    fields[parts[0].rstrip(":")] = int(parts[1]) / 1024
+    except OSError:
+        return ""
+    anonymous = fields.get("Anonymous", 0)
+    return (
+        f"rss {fields.get('Rss', 0):.0f} MiB (own heap {anonymous:.0f}, "
+        f"file pages from the page cache {fields.get('Rss', 0) - anonymous:.0f}), "
+        f"peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"
+    )
+
+
+def latency_line(name: str, latencies: list[float]) -> str:
+    ms = np.array(latencies) * 1000
+    return (
+        f"{name:<34} mean {ms.mean():6.1f}  p50 {np.percentile(ms, 50):6.1f}  "
+        f"p95 {np.percentile(ms, 95):6.1f}  max {ms.max():6.1f} ms"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--faces", type=int, default=1_000_000)
+    parser.add_argument("--faces", type=int, default=2_000_000)
+    parser.add_argument("--segment-size", type=int, default=settings.KYC_FACE_INDEX_SEGMENT_SIZE)
     parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--planted", type=int, default=100)
-    parser.add_argument("--brute-force-checks", type=int, default=20)
-    parser.add_argument(
-        "--pg",
-        default="",
-        help="postgres://... : also time a worker's cold load of every encoding from PostgreSQL (temp table)",
-    )
+    parser.add_argument("--old-max", type=int, default=2_000_000, help="skip the old exact matrix above this")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch directory (var/bench_faces)")
     args = parser.parse_args()
     threshold = settings.KYC_DUPLICATE_THRESHOLD
-    rng = np.random.default_rng(2026)
-    print(f"# duplicate-face search benchmark ({load_average()})")
+    workdir = ROOT / "var" / "bench_faces"
+    shutil.rmtree(workdir, ignore_errors=True)
+    (workdir / "index").mkdir(parents=True)
+    print(f"# duplicate-face search, {args.faces:,} encodings ({load_average()})")
 
-    index = FaceIndex()
+    # The stored encodings (stand-in for VerifiedFace rows): a float32 file, face id = row + 1.
+    stored = np.lib.format.open_memmap(
+        workdir / "encodings.npy", mode="w+", dtype=np.float32, shape=(args.faces, 128)
+    )
+    writer = SegmentWriter(workdir / "index", segment_size=args.segment_size)
+    curve = []  # (faces, cumulative build seconds)
+    for start, rows in blocks(args.faces, seed=SEED):
+        stored[start : start + len(rows)] = rows
+        writer.add(np.arange(start, start + len(rows)) + 1, rows)
+        done = start + len(rows)
+        if done % 500_000 == 0 or done == args.faces:
+            curve.append((done, writer.build_seconds))
+            print(f"  built {done:>11,} faces: {writer.build_seconds:8.1f} s", flush=True)
     started = time.perf_counter()
-    chunk = 100_000
-    for start in range(0, args.faces, chunk):
-        count = min(chunk, args.faces - start)
-        block = rng.normal(0, 0.09, (count, 128)).astype(np.float32)
-        ids = np.arange(start, start + count) + 1
-        index.add(ids, ids, block)  # applicant id = face id here
-    build = time.perf_counter() - started
-    matrix = index._matrix[: len(index)]
+    writer.commit()
+    curve[-1] = (curve[-1][0], curve[-1][1] + time.perf_counter() - started)
+    stored.flush()
+    files = sorted((workdir / "index").glob("*.usearch"))
+    index_bytes = sum(path.stat().st_size for path in files)
 
-    # Queries: the first half are planted near-duplicates of stored faces (noise ~0.3 away).
-    planted_rows = rng.choice(len(index), size=args.planted, replace=False)
-    noise = rng.normal(0, 1, (args.planted, 128)).astype(np.float32)
-    noise *= (0.3 / np.linalg.norm(noise, axis=1))[:, None]
-    planted = matrix[planted_rows] + noise
-    strangers = rng.normal(0, 0.09, (max(args.queries - args.planted, 0), 128)).astype(np.float32)
-    queries = np.concatenate([planted, strangers])
+    queries, _planted = queries_for(stored, args.queries, seed=7)
+    started = time.perf_counter()
+    truth = exact_truth(stored, queries, threshold)
+    expected = sum(len(t) for t in truth)
+    print(f"exact float64 search: {expected} stored faces within {threshold} of {len(queries)} queries "
+          f"({(time.perf_counter() - started) / len(queries) * 1000:.0f} ms a query, batched)")  # fmt: skip
 
-    index.search(queries[0], threshold=threshold)  # warm caches
-    latencies, found_planted = [], 0
-    for position, query in enumerate(queries):
+    print(f"memory before searching: {memory()}")
+    # New: a restarted worker maps the segments; nothing is rebuilt.
+    started = time.perf_counter()
+    worker = SharedFaceIndex(workdir / "index")
+    with worker._lock:
+        worker._sync()
+    opened = time.perf_counter() - started
+    worker.search(queries[0], threshold=threshold)  # first touch
+    new_latencies, found, false_hits = [], 0, 0
+    for query, wanted in zip(queries, truth, strict=True):
         started = time.perf_counter()
-        matches = index.search(query, threshold=threshold)
-        latencies.append(time.perf_counter() - started)
-        if position < args.planted and any(m.face_id == planted_rows[position] + 1 for m in matches):
-            found_planted += 1
-    latencies_ms = np.array(latencies) * 1000
+        candidates = worker.search(query, threshold=threshold)
+        ids = np.array([c.face_id for c in candidates], dtype=np.int64)
+        exact = np.linalg.norm(stored[ids - 1].astype(np.float64) - query.astype(np.float64), axis=1)
+        hits = {int(i) - 1 for i in ids[exact <= threshold]}
+        new_latencies.append(time.perf_counter() - started)
+        found += len(hits & wanted)
+        false_hits += len(hits - wanted)
+    new_memory = memory()
 
-    agree = 0
-    checks = min(args.brute_force_checks, len(queries))
-    check_rows = np.concatenate([np.arange(checks // 2), args.planted + np.arange(checks - checks // 2)])
-    started = time.perf_counter()
-    for row in check_rows:
-        query = queries[row]
-        exact = np.linalg.norm(matrix.astype(np.float64) - query.astype(np.float64), axis=1)
-        expected = sorted(int(i) + 1 for i in np.flatnonzero(exact <= threshold))
-        got = sorted(m.face_id for m in index.search(query, threshold=threshold, limit=10_000))
-        agree += expected == got
-    brute = (time.perf_counter() - started) / len(check_rows)
+    old_latencies, old_found = [], 0
+    if args.faces <= args.old_max:
+        old = FaceIndex()
+        for start in range(0, args.faces, 100_000):
+            rows = np.asarray(stored[start : start + 100_000])
+            ids = np.arange(start, start + len(rows)) + 1
+            old.add(ids, ids, rows)
+        for query, wanted in zip(queries, truth, strict=True):
+            started = time.perf_counter()
+            matches = old.search(query, threshold=threshold, limit=10_000)
+            old_latencies.append(time.perf_counter() - started)
+            old_found += len({m.face_id - 1 for m in matches} & wanted)
+        del old
 
+    print()
+    print(f"threshold {threshold}; {len(queries)} queries ({len(queries) // 2} near-duplicates at 0.20-0.40)")
+    if old_latencies:
+        print(latency_line("old: exact matrix in each worker", old_latencies)
+              + f"  recall {old_found / max(expected, 1):.3f}  ({args.faces * 512 / 2**20:.0f} MiB per worker)")  # fmt: skip
+    print(latency_line(f"new: {len(files)} mapped segments", new_latencies)
+          + f"  recall {found / max(expected, 1):.3f}  ({found}/{expected}), reported above threshold: {false_hits}")  # fmt: skip
     print(
-        f"stored encodings: {len(index):,} (float32 matrix {matrix.nbytes / 2**20:.0f} MiB), built in {build:.1f} s"
+        f"new: a restarted worker maps the index in {opened * 1000:.0f} ms; after the queries: {new_memory}"
     )
-    print(f"threshold {threshold}; queries {len(queries)} ({args.planted} planted near-duplicates)")
-    print(
-        f"query latency (1 thread): mean {latencies_ms.mean():.1f} ms, p50 {np.percentile(latencies_ms, 50):.1f} ms, "
-        f"p95 {np.percentile(latencies_ms, 95):.1f} ms, max {latencies_ms.max():.1f} ms"
-    )
-    print(
-        f"planted duplicates found: {found_planted}/{args.planted} (recall {found_planted / args.planted:.3f})"
-    )
-    print(f"identical to brute-force float64 search: {agree}/{len(check_rows)} queries "
-          f"(brute force {brute * 1000:.0f} ms/query)")  # fmt: skip
-    if args.pg:
-        cold_load(args.pg, matrix)
+    print(f"index files: {len(files)} segments, {index_bytes / 2**20:.0f} MiB "
+          f"({index_bytes / args.faces:.0f} bytes a face)")  # fmt: skip
+    per_face = curve[-1][1] / args.faces
+    print("build (one thread): " + ", ".join(f"{n:,} in {s:.0f} s" for n, s in curve)
+          + f"; {args.faces / curve[-1][1]:.0f} faces/s")  # fmt: skip
+    segments_16m = -(-TARGET // args.segment_size)
+    per_segment_ms = np.percentile(np.array(new_latencies) * 1000, 95) / max(len(files), 1)
+    print(f"to {TARGET:,} (linear extrapolation): files {index_bytes / args.faces * TARGET / 2**30:.1f} GiB "
+          f"shared by all workers, build {per_face * TARGET / 3600:.1f} h on one thread "
+          f"(once; then only new faces), {segments_16m} segments of {args.segment_size:,} so p95 about "
+          f"{per_segment_ms * segments_16m:.0f} ms at this machine's load")  # fmt: skip
+    if not args.keep:
+        shutil.rmtree(workdir, ignore_errors=True)
     print(f"# done ({load_average()})")
-
-
-def cold_load(url: str, matrix: np.ndarray) -> None:
-    """COPY the encodings into a temporary table, then read them back the way FaceIndex.refresh does."""
-    import io
-
-    import psycopg2
-
-    connection = psycopg2.connect(url)
-    with connection, connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE TEMP TABLE bench_faces (id bigint PRIMARY KEY, applicant_id bigint, encoding bytea)"
-        )
-        started = time.perf_counter()
-        for start in range(0, len(matrix), 100_000):
-            block = io.StringIO()
-            for offset, row in enumerate(matrix[start : start + 100_000]):
-                block.write(f"{start + offset + 1}\t{start + offset + 1}\t\\\\x{row.tobytes().hex()}\n")
-            block.seek(0)
-            cursor.copy_expert("COPY bench_faces FROM STDIN", block)
-        print(f"PostgreSQL: wrote {len(matrix):,} rows in {time.perf_counter() - started:.1f} s (setup)")
-    index = FaceIndex()
-    started = time.perf_counter()
-    with connection, connection.cursor(name="bench_faces_read") as cursor:
-        cursor.itersize = 20_000
-        cursor.execute("SELECT id, applicant_id, encoding FROM bench_faces WHERE id > 0 ORDER BY id")
-        batch = []
-        for row in cursor:
-            batch.append(row)
-            if len(batch) >= 20_000:
-                index._add_rows(batch)
-                batch = []
-        index._add_rows(batch)
-    print(
-        f"cold load of {len(index):,} encodings from PostgreSQL into a worker: "
-        f"{time.perf_counter() - started:.1f} s (once per worker process; then only new rows); "
-        f"identical to the matrix: {np.array_equal(index._matrix[: len(index)], matrix)}"
-    )
-    connection.close()
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@ import logging
 from celery import shared_task
 
 from kyc.models import KycSubmission
-from kyc.services import kyc_photos_purge, kyc_submission_verify, kyc_sweep
+from kyc.services import kyc_face_index_update, kyc_photos_purge, kyc_submission_verify, kyc_sweep
 
 logger = logging.getLogger(__name__)
 
@@ -26,3 +26,8 @@ def kyc_sweep_task() -> None:
 @shared_task(name="kyc.photos_purge", ignore_result=True)
 def kyc_photos_purge_task() -> None:
     kyc_photos_purge()
+
+
+@shared_task(name="kyc.face_index_update", ignore_result=True)
+def kyc_face_index_update_task() -> None:
+    kyc_face_index_update()

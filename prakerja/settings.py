@@ -608,6 +608,10 @@ KYC_SWEEP_SECONDS = env_int("KYC_SWEEP_SECONDS", 60)
 # How long a check waits for a row or advisory lock before giving the submission back to the queue.
 KYC_LOCK_TIMEOUT_MS = env_int("KYC_LOCK_TIMEOUT_MS", 5000)
 KYC_FACE_INDEX_RELOAD_SECONDS = env_int("KYC_FACE_INDEX_RELOAD_SECONDS", 3600)
+# Duplicate-face index shared by the workers of a machine (memory-mapped segments, kyc/face_index.py).
+KYC_FACE_INDEX_DIR = Path(env_str("KYC_FACE_INDEX_DIR", str(VAR_DIR / "face_index")))
+KYC_FACE_INDEX_SEGMENT_SIZE = env_int("KYC_FACE_INDEX_SEGMENT_SIZE", 2_000_000)
+KYC_FACE_INDEX_UPDATE_SECONDS = env_int("KYC_FACE_INDEX_UPDATE_SECONDS", 300)
 if not 0 < KYC_DUPLICATE_THRESHOLD <= KYC_MATCH_THRESHOLD <= KYC_REVIEW_THRESHOLD:
     raise ImproperlyConfigured(
         "KYC thresholds must satisfy 0 < KYC_DUPLICATE_THRESHOLD <= KYC_MATCH_THRESHOLD <= KYC_REVIEW_THRESHOLD"
@@ -615,6 +619,10 @@ if not 0 < KYC_DUPLICATE_THRESHOLD <= KYC_MATCH_THRESHOLD <= KYC_REVIEW_THRESHOL
 if KYC_MAX_ATTEMPTS < 1:
     raise ImproperlyConfigured("KYC_MAX_ATTEMPTS must be at least 1")
 CELERY_BEAT_SCHEDULE["kyc-sweep"] = {"task": "kyc.sweep", "schedule": float(KYC_SWEEP_SECONDS)}
+CELERY_BEAT_SCHEDULE["kyc-face-index-update"] = {
+    "task": "kyc.face_index_update",
+    "schedule": float(KYC_FACE_INDEX_UPDATE_SECONDS),
+}
 CELERY_BEAT_SCHEDULE["kyc-photos-purge"] = {"task": "kyc.photos_purge", "schedule": 3600.0}
 
 # --- cohorts ---

@@ -26,7 +26,13 @@ from kyc.services.uploads import (
     kyc_submission_create,
     kyc_upload_blocker,
 )
-from kyc.services.verification import VerifyOutcome, kyc_duplicates_find, kyc_submission_verify, kyc_sweep
+from kyc.services.verification import (
+    VerifyOutcome,
+    kyc_duplicates_find,
+    kyc_face_index_update,
+    kyc_submission_verify,
+    kyc_sweep,
+)
 
 __all__ = [
     "DRAFT_MAX_AGE",
@@ -46,6 +52,7 @@ __all__ = [
     "kyc_case_decide",
     "kyc_case_get_or_create",
     "kyc_duplicates_find",
+    "kyc_face_index_update",
     "kyc_photo_prepare",
     "kyc_photos_purge",
     "kyc_submission_create",

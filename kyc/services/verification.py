@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from kyc import engine
 from kyc.enums import ReviewReason, SubmissionStatus, Verdict
-from kyc.face_index import FaceMatch, face_index
+from kyc.face_index import FaceMatch, face_index, face_index_update
 from kyc.models import (
     DuplicateCandidate,
     KycCase,
@@ -69,8 +69,10 @@ def _read(name: str) -> bytes:
 def kyc_duplicates_find(*, encoding, applicant_id: int, allow_reload: bool = True) -> list[FaceMatch]:
     """Verified faces of other applicants closer than KYC_DUPLICATE_THRESHOLD, nearest first.
 
-    Searches this process's cached matrix, then confirms each hit against the
-    database so a stale cache never invents a duplicate.
+    Takes candidates from the shared index (memory-mapped segments plus this
+    process's exact tail), then confirms each one with the exact distance of
+    the stored encoding from the database, so a quantised or stale index
+    never invents or decides a duplicate.
     """
     index = face_index()
     # A full reload (seconds at a million faces) never happens under the duplicate lock.
@@ -89,6 +91,11 @@ def kyc_duplicates_find(*, encoding, applicant_id: int, allow_reload: bool = Tru
         if distance <= threshold:
             confirmed.append(FaceMatch(face_id, other_id, distance))
     return sorted(confirmed, key=lambda match: match.distance)
+
+
+def kyc_face_index_update(*, rebuild: bool = False) -> dict:
+    """Add the faces verified since the last update to the shared duplicate-face index."""
+    return face_index_update(rebuild=rebuild)
 
 
 @dataclass(frozen=True)

@@ -82,10 +82,11 @@ def engine_config():
 
 
 @pytest.fixture(autouse=True)
-def _fresh_face_index():
-    """Each test starts with an empty duplicate-face index, as a new worker would."""
+def _fresh_face_index(settings, tmp_path):
+    """Each test starts with an empty duplicate-face index (its own directory), as a new worker would."""
     from kyc.face_index import face_index
 
+    settings.KYC_FACE_INDEX_DIR = tmp_path / "face_index"
     face_index().clear()
     yield
     face_index().clear()

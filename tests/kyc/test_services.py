@@ -231,8 +231,10 @@ def test_old_upload_drafts_are_removed():
 
 def test_periodic_jobs_are_scheduled(settings):
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
-    assert {"kyc.sweep", "kyc.photos_purge"} <= tasks
+    assert {"kyc.sweep", "kyc.photos_purge", "kyc.face_index_update"} <= tasks
     from prakerja.celery import app
 
     app.loader.import_default_modules()
-    assert {"kyc.sweep", "kyc.photos_purge", "kyc.submission_verify"} <= set(app.tasks)
+    assert {"kyc.sweep", "kyc.photos_purge", "kyc.submission_verify", "kyc.face_index_update"} <= set(
+        app.tasks
+    )
