@@ -198,3 +198,42 @@ def notifications_sweep(*, limit: int | None = None) -> dict[str, int]:
     )
     _enqueue(due)
     return {"requeued": requeued, "enqueued": len(due)}
+
+
+def notification_queue_many(messages: list[dict]) -> int:
+    """Queue many messages at once: ``messages`` holds ``notification_queue`` keyword sets, each with an
+    ``idempotency_key``. Keys already queued are skipped (a repeat queues nothing twice); the rest are
+    inserted in one statement and sent after commit. Returns how many were queued."""
+    keys = [message["idempotency_key"] for message in messages]
+    if not all(keys):
+        raise ValueError("every message queued in bulk needs an idempotency key")
+    known = set(Notification.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True))
+    rows = [
+        Notification(
+            channel=message["channel"],
+            recipient=message["recipient"],
+            subject=message.get("subject", "")[:200],
+            body=message["body"],
+            user=message.get("user"),
+            idempotency_key=message["idempotency_key"],
+            sensitive=message.get("sensitive", False),
+        )
+        for message in messages
+        if message["idempotency_key"] not in known
+    ]
+    if not rows:
+        return 0
+    try:
+        with transaction.atomic():
+            created = Notification.objects.bulk_create(rows)
+    except IntegrityError:
+        # A concurrent caller queued some of the same keys: one by one, each repeat returns the first row.
+        for message in messages:
+            if message["idempotency_key"] not in known:
+                notification_queue(**message)
+        return len(rows)
+    ids = [row.pk for row in created if row.pk is not None]
+    if len(ids) < len(created):  # a database that does not return ids from bulk inserts
+        ids = list(Notification.objects.filter(idempotency_key__in=[r.idempotency_key for r in rows]).values_list("id", flat=True))
+    transaction.on_commit(lambda: _enqueue(ids), robust=True)
+    return len(rows)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 
 from django.utils import translation
+from django.utils.html import conditional_escape
 
 from disbursement.models import Payout
 from prakerja.money import format_rupiah
-from prakerja.notifications import notify_user
+from prakerja.enums import NotificationChannel
+from prakerja.notifications import notification_queue_many, notify_user, render_message
 
 logger = logging.getLogger(__name__)
 
@@ -42,3 +44,87 @@ def payout_notify(*, payout_id: int, event: str) -> None:
         phone=phone,
         idempotency_key=f"disbursement.payout:{payout.pk}:r{payout.round}:{event}",
     )
+
+
+# Stand-ins rendered in place of each person's values, so that the templates are rendered once per
+# language and event rather than once per payout (rendering was most of the cost of a bulk send).
+_SLOTS = {
+    "name": "\x00name\x00",
+    "amount": "\x00amount\x00",
+    "account": "\x00account\x00",
+    "account_sms": "\x00account_sms\x00",
+    "reason": "\x00reason\x00",
+}
+
+
+class _Person:
+    first_name = _SLOTS["name"]
+    email = ""
+
+
+def _rendered(*, event: str, language: str) -> tuple[str, str, str]:
+    from django.conf import settings
+
+    subject, email_body, sms_body = render_message(
+        "disbursement_payout",
+        {
+            "user": _Person(),
+            "site_url": settings.SITE_URL,
+            "event": event,
+            **{name: slot for name, slot in _SLOTS.items() if name != "name"},
+        },
+        language=language,
+    )
+    return f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}", email_body, sms_body
+
+
+def _fill(text: str, values: dict[str, str]) -> str:
+    for name, slot in _SLOTS.items():
+        if slot in text:
+            text = text.replace(slot, str(conditional_escape(values[name])))
+    return text
+
+
+def payouts_notify(*, payout_ids: list[int], event: str) -> int:
+    """``payout_notify`` for many payouts: the same messages and idempotency keys, queued in bulk."""
+    if event not in EVENTS:
+        raise ValueError(f"unknown payout event {event!r}")
+    payouts = Payout.objects.filter(pk__in=list(payout_ids)).select_related(
+        "owner", "owner__applicant", "entitlement"
+    )
+    rendered: dict[str, tuple[str, str, str]] = {}
+    messages = []
+    for payout in payouts:
+        user = payout.owner
+        language = user.language or "id"
+        if language not in rendered:
+            rendered[language] = _rendered(event=event, language=language)
+        subject, email_body, sms_body = rendered[language]
+        applicant = getattr(user, "applicant", None)
+        phone = applicant.phone if applicant is not None and applicant.phone_verified_at else None
+        with translation.override(language):
+            reason = payout.entitlement.reason_text
+        values = {
+            "name": user.first_name or user.email,
+            "amount": format_rupiah(payout.amount),
+            "account": f"{payout.get_channel_display()} {payout.masked_number}",
+            "account_sms": f"{payout.get_channel_display()} ****{payout.account_number[-4:]}",
+            "reason": reason,
+        }
+        key = f"disbursement.payout:{payout.pk}:r{payout.round}:{event}"
+        if user.email:
+            messages.append(
+                {
+                    "channel": NotificationChannel.EMAIL, "recipient": user.email, "user": user,
+                    "subject": _fill(subject, values), "body": _fill(email_body, values),
+                    "idempotency_key": f"{key}:{NotificationChannel.EMAIL}",
+                }
+            )  # fmt: skip
+        if phone:
+            messages.append(
+                {
+                    "channel": NotificationChannel.SMS, "recipient": phone, "user": user,
+                    "body": _fill(sms_body, values), "idempotency_key": f"{key}:{NotificationChannel.SMS}",
+                }
+            )  # fmt: skip
+    return notification_queue_many(messages) if messages else 0
