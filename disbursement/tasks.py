@@ -116,6 +116,14 @@ def payouts_send_in_chunks(payout_ids: list[int], *, resend: bool = False) -> in
     return len(payout_ids)
 
 
+@shared_task(name="disbursement.payouts_notify")
+def payouts_notify_task(payout_ids: list[int], event: str) -> int:
+    """The SMS and email for ``event`` of many payouts (idempotent per payout, round and event)."""
+    from disbursement.services.notices import payouts_notify
+
+    return payouts_notify(payout_ids=payout_ids, event=event)
+
+
 @shared_task(name="disbursement.batch_send")
 def batch_send_task(batch_id: int) -> int:
     from disbursement.services.batches import batch_send

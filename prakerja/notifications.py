@@ -20,7 +20,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from prakerja.enums import NotificationChannel, NotificationStatus
-from prakerja.models import Notification
+from prakerja.models import Notification, User
 from prakerja.outbox import outbox_sweep_due, retry_delay
 from prakerja.sms import SmsError, send_sms
 
@@ -201,8 +201,8 @@ def notifications_sweep(*, limit: int | None = None) -> dict[str, int]:
 
 
 def notification_queue_many(messages: list[dict]) -> int:
-    """Queue many messages at once: ``messages`` holds ``notification_queue`` keyword sets, each with an
-    ``idempotency_key``. Keys already queued are skipped (a repeat queues nothing twice); the rest are
+    """Queue many messages at once: ``messages`` holds ``notification_queue`` keyword sets (with
+    ``user_id`` instead of ``user``), each with an ``idempotency_key``. Keys already queued are skipped (a repeat queues nothing twice); the rest are
     inserted in one statement and sent after commit. Returns how many were queued."""
     keys = [message["idempotency_key"] for message in messages]
     if not all(keys):
@@ -214,7 +214,7 @@ def notification_queue_many(messages: list[dict]) -> int:
             recipient=message["recipient"],
             subject=message.get("subject", "")[:200],
             body=message["body"],
-            user=message.get("user"),
+            user_id=message.get("user_id"),
             idempotency_key=message["idempotency_key"],
             sensitive=message.get("sensitive", False),
         )
@@ -230,7 +230,9 @@ def notification_queue_many(messages: list[dict]) -> int:
         # A concurrent caller queued some of the same keys: one by one, each repeat returns the first row.
         for message in messages:
             if message["idempotency_key"] not in known:
-                notification_queue(**message)
+                message = dict(message)
+                user_id = message.pop("user_id", None)
+                notification_queue(**message, user=User.objects.get(pk=user_id) if user_id else None)
         return len(rows)
     ids = [row.pk for row in created if row.pk is not None]
     if len(ids) < len(created):  # a database that does not return ids from bulk inserts

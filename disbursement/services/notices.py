@@ -7,7 +7,8 @@ import logging
 from django.utils import translation
 from django.utils.html import conditional_escape
 
-from disbursement.models import Payout
+from disbursement.enums import EntitlementReason, PayoutChannel
+from disbursement.models import Payout, mask_account_number
 from prakerja.money import format_rupiah
 from prakerja.enums import NotificationChannel
 from prakerja.notifications import notification_queue_many, notify_user, render_message
@@ -86,44 +87,55 @@ def _fill(text: str, values: dict[str, str]) -> str:
 
 
 def payouts_notify(*, payout_ids: list[int], event: str) -> int:
-    """``payout_notify`` for many payouts: the same messages and idempotency keys, queued in bulk."""
+    """``payout_notify`` for many payouts: the same messages and idempotency keys, queued in bulk.
+
+    Reads plain values (no model instances) and renders the templates once per language; returns how
+    many messages were queued.
+    """
     if event not in EVENTS:
         raise ValueError(f"unknown payout event {event!r}")
-    payouts = Payout.objects.filter(pk__in=list(payout_ids)).select_related(
-        "owner", "owner__applicant", "entitlement"
-    )
+    rows = Payout.objects.filter(pk__in=list(payout_ids)).values_list(
+        "id", "round", "amount", "channel", "account_number", "owner_id", "owner__email",
+        "owner__first_name", "owner__language", "owner__applicant__phone",
+        "owner__applicant__phone_verified_at", "entitlement__status_reason",
+    )  # fmt: skip
+    channels = {value: str(label) for value, label in PayoutChannel.choices}  # in the active language
     rendered: dict[str, tuple[str, str, str]] = {}
+    reasons: dict[tuple[str, str], str] = {}
     messages = []
-    for payout in payouts:
-        user = payout.owner
-        language = user.language or "id"
+    for (
+        payout_id, round_, amount, channel, number, owner_id, email, first_name, language, phone,
+        phone_verified_at, status_reason,
+    ) in rows:  # fmt: skip
+        language = language or "id"
         if language not in rendered:
             rendered[language] = _rendered(event=event, language=language)
         subject, email_body, sms_body = rendered[language]
-        applicant = getattr(user, "applicant", None)
-        phone = applicant.phone if applicant is not None and applicant.phone_verified_at else None
-        with translation.override(language):
-            reason = payout.entitlement.reason_text
+        if (language, status_reason) not in reasons:
+            with translation.override(language):
+                reasons[language, status_reason] = (
+                    str(EntitlementReason(status_reason).label) if status_reason else ""
+                )
         values = {
-            "name": user.first_name or user.email,
-            "amount": format_rupiah(payout.amount),
-            "account": f"{payout.get_channel_display()} {payout.masked_number}",
-            "account_sms": f"{payout.get_channel_display()} ****{payout.account_number[-4:]}",
-            "reason": reason,
+            "name": first_name or email,
+            "amount": format_rupiah(amount),
+            "account": f"{channels.get(channel, channel)} {mask_account_number(number)}",
+            "account_sms": f"{channels.get(channel, channel)} ****{number[-4:]}",
+            "reason": reasons[language, status_reason],
         }
-        key = f"disbursement.payout:{payout.pk}:r{payout.round}:{event}"
-        if user.email:
+        key = f"disbursement.payout:{payout_id}:r{round_}:{event}"
+        if email:
             messages.append(
                 {
-                    "channel": NotificationChannel.EMAIL, "recipient": user.email, "user": user,
+                    "channel": NotificationChannel.EMAIL, "recipient": email, "user_id": owner_id,
                     "subject": _fill(subject, values), "body": _fill(email_body, values),
                     "idempotency_key": f"{key}:{NotificationChannel.EMAIL}",
                 }
             )  # fmt: skip
-        if phone:
+        if phone and phone_verified_at:
             messages.append(
                 {
-                    "channel": NotificationChannel.SMS, "recipient": phone, "user": user,
+                    "channel": NotificationChannel.SMS, "recipient": phone, "user_id": owner_id,
                     "body": _fill(sms_body, values), "idempotency_key": f"{key}:{NotificationChannel.SMS}",
                 }
             )  # fmt: skip

@@ -209,7 +209,7 @@ def payouts_send_bulk(*, payout_ids: list[int], resend: bool = False) -> dict[st
         return dict(counts)
     first = [pk for pk, attempts in claimed.items() if attempts == 1]
     if first:
-        _notify_bulk(payout_ids=first, event="sent")
+        _notify_bulk_after_commit(payout_ids=first, event="sent")
     payouts = list(
         Payout.objects.filter(pk__in=list(claimed))
         .order_by("id")
@@ -306,11 +306,14 @@ def payouts_status_check_bulk(*, payout_ids: list[int]) -> dict[str, int]:
 
 
 def _notify_bulk(*, payout_ids: list[int], event: str) -> None:
-    from disbursement.services.notices import payouts_notify
+    """The messages for ``event`` are written by a task of their own (``payouts_notify_task``), off the
+    money path: a chunk's transitions do not wait for rendering and queueing a thousand messages."""
+    from disbursement.tasks import payouts_notify_task
 
-    payouts_notify(payout_ids=payout_ids, event=event)
+    payouts_notify_task.delay(list(payout_ids), event)
 
 
 def _notify_bulk_after_commit(*, payout_ids: list[int], event: str) -> None:
     ids = list(payout_ids)
-    transaction.on_commit(lambda: _notify_bulk(payout_ids=ids, event=event))
+    # robust: the money has moved; a broker hiccup must not turn that into an error (the task logs it).
+    transaction.on_commit(lambda: _notify_bulk(payout_ids=ids, event=event), robust=True)
