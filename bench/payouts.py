@@ -2,15 +2,24 @@
 
     createdb -h 127.0.0.1 -U postgres prakerja_bench_payouts
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/prakerja_bench_payouts \\
-        .venv/bin/python bench/payouts.py [--payouts 200000] [--senders 8]
+        .venv/bin/python bench/payouts.py --payouts 200000 [--senders 4] [--chunk 500] [--old 300]
 
-Migrates the database, seeds N people with an active e-wallet and one due Rp600.000 incentive (bulk,
-then the real accrual service), starts ``manage.py payout_simulator`` on a free loopback port, prepares
-and approves one batch per 5,000 payouts (the real services), then sends every payout with the real
-``payout_send`` from ``--senders`` threads (each like a Celery worker: its own database connection,
-HTTP keep-alive to the partner). Then the simulator settles them and the status inquiry
-(``payout_status_check``, what the sweeper runs) finishes each payout. Callbacks are switched off so
-the status path is measured. Prints the numbers; asserts nothing.
+Migrates the database, seeds N people with an active e-wallet and one scheduled Rp600.000 incentive (in
+SQL, then ANALYZE), accrues them (the real service), starts ``manage.py payout_simulator`` on a free
+loopback port, prepares and approves one batch per 5,000 payouts (the real services). Then, timed:
+
+- with ``--old N``: the per-payout path (``payout_send`` then ``payout_status_check``) on the first N;
+- send: the rest in chunks of ``--chunk`` through the real ``payouts_send_chunk_task`` from
+  ``--senders`` threads (each like a Celery worker: its own database connection, HTTP keep-alive):
+  one claim statement, one bulk create at the partner, accepted in bulk;
+- status: the simulator has settled them; ``payouts_status_check_chunk_task`` (what the sweeper runs;
+  callbacks are switched off so this path is measured) asks in bulk and pays them: set-based ledger
+  legs, entitlements paid;
+- notifications: ``payouts_notify_task`` for "sent" and "paid" of every chunk (its own task in
+  production), SMS and email rows in the outbox. Their delivery is not measured.
+
+Prints the stage times, payouts/s, the simulator's receipts per idempotency key and duplicates,
+``ledger_check`` and the load average. Asserts nothing.
 """
 
 from __future__ import annotations
@@ -94,14 +103,13 @@ def main() -> None:
     from disbursement.enums import PayoutStatus
     from disbursement.gateway.services import payout_status_check
     from disbursement.gateway.tasks import payouts_status_check_chunk_task
-    from disbursement.models import Entitlement, PaymentPartner, Payout, PayoutAccount, PayoutBatch
-    from disbursement.tasks import payouts_notify_task, payouts_send_chunk_task
-    from prakerja.models import Notification
+    from disbursement.models import PaymentPartner, Payout, PayoutBatch
     from disbursement.selectors import ledger_check
     from disbursement.services import batch_approve, batch_prepare, entitlements_accrue_due
     from disbursement.services.partners import partner_secret_encrypt
     from disbursement.services.payouts import payout_send
-    from prakerja.models import User
+    from disbursement.tasks import payouts_notify_task, payouts_send_chunk_task
+    from prakerja.models import Notification, User
     from prakerja.roles import Role
 
     key_id, secret, callback_secret = "bench", "bench-secret", "bench-callback-secret"
@@ -207,7 +215,9 @@ def main() -> None:
         send_seconds = _in_threads(chunks, args.senders, lambda chunk: payouts_send_chunk_task(chunk))
         print(f"send:  {len(ids)} payouts in {send_seconds:.1f} s = {len(ids) / send_seconds:.0f} payouts/s "
               f"({args.senders} senders, chunks of {args.chunk}: bulk create, claim, accepted)")  # fmt: skip
-        check_seconds = _in_threads(chunks, args.senders, lambda chunk: payouts_status_check_chunk_task(chunk))
+        check_seconds = _in_threads(
+            chunks, args.senders, lambda chunk: payouts_status_check_chunk_task(chunk)
+        )
         print(f"status: {len(ids)} payouts in {check_seconds:.1f} s = {len(ids) / check_seconds:.0f}/s "
               "(bulk inquiry, paid: ledger, entitlements, notifications)")  # fmt: skip
         total = send_seconds + check_seconds
@@ -227,7 +237,9 @@ def main() -> None:
         print(f"total: {total:.1f} s from approval to paid = {len(ids) / total:.0f} payouts/s; paid {paid}/{len(ids)}"
               + (f"; old path {len(old_ids) / old_total:.0f}/s, {len(ids) / total / (len(old_ids) / old_total):.1f}x"
                  if old_total else ""))  # fmt: skip
-        print(f"approval to paid and told: {total + notify_seconds:.1f} s = {len(ids) / (total + notify_seconds):.0f} payouts/s")
+        print(
+            f"approval to paid and told: {total + notify_seconds:.1f} s = {len(ids) / (total + notify_seconds):.0f} payouts/s"
+        )
         print(f"wall, setup included: {time.perf_counter() - started:.1f} s")
         print(f"simulator: {stats['disbursements']} disbursements, {stats['disbursement_keys']} keys, "
               f"{stats['receipts']} receipts, most receipts for one key {stats['max_receipts_per_key']}, "

@@ -207,7 +207,9 @@ def notification_queue_many(messages: list[dict]) -> int:
     keys = [message["idempotency_key"] for message in messages]
     if not all(keys):
         raise ValueError("every message queued in bulk needs an idempotency key")
-    known = set(Notification.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True))
+    known = set(
+        Notification.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True)
+    )
     rows = [
         Notification(
             channel=message["channel"],
@@ -236,6 +238,10 @@ def notification_queue_many(messages: list[dict]) -> int:
         return len(rows)
     ids = [row.pk for row in created if row.pk is not None]
     if len(ids) < len(created):  # a database that does not return ids from bulk inserts
-        ids = list(Notification.objects.filter(idempotency_key__in=[r.idempotency_key for r in rows]).values_list("id", flat=True))
+        ids = list(
+            Notification.objects.filter(idempotency_key__in=[r.idempotency_key for r in rows]).values_list(
+                "id", flat=True
+            )
+        )
     transaction.on_commit(lambda: _enqueue(ids), robust=True)
     return len(rows)

@@ -128,7 +128,9 @@ class PartnerClient:
                 raise PartnerUnavailable("invalid_response")
             status = result.get("status_code")
             if status in (200, 201) and isinstance(result.get("disbursement"), dict):
-                out.append(BulkItemResult(item["idempotency_key"], _disbursement_result(result["disbursement"])))
+                out.append(
+                    BulkItemResult(item["idempotency_key"], _disbursement_result(result["disbursement"]))
+                )
                 continue
             error = result.get("error") if isinstance(result.get("error"), dict) else {}
             code = str(error.get("code") or f"http_{status}")[:64]

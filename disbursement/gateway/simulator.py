@@ -11,6 +11,9 @@ Behaviour:
   (any other account number is paid, so a benchmark needs no registration);
 - every create request is counted per ``Idempotency-Key`` (``GET /_sim/stats``): a repeat returns
   the first answer and never creates a second disbursement; a second key for a known reference too;
+- the bulk create (``POST /v1/disbursement-batches``) records up to 1000 items in one transaction, each
+  deduplicated and counted on its own key exactly like a single create; the bulk status inquiry
+  (``POST /v1/disbursement-inquiries``) answers up to 1000 references;
 - callbacks go to the disbursement's ``callback_url``, signed with the callback secret, from a
   background thread, retried with backoff until a 2xx (at most ``CALLBACK_MAX_ATTEMPTS``).
 
@@ -382,9 +385,7 @@ class PayoutSimulator:
         ).fetchone()
         if existing is not None:
             if existing["request_hash"] != item["request_hash"]:
-                raise ApiError(
-                    422, "idempotency_key_reused", "this key was used for another disbursement"
-                )
+                raise ApiError(422, "idempotency_key_reused", "this key was used for another disbursement")
             return 200, _public(existing)
         existing = db.execute("SELECT * FROM disbursements WHERE reference = ?", (reference,)).fetchone()
         if existing is not None:

@@ -9,8 +9,8 @@ from django.utils.html import conditional_escape
 
 from disbursement.enums import EntitlementReason, PayoutChannel
 from disbursement.models import Payout, mask_account_number
-from prakerja.money import format_rupiah
 from prakerja.enums import NotificationChannel
+from prakerja.money import format_rupiah
 from prakerja.notifications import notification_queue_many, notify_user, render_message
 
 logger = logging.getLogger(__name__)

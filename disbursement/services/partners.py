@@ -6,7 +6,6 @@ import threading
 from typing import TYPE_CHECKING
 
 import requests
-
 from django.conf import settings
 from django.db import transaction
 from django.urls import NoReverseMatch, reverse

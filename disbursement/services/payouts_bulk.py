@@ -252,7 +252,11 @@ def payouts_send_bulk(*, payout_ids: list[int], resend: bool = False) -> dict[st
             results = {}
             for row, answer in zip(chunk, answers, strict=True):
                 if answer.result is not None:
-                    results[row["id"]] = (answer.result.status, answer.result.partner_id, answer.result.failure_code)
+                    results[row["id"]] = (
+                        answer.result.status,
+                        answer.result.partner_id,
+                        answer.result.failure_code,
+                    )
                     counts[answer.result.status] += 1
                 elif answer.transient:
                     counts["unavailable"] += 1  # stays SENDING: the task retry or the sweeper resends it
