@@ -219,7 +219,7 @@ def main() -> None:
             chunks, args.senders, lambda chunk: payouts_status_check_chunk_task(chunk)
         )
         print(f"status: {len(ids)} payouts in {check_seconds:.1f} s = {len(ids) / check_seconds:.0f}/s "
-              "(bulk inquiry, paid: ledger, entitlements, notifications)")  # fmt: skip
+              "(bulk inquiry, paid: ledger legs, entitlements)")  # fmt: skip
         total = send_seconds + check_seconds
         # What payouts_notify_task does for every chunk (a worker of its own in production): the SMS and
         # email for "sent" and "paid", rendered once per language and queued in bulk in the outbox.
