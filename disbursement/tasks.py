@@ -70,6 +70,65 @@ def payout_send_task(self, payout_id: int, resend: bool = False) -> str:
     return outcome
 
 
+@shared_task(
+    name="disbursement.payouts_send_chunk",
+    bind=True,
+    max_retries=None,  # PAYOUT_SEND_RETRIES, read when it runs
+    acks_late=True,
+)
+def payouts_send_chunk_task(self, payout_ids: list[int], resend: bool = False) -> dict:
+    """Send a chunk of payouts in one bulk request (each under its own idempotency key).
+
+    Late ack, like ``payout_send_task``: a worker killed mid-chunk leaves the message to be delivered
+    again (then sent with ``resend``: payouts left SENDING go again under the same keys, which the
+    partner dedupes) and the sweeper resends whatever is still SENDING.
+    """
+    from disbursement.gateway import PartnerUnavailable
+    from disbursement.models import Payout
+    from disbursement.services.batches import batch_finish_if_done
+    from disbursement.services.payouts_bulk import payouts_send_bulk
+
+    try:
+        outcome = payouts_send_bulk(
+            payout_ids=payout_ids,
+            resend=resend or self.request.retries > 0 or _redelivered(self.request),
+        )
+    except PartnerUnavailable as exc:
+        delay = min(settings.PAYOUT_SEND_RETRY_BASE_SECONDS * 2**self.request.retries, 3600)
+        if self.request.retries >= settings.PAYOUT_SEND_RETRIES:
+            logger.warning(
+                "%d payouts: partner unavailable after %d tries; the sweeper resends",
+                len(payout_ids),
+                self.request.retries,
+            )
+            return {"unavailable": len(payout_ids)}
+        raise self.retry(exc=exc, countdown=delay) from exc  # a retry sends with resend
+    for batch_id in set(Payout.objects.filter(pk__in=payout_ids).values_list("batch_id", flat=True)):
+        batch_finish_if_done(batch_id=batch_id)
+    return outcome
+
+
+def payouts_send_in_chunks(payout_ids: list[int], *, resend: bool = False) -> int:
+    """Queue ``payouts_send_chunk_task`` for ``payout_ids`` in chunks of at most ``PAYOUT_SEND_CHUNK``.
+
+    At least ~100 chunks per call (never fewer than 10 payouts each): the message of a worker killed
+    mid-chunk comes back only after the broker's visibility timeout (the sweeper resends its payouts
+    first), so one lost worker holds up about 1 % of a batch, not a quarter of it.
+    """
+    size = max(1, min(settings.PAYOUT_SEND_CHUNK, 1000, max(10, -(-len(payout_ids) // 100))))
+    for start in range(0, len(payout_ids), size):
+        payouts_send_chunk_task.delay(list(payout_ids[start : start + size]), resend=resend)
+    return len(payout_ids)
+
+
+@shared_task(name="disbursement.payouts_notify")
+def payouts_notify_task(payout_ids: list[int], event: str) -> int:
+    """The SMS and email for ``event`` of many payouts (idempotent per payout, round and event)."""
+    from disbursement.services.notices import payouts_notify
+
+    return payouts_notify(payout_ids=payout_ids, event=event)
+
+
 @shared_task(name="disbursement.batch_send")
 def batch_send_task(batch_id: int) -> int:
     from disbursement.services.batches import batch_send
@@ -98,10 +157,8 @@ def payouts_resend_stuck_task() -> int:
     after = settings.PAYOUT_SENDING_STUCK_AFTER_SECONDS
     stuck = payouts_stuck_sending(older_than_seconds=after)
     lost = payouts_stuck_queued(older_than_seconds=after)
-    for payout_id in stuck:
-        payout_send_task.delay(payout_id, resend=True)
-    for payout_id in lost:
-        payout_send_task.delay(payout_id)
+    payouts_send_in_chunks(stuck, resend=True)
+    payouts_send_in_chunks(lost)
     for batch_id in PayoutBatch.objects.filter(status=BatchStatus.SENDING).values_list("id", flat=True)[:100]:
         batch_finish_if_done(batch_id=batch_id)
     return len(stuck) + len(lost)

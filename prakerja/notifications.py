@@ -20,7 +20,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from prakerja.enums import NotificationChannel, NotificationStatus
-from prakerja.models import Notification
+from prakerja.models import Notification, User
 from prakerja.outbox import outbox_sweep_due, retry_delay
 from prakerja.sms import SmsError, send_sms
 
@@ -198,3 +198,50 @@ def notifications_sweep(*, limit: int | None = None) -> dict[str, int]:
     )
     _enqueue(due)
     return {"requeued": requeued, "enqueued": len(due)}
+
+
+def notification_queue_many(messages: list[dict]) -> int:
+    """Queue many messages at once: ``messages`` holds ``notification_queue`` keyword sets (with
+    ``user_id`` instead of ``user``), each with an ``idempotency_key``. Keys already queued are skipped (a repeat queues nothing twice); the rest are
+    inserted in one statement and sent after commit. Returns how many were queued."""
+    keys = [message["idempotency_key"] for message in messages]
+    if not all(keys):
+        raise ValueError("every message queued in bulk needs an idempotency key")
+    known = set(
+        Notification.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True)
+    )
+    rows = [
+        Notification(
+            channel=message["channel"],
+            recipient=message["recipient"],
+            subject=message.get("subject", "")[:200],
+            body=message["body"],
+            user_id=message.get("user_id"),
+            idempotency_key=message["idempotency_key"],
+            sensitive=message.get("sensitive", False),
+        )
+        for message in messages
+        if message["idempotency_key"] not in known
+    ]
+    if not rows:
+        return 0
+    try:
+        with transaction.atomic():
+            created = Notification.objects.bulk_create(rows)
+    except IntegrityError:
+        # A concurrent caller queued some of the same keys: one by one, each repeat returns the first row.
+        for message in messages:
+            if message["idempotency_key"] not in known:
+                message = dict(message)
+                user_id = message.pop("user_id", None)
+                notification_queue(**message, user=User.objects.get(pk=user_id) if user_id else None)
+        return len(rows)
+    ids = [row.pk for row in created if row.pk is not None]
+    if len(ids) < len(created):  # a database that does not return ids from bulk inserts
+        ids = list(
+            Notification.objects.filter(idempotency_key__in=[r.idempotency_key for r in rows]).values_list(
+                "id", flat=True
+            )
+        )
+    transaction.on_commit(lambda: _enqueue(ids), robust=True)
+    return len(rows)

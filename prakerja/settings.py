@@ -545,6 +545,9 @@ PAYOUT_THIRD_APPROVAL_ABOVE = env_int("PAYOUT_THIRD_APPROVAL_ABOVE", 1_000_000_0
 PAYOUT_SEND_RETRIES = env_int("PAYOUT_SEND_RETRIES", 5)
 PAYOUT_SEND_RETRY_BASE_SECONDS = env_int("PAYOUT_SEND_RETRY_BASE_SECONDS", 10)
 PAYOUT_SENDING_STUCK_AFTER_SECONDS = env_int("PAYOUT_SENDING_STUCK_AFTER_SECONDS", 300)
+# A batch is sent in chunks: one Celery task and one bulk request to the partner per chunk of this many
+# payouts (each still under its own idempotency key); at most 1000, the protocol's bulk limit.
+PAYOUT_SEND_CHUNK = env_int("PAYOUT_SEND_CHUNK", 500)
 CELERY_BEAT_SCHEDULE["disbursement-batches-prepare"] = {
     "task": "disbursement.batches_prepare_due",
     "schedule": crontab(minute=5),

@@ -8,9 +8,10 @@ from disbursement.gateway.callbacks import callback_verify
 from disbursement.gateway.client import PartnerClient
 from disbursement.gateway.errors import CallbackInvalid, PartnerError, PartnerRejected, PartnerUnavailable
 from disbursement.gateway.protocol import CHANNELS
-from disbursement.gateway.results import DisbursementResult, InquiryResult
+from disbursement.gateway.results import BulkItemResult, DisbursementResult, InquiryResult
 
 __all__ = [
+    "BulkItemResult",
     "CHANNELS",
     "CallbackInvalid",
     "DisbursementResult",

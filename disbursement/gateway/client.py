@@ -19,7 +19,7 @@ import requests
 
 from disbursement.gateway import protocol
 from disbursement.gateway.errors import PartnerRejected, PartnerUnavailable
-from disbursement.gateway.results import DisbursementResult, InquiryResult
+from disbursement.gateway.results import BulkItemResult, DisbursementResult, InquiryResult
 from prakerja.masking import mask_identifier
 
 logger = logging.getLogger(__name__)
@@ -91,6 +91,80 @@ class PartnerClient:
             log_name=f"disbursement {reference} to {channel} {mask_identifier(account_number)}",
         )
         return _disbursement_result(data)
+
+    def disbursements_create_bulk(self, *, items: list[dict]) -> list[BulkItemResult]:
+        """Create many disbursements in one request (``POST /v1/disbursement-batches``).
+
+        Each item is a ``disbursement_create`` keyword set (``idempotency_key``, ``reference``, ...); the
+        partner dedupes each on its own key. Returns one result per item, in order. The whole call raises
+        ``PartnerUnavailable`` (retry every item with the same keys) or ``PartnerRejected``.
+        """
+        if not 1 <= len(items) <= protocol.BULK_MAX_ITEMS:
+            raise ValueError(f"a bulk create carries 1-{protocol.BULK_MAX_ITEMS} disbursements")
+        body = {
+            "disbursements": [
+                {
+                    "idempotency_key": item["idempotency_key"],
+                    "reference": item["reference"],
+                    "channel": item["channel"],
+                    "account_number": item["account_number"],
+                    "amount": int(item["amount"]),
+                    "currency": "IDR",
+                    "description": item["description"],
+                    "callback_url": item["callback_url"],
+                }
+                for item in items
+            ]
+        }
+        data = self._call(
+            "POST", "/disbursement-batches", body, log_name=f"bulk create of {len(items)} disbursements"
+        )
+        results = data.get("results")
+        if not isinstance(results, list) or len(results) != len(items):
+            raise PartnerUnavailable("invalid_response")
+        out = []
+        for item, result in zip(items, results, strict=True):
+            if not isinstance(result, dict) or result.get("idempotency_key") != item["idempotency_key"]:
+                raise PartnerUnavailable("invalid_response")
+            status = result.get("status_code")
+            if status in (200, 201) and isinstance(result.get("disbursement"), dict):
+                out.append(
+                    BulkItemResult(item["idempotency_key"], _disbursement_result(result["disbursement"]))
+                )
+                continue
+            error = result.get("error") if isinstance(result.get("error"), dict) else {}
+            code = str(error.get("code") or f"http_{status}")[:64]
+            out.append(
+                BulkItemResult(
+                    item["idempotency_key"],
+                    None,
+                    error_code=code,
+                    transient=not isinstance(status, int) or status >= 500 or status in TRANSIENT_STATUSES,
+                )
+            )
+        return out
+
+    def disbursements_status_bulk(self, *, references: list[str]) -> dict[str, DisbursementResult]:
+        """Status inquiry for many references (``POST /v1/disbursement-inquiries``); a reference the
+        partner does not know is absent from the answer."""
+        if not 1 <= len(references) <= protocol.BULK_MAX_ITEMS:
+            raise ValueError(f"a bulk inquiry asks about 1-{protocol.BULK_MAX_ITEMS} references")
+        data = self._call(
+            "POST",
+            "/disbursement-inquiries",
+            {"references": list(references)},
+            log_name=f"bulk status of {len(references)} disbursements",
+        )
+        rows = data.get("disbursements")
+        if not isinstance(rows, list):
+            raise PartnerUnavailable("invalid_response")
+        results = {}
+        for row in rows:
+            if not isinstance(row, dict):
+                raise PartnerUnavailable("invalid_response")
+            result = _disbursement_result(row)
+            results[result.reference] = result
+        return results
 
     def disbursement_status(self, *, reference: str) -> DisbursementResult:
         data = self._call(

@@ -21,6 +21,9 @@ HEADER_REPLAYED = "Idempotent-Replayed"
 CALLBACK_METHOD = "POST"
 CALLBACK_PATH = "callback"
 
+# Most items in one bulk create (``POST /v1/disbursement-batches``) or bulk status inquiry.
+BULK_MAX_ITEMS = 1000
+
 CHANNELS = ("bni", "bni_va", "ovo", "gopay", "linkaja", "dana")
 
 ACCEPTED = "accepted"

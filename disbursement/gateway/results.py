@@ -17,3 +17,13 @@ class DisbursementResult:
     failure_code: str = ""
     partner_id: str = ""
     amount: int | None = None
+
+
+@dataclass(frozen=True)
+class BulkItemResult:
+    """One item of a bulk create: the partner's disbursement, or why this item was not taken."""
+
+    idempotency_key: str
+    result: DisbursementResult | None
+    error_code: str = ""
+    transient: bool = False  # a 5xx/429 for this item: send it again with the same key

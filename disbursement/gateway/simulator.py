@@ -11,6 +11,9 @@ Behaviour:
   (any other account number is paid, so a benchmark needs no registration);
 - every create request is counted per ``Idempotency-Key`` (``GET /_sim/stats``): a repeat returns
   the first answer and never creates a second disbursement; a second key for a known reference too;
+- the bulk create (``POST /v1/disbursement-batches``) records up to 1000 items in one transaction, each
+  deduplicated and counted on its own key exactly like a single create; the bulk status inquiry
+  (``POST /v1/disbursement-inquiries``) answers up to 1000 references;
 - callbacks go to the disbursement's ``callback_url``, signed with the callback secret, from a
   background thread, retried with backoff until a 2xx (at most ``CALLBACK_MAX_ATTEMPTS``).
 
@@ -298,9 +301,49 @@ class PayoutSimulator:
         return {"exists": True, "holder_name": row["holder_name"], "nik_match": row["nik"] == nik}
 
     def create(self, *, key_id: str, idempotency_key: str, payload: dict, faults: dict) -> tuple[int, dict]:
+        item = self._create_check(idempotency_key, payload)
+        with self.state.transaction() as db:
+            return self._create_in(db, key_id=key_id, item=item, faults=faults, now=time.time())
+
+    def create_bulk(self, *, key_id: str, payload: dict, faults: dict) -> dict:
+        """Many disbursements in one request and one transaction; each item is deduplicated on its own
+        ``idempotency_key`` exactly like a single create, and answered on its own (201, 200 or an error)."""
+        items = payload.get("disbursements")
+        if not isinstance(items, list) or not 1 <= len(items) <= protocol.BULK_MAX_ITEMS:
+            raise ApiError(
+                400, "invalid_request", f"disbursements must be a list of 1-{protocol.BULK_MAX_ITEMS} items"
+            )
+        checked: list[dict | ApiError] = []
+        for item in items:
+            try:
+                if not isinstance(item, dict):
+                    raise ApiError(400, "invalid_request", "each disbursement must be a JSON object")
+                checked.append(self._create_check(item.get("idempotency_key") or "", item))
+            except ApiError as exc:
+                checked.append(exc)
+        results = []
+        now = time.time()
+        with self.state.transaction() as db:
+            for item, raw in zip(checked, items, strict=True):
+                key = raw.get("idempotency_key") if isinstance(raw, dict) else None
+                key = key if isinstance(key, str) else ""
+                if isinstance(item, ApiError):
+                    results.append({"idempotency_key": key, "status_code": item.status,
+                                    "error": {"code": item.code, "message": item.message}})  # fmt: skip
+                    continue
+                try:
+                    code, data = self._create_in(db, key_id=key_id, item=item, faults=faults, now=now)
+                except ApiError as exc:
+                    results.append({"idempotency_key": key, "status_code": exc.status,
+                                    "error": {"code": exc.code, "message": exc.message}})  # fmt: skip
+                else:
+                    results.append({"idempotency_key": key, "status_code": code, "disbursement": data})
+        return {"results": results}
+
+    def _create_check(self, idempotency_key: str, payload: dict) -> dict:
         if not idempotency_key:
             raise ApiError(400, "idempotency_key_required")
-        if not IDEMPOTENCY_KEY_PATTERN.match(idempotency_key):
+        if not isinstance(idempotency_key, str) or not IDEMPOTENCY_KEY_PATTERN.match(idempotency_key):
             raise ApiError(400, "invalid_request", "Idempotency-Key must be 1-100 of A-Z a-z 0-9 _ . : -")
         reference = payload.get("reference")
         channel = payload.get("channel")
@@ -322,47 +365,53 @@ class PayoutSimulator:
         request_hash = hashlib.sha256(
             json.dumps([reference, channel, account_number, amount], separators=(",", ":")).encode()
         ).hexdigest()
-        now = time.time()
-        with self.state.transaction() as db:
-            db.execute(
-                "INSERT INTO receipts (idempotency_key, count) VALUES (?, 1) "
-                "ON CONFLICT (idempotency_key) DO UPDATE SET count = count + 1",
-                (idempotency_key,),
-            )
-            existing = db.execute(
-                "SELECT * FROM disbursements WHERE idempotency_key = ?", (idempotency_key,)
-            ).fetchone()
-            if existing is not None:
-                if existing["request_hash"] != request_hash:
-                    raise ApiError(
-                        422, "idempotency_key_reused", "this key was used for another disbursement"
-                    )
-                return 200, _public(existing)
-            existing = db.execute("SELECT * FROM disbursements WHERE reference = ?", (reference,)).fetchone()
-            if existing is not None:
-                return 200, _public(existing)
-            account = db.execute(
-                "SELECT closed FROM accounts WHERE channel = ? AND account_number = ?",
-                (channel, account_number),
-            ).fetchone()
-            if account_number.endswith(CLOSED_SUFFIX) or (account is not None and account["closed"]):
-                outcome = "failed:account_closed"
-            elif faults["fail_rate"] and self.random.random() < faults["fail_rate"]:
-                outcome = "failed:rejected_by_bank"
-            else:
-                outcome = protocol.PAID
-            partner_id = f"SIM{secrets.token_hex(8).upper()}"
-            db.execute(
-                "INSERT INTO disbursements (reference, idempotency_key, request_hash, key_id, partner_id, channel, "
-                "account_number, amount, description, callback_url, status, outcome, created_at, settle_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    reference, idempotency_key, request_hash, key_id, partner_id, channel, account_number,
-                    amount, str(payload.get("description") or "")[:100], callback_url, protocol.ACCEPTED,
-                    outcome, now, now + faults["settle_seconds"],
-                ),
-            )  # fmt: skip
-            row = db.execute("SELECT * FROM disbursements WHERE reference = ?", (reference,)).fetchone()
+        return {
+            "idempotency_key": idempotency_key, "reference": reference, "channel": channel,
+            "account_number": account_number, "amount": amount, "callback_url": callback_url,
+            "description": str(payload.get("description") or "")[:100], "request_hash": request_hash,
+        }  # fmt: skip
+
+    def _create_in(self, db, *, key_id: str, item: dict, faults: dict, now: float) -> tuple[int, dict]:
+        """Record one create request (inside the caller's transaction): 201 new, 200 a repeat."""
+        idempotency_key, reference = item["idempotency_key"], item["reference"]
+        channel, account_number, amount = item["channel"], item["account_number"], item["amount"]
+        db.execute(
+            "INSERT INTO receipts (idempotency_key, count) VALUES (?, 1) "
+            "ON CONFLICT (idempotency_key) DO UPDATE SET count = count + 1",
+            (idempotency_key,),
+        )
+        existing = db.execute(
+            "SELECT * FROM disbursements WHERE idempotency_key = ?", (idempotency_key,)
+        ).fetchone()
+        if existing is not None:
+            if existing["request_hash"] != item["request_hash"]:
+                raise ApiError(422, "idempotency_key_reused", "this key was used for another disbursement")
+            return 200, _public(existing)
+        existing = db.execute("SELECT * FROM disbursements WHERE reference = ?", (reference,)).fetchone()
+        if existing is not None:
+            return 200, _public(existing)
+        account = db.execute(
+            "SELECT closed FROM accounts WHERE channel = ? AND account_number = ?",
+            (channel, account_number),
+        ).fetchone()
+        if account_number.endswith(CLOSED_SUFFIX) or (account is not None and account["closed"]):
+            outcome = "failed:account_closed"
+        elif faults["fail_rate"] and self.random.random() < faults["fail_rate"]:
+            outcome = "failed:rejected_by_bank"
+        else:
+            outcome = protocol.PAID
+        partner_id = f"SIM{secrets.token_hex(8).upper()}"
+        db.execute(
+            "INSERT INTO disbursements (reference, idempotency_key, request_hash, key_id, partner_id, channel, "
+            "account_number, amount, description, callback_url, status, outcome, created_at, settle_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                reference, idempotency_key, item["request_hash"], key_id, partner_id, channel, account_number,
+                amount, item["description"], item["callback_url"], protocol.ACCEPTED,
+                outcome, now, now + faults["settle_seconds"],
+            ),
+        )  # fmt: skip
+        row = db.execute("SELECT * FROM disbursements WHERE reference = ?", (reference,)).fetchone()
         logger.debug(
             "payout simulator: accepted %s to %s %s", reference, channel, mask_identifier(account_number)
         )
@@ -373,6 +422,29 @@ class PayoutSimulator:
         if row is None:
             raise ApiError(404, "not_found", "no disbursement with this reference")
         return _public(row)
+
+    def status_bulk(self, payload: dict) -> dict:
+        """Status inquiry for many references at once; unknown ones are listed in ``not_found``."""
+        references = payload.get("references")
+        if (
+            not isinstance(references, list)
+            or not 1 <= len(references) <= protocol.BULK_MAX_ITEMS
+            or not all(isinstance(r, str) and 1 <= len(r) <= 64 for r in references)
+        ):
+            raise ApiError(
+                400, "invalid_request", f"references must be a list of 1-{protocol.BULK_MAX_ITEMS} references"
+            )
+        wanted = list(dict.fromkeys(references))
+        marks = ",".join("?" * len(wanted))
+        rows = self.state.execute(
+            f"SELECT * FROM disbursements WHERE reference IN ({marks})",  # noqa: S608 - placeholders only
+            wanted,
+        ).fetchall()
+        found = {row["reference"]: _public(row) for row in rows}
+        return {
+            "disbursements": [found[r] for r in wanted if r in found],
+            "not_found": [r for r in wanted if r not in found],
+        }
 
     def statement(self, day_text: str, faults: dict) -> bytes:
         try:
@@ -636,7 +708,8 @@ class _Handler(BaseHTTPRequestHandler):
         key_id = sim.authenticate(method=method, path=self.path, headers=self.headers, body=body)
         if faults["slow_seconds"]:
             time.sleep(faults["slow_seconds"])
-        money = method == "POST" and path == f"{protocol.API_PREFIX}/disbursements"
+        bulk = method == "POST" and path == f"{protocol.API_PREFIX}/disbursement-batches"
+        money = bulk or (method == "POST" and path == f"{protocol.API_PREFIX}/disbursements")
         timeout = faults["timeout_rate"] and sim.random.random() < faults["timeout_rate"]
         error = faults["error_rate"] and sim.random.random() < faults["error_rate"]
         error_after = error and money and sim.random.random() < 0.5
@@ -654,6 +727,15 @@ class _Handler(BaseHTTPRequestHandler):
                 raise ApiError(400, "invalid_request", "the body must be a JSON object")
         if method == "POST" and path == f"{protocol.API_PREFIX}/account-inquiries":
             self._json(200, sim.inquiry(payload))
+        elif method == "POST" and path == f"{protocol.API_PREFIX}/disbursement-inquiries":
+            self._json(200, sim.status_bulk(payload))
+        elif bulk:
+            data = sim.create_bulk(key_id=key_id, payload=payload, faults=faults)
+            if timeout:
+                time.sleep(faults["timeout_seconds"])  # recorded, but the answer comes too late
+            if error_after:
+                raise ApiError(500, "internal_error", "simulated failure after recording")
+            self._json(200, data)
         elif money:
             status, data = sim.create(
                 key_id=key_id,

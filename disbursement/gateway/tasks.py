@@ -10,6 +10,7 @@ from django.conf import settings
 logger = logging.getLogger(__name__)
 
 STATUS_CHECK_RETRIES = 4
+STATUS_CHUNK = 500  # payouts per bulk status inquiry
 
 
 @shared_task(name="disbursement.payout_status_check", bind=True, max_retries=STATUS_CHECK_RETRIES)
@@ -34,6 +35,25 @@ def payout_status_check_task(self, payout_id: int) -> str:
     return outcome
 
 
+@shared_task(name="disbursement.payouts_status_check_chunk", bind=True, max_retries=STATUS_CHECK_RETRIES)
+def payouts_status_check_chunk_task(self, payout_ids: list[int]) -> dict:
+    """Bulk status inquiry for a chunk of payouts (the sweeper); safe to run twice."""
+    from disbursement.gateway.errors import PartnerUnavailable
+    from disbursement.models import Payout
+    from disbursement.services.batches import batch_finish_if_done
+    from disbursement.services.payouts_bulk import payouts_status_check_bulk
+
+    try:
+        outcome = payouts_status_check_bulk(payout_ids=payout_ids)
+    except PartnerUnavailable as exc:
+        if self.request.retries >= self.max_retries:
+            return {"unavailable": len(payout_ids)}  # the sweeper asks again later
+        raise self.retry(exc=exc, countdown=min(5 * 2**self.request.retries, 300)) from exc
+    for batch_id in set(Payout.objects.filter(pk__in=payout_ids).values_list("batch_id", flat=True)):
+        batch_finish_if_done(batch_id=batch_id)
+    return outcome
+
+
 @shared_task(name="disbursement.payouts_status_sweep")
 def payouts_status_sweep_task() -> int:
     """Beat: a status inquiry for every payout accepted long ago with no final answer (lost callbacks)."""
@@ -43,6 +63,6 @@ def payouts_status_sweep_task() -> int:
         older_than_seconds=settings.PAYOUT_STATUS_SWEEP_AFTER_SECONDS,
         limit=settings.PAYOUT_STATUS_SWEEP_BATCH,
     )
-    for payout_id in ids:
-        payout_status_check_task.delay(payout_id)
+    for start in range(0, len(ids), STATUS_CHUNK):
+        payouts_status_check_chunk_task.delay(ids[start : start + STATUS_CHUNK])
     return len(ids)

@@ -1,5 +1,5 @@
 """Payout batches: prepare (per partner), approve (two-person rule, third approval above an amount),
-send (Celery, one task per payout), with exclusion lists re-applied before the money can leave.
+send (Celery, one task and one bulk partner request per chunk of payouts), with exclusion lists re-applied before the money can leave.
 
 Money: preparing moves each payout's amount from the person's incentive payable account to the
 partner's clearing account; a payout withdrawn before approval (held, cancelled) moves it back.
@@ -340,11 +340,9 @@ def batch_send(*, batch_id: int) -> int:
         .order_by("id")
         .values_list("id", flat=True)
     )
-    from disbursement.tasks import payout_send_task
+    from disbursement.tasks import payouts_send_in_chunks
 
-    for payout_id in ids:
-        payout_send_task.delay(payout_id)
-    return len(ids)
+    return payouts_send_in_chunks(ids)
 
 
 def batch_finish_if_done(*, batch_id: int) -> bool:

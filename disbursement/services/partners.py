@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING
 
+import requests
 from django.conf import settings
 from django.db import transaction
 from django.urls import NoReverseMatch, reverse
@@ -76,6 +78,20 @@ def partner_for_channel(*, channel: str) -> PaymentPartner | None:
     return None
 
 
+_sessions = threading.local()
+
+
+def _session(base_url: str) -> requests.Session:
+    """One HTTP session per thread and partner address: keep-alive connections are reused across
+    calls (a worker thread sends many chunks to the same partner)."""
+    sessions = getattr(_sessions, "by_url", None)
+    if sessions is None:
+        sessions = _sessions.by_url = {}
+    if base_url not in sessions:
+        sessions[base_url] = requests.Session()
+    return sessions[base_url]
+
+
 def partner_client(*, partner: PaymentPartner) -> PartnerClient:
     from disbursement.gateway import PartnerClient
 
@@ -84,6 +100,7 @@ def partner_client(*, partner: PaymentPartner) -> PartnerClient:
         key_id=partner.key_id,
         secret=partner_secret_decrypt(partner.secret_encrypted),
         timeout=settings.PAYOUT_PARTNER_TIMEOUT_SECONDS,
+        session=_session(partner.base_url),
     )
 
 

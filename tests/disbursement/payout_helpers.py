@@ -7,7 +7,7 @@ import datetime
 from django.contrib.auth.models import Group
 
 from disbursement.enums import EntitlementKind
-from disbursement.gateway import DisbursementResult, PartnerUnavailable
+from disbursement.gateway import BulkItemResult, DisbursementResult, PartnerRejected, PartnerUnavailable
 from disbursement.services import entitlements_accrue_due, entitlements_schedule
 from prakerja.roles import Role
 from tests.disbursement.factories import PayoutAccountFactory
@@ -41,6 +41,17 @@ class FakePartner:
                 reference=kwargs["reference"], status=outcome, failure_code=failure, partner_id=f"P-{key}"
             )
         return self.first[key]
+
+    def disbursements_create_bulk(self, *, items):
+        """The bulk create: each item as ``disbursement_create`` (recorded in ``calls`` one by one); an
+        unavailable outcome fails the whole request, a rejection only its item."""
+        results = []
+        for item in items:
+            try:
+                results.append(BulkItemResult(item["idempotency_key"], self.disbursement_create(**item)))
+            except PartnerRejected as exc:
+                results.append(BulkItemResult(item["idempotency_key"], None, error_code=exc.code))
+        return results
 
 
 def use_fake_partner(monkeypatch, partner: FakePartner) -> FakePartner:

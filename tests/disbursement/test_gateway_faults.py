@@ -75,6 +75,10 @@ def test_partner_fault_changes_each_payout_once_and_loses_none(
         "disbursement.services.notices.payout_notify",
         lambda *, payout_id, event: changes.append((payout_id, event)),
     )
+    monkeypatch.setattr(  # the bulk path (a batch is sent in chunks) tells people through this one
+        "disbursement.services.notices.payouts_notify",
+        lambda *, payout_ids, event: changes.extend((payout_id, event) for payout_id in payout_ids),
+    )
     partner = partner_at(simulator)
     payees(partner, PAYOUTS, closed=CLOSED)
     batch = batch_prepare(partner=partner, actor=finance_officer("maker@x.test"))
