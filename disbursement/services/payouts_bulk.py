@@ -132,7 +132,9 @@ def _mark_paid_partner(*, partner: PaymentPartner, ids: list[int], paid: dict[in
     values = ", ".join(["(%s, %s)"] * len(ids))
     params = [value for payout_id in ids for value in (payout_id, paid[payout_id] or "")]
     clearing = partner_clearing_account(partner=partner)
-    paid_out = ledger_programme_account_open(code=ProgrammeAccount.INCENTIVES_PAID_OUT)
+    incentives_paid_out = ledger_programme_account_open(code=ProgrammeAccount.INCENTIVES_PAID_OUT)
+    # A settlement to a platform (no person, no entitlement) ends in "purchases settled to platforms".
+    platforms_paid_out = ledger_programme_account_open(code=ProgrammeAccount.PLATFORMS_PAID_OUT)
     now = timezone.now()
     with transaction.atomic(), connection.cursor() as cursor:
         _lock_payouts(cursor, ids)
@@ -140,7 +142,8 @@ def _mark_paid_partner(*, partner: PaymentPartner, ids: list[int], paid: dict[in
             f"UPDATE {table} SET status = %s, paid_at = %s, updated_at = %s, "  # noqa: S608
             f"partner_reference = CASE WHEN v.column2 <> '' THEN v.column2 ELSE {table}.partner_reference END "
             f"FROM (VALUES {values}) AS v WHERE {table}.id = v.column1 "
-            f"AND {table}.status IN (%s, %s) RETURNING {table}.id, {table}.entitlement_id",
+            f"AND {table}.status IN (%s, %s) "
+            f"RETURNING {table}.id, {table}.entitlement_id, {table}.settlement_account_id",
             [PayoutStatus.PAID, _now(), _now(), *params, *IN_FLIGHT],
         )
         moved = cursor.fetchall()
@@ -149,20 +152,28 @@ def _mark_paid_partner(*, partner: PaymentPartner, ids: list[int], paid: dict[in
         if connection.vendor == "postgresql":
             # The bulk ledger lock before the accounts, as every bulk movement takes them.
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [BULK_LOCK_KEY])
-        _lock_accounts([clearing.pk, paid_out.pk])
-        moved_ids = [payout_id for payout_id, _entitlement in moved]
-        ledger_transfer_rows_bulk(
-            rows_sql=(
-                "SELECT %s, p.amount, CAST(%s AS varchar(200)) || CAST(p.id AS varchar(20)) || %s "  # noqa: S608
-                f"FROM {table} p WHERE p.id IN ({_marks(moved_ids)})"
-            ),
-            rows_params=[paid_out.pk, "payout:", ":paid", *moved_ids],
-            counter=clearing,
-            incoming=True,
-            kind=MovementKind.PAYOUT,
-            reference=f"disbursement.paymentpartner:{partner.pk}",
+        _lock_accounts(sorted([clearing.pk, incentives_paid_out.pk, platforms_paid_out.pk]))
+        moved_ids = [payout_id for payout_id, _entitlement, _settlement in moved]
+        groups = (
+            (incentives_paid_out, [pk for pk, _entitlement, settlement in moved if settlement is None]),
+            (platforms_paid_out, [pk for pk, _entitlement, settlement in moved if settlement is not None]),
         )
-        Entitlement.objects.filter(pk__in=[entitlement for _payout, entitlement in moved]).update(
+        for paid_out, group_ids in groups:
+            if not group_ids:
+                continue
+            ledger_transfer_rows_bulk(
+                rows_sql=(
+                    "SELECT %s, p.amount, CAST(%s AS varchar(200)) || CAST(p.id AS varchar(20)) || %s "  # noqa: S608
+                    f"FROM {table} p WHERE p.id IN ({_marks(group_ids)})"
+                ),
+                rows_params=[paid_out.pk, "payout:", ":paid", *group_ids],
+                counter=clearing,
+                incoming=True,
+                kind=MovementKind.PAYOUT,
+                reference=f"disbursement.paymentpartner:{partner.pk}",
+            )
+        entitlements = [entitlement for _payout, entitlement, _settlement in moved if entitlement is not None]
+        Entitlement.objects.filter(pk__in=entitlements).update(
             status=EntitlementStatus.PAID, status_reason="", paid_at=now, updated_at=now
         )
         _notify_bulk_after_commit(payout_ids=moved_ids, event="paid")
@@ -187,6 +198,13 @@ def payouts_apply_results(results: dict[int, tuple[str, str, str]]) -> dict[str,
 
 
 # --- Sending ----------------------------------------------------------------------------------------
+
+
+def _description(row: dict) -> str:
+    """As ``payout_description``, from plain values: what the recipient sees on the statement."""
+    if row["settlement_account_id"] is not None:
+        return f"Penyelesaian Prakerja {row['reference']}"[:100]
+    return f"Insentif Prakerja {row['entitlement__number']}"[:100]
 
 
 def payouts_send_bulk(*, payout_ids: list[int], resend: bool = False) -> dict[str, int]:
@@ -215,7 +233,7 @@ def payouts_send_bulk(*, payout_ids: list[int], resend: bool = False) -> dict[st
         .order_by("id")
         .values(
             "id", "partner_id", "idempotency_key", "reference", "channel", "account_number", "amount",
-            "entitlement__number",
+            "entitlement__number", "settlement_account_id",
         )
     )  # fmt: skip
     chunk_size = min(settings.PAYOUT_SEND_CHUNK, protocol.BULK_MAX_ITEMS)
@@ -237,7 +255,7 @@ def payouts_send_bulk(*, payout_ids: list[int], resend: bool = False) -> dict[st
                             "channel": row["channel"],
                             "account_number": row["account_number"],
                             "amount": row["amount"],
-                            "description": f"Insentif Prakerja {row['entitlement__number']}"[:100],
+                            "description": _description(row),
                             "callback_url": callback_url,
                         }
                         for row in chunk

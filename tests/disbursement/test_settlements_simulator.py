@@ -10,6 +10,7 @@ from disbursement.models import LedgerAccount, Payout, SettlementItem
 from disbursement.selectors import ledger_check
 from disbursement.services import batch_approve
 from disbursement.services.partners import partner_secret_encrypt
+from disbursement.services.payouts_bulk import payouts_status_check_bulk
 from disbursement.services.settlements import settlement_batch_prepare, settlement_item_state
 from tests.disbursement.factories import PaymentPartnerFactory
 from tests.disbursement.payout_helpers import finance_officer
@@ -34,9 +35,10 @@ def _settle(simulator):
         time.sleep(0.2)
 
 
+@pytest.mark.parametrize("bulk", [False, True], ids=["single-inquiry", "bulk-inquiry"])
 @pytest.mark.parametrize(("number", "final"), [("8800000001", "paid"), ("8800010000", "failed")])
 def test_a_settlement_goes_to_the_simulator_once_and_the_ledger_adds_up(
-    simulator, number, final, django_capture_on_commit_callbacks
+    simulator, number, final, bulk, django_capture_on_commit_callbacks
 ):
     partner = PaymentPartnerFactory(base_url=simulator.url, key_id=KEY_ID, kind="bank", channels=["bni"])
     partner.secret_encrypted = partner_secret_encrypt(SECRET)
@@ -51,7 +53,11 @@ def test_a_settlement_goes_to_the_simulator_once_and_the_ledger_adds_up(
     assert payout.status == PayoutStatus.ACCEPTED
     _settle(simulator)
     with django_capture_on_commit_callbacks(execute=True):
-        payout_status_check(payout_id=payout.pk)
+        if bulk:
+            # The sweeper's path: one inquiry for many payouts, paid in one statement.
+            payouts_status_check_bulk(payout_ids=[payout.pk])
+        else:
+            payout_status_check(payout_id=payout.pk)
     payout.refresh_from_db()
     assert payout.status == final
     received = simulator.disbursements()
