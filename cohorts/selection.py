@@ -364,10 +364,10 @@ POOL_TABLE = "cohorts_selection_pool"
 def _stage_pool(params: dict) -> None:
     """Copy the wave's pending applications once, with the reason each left the pool (or NULL).
 
-    The snapshot columns hold what the selection records: the applicant's current province,
-    KK and priority for those still in the pool (kept from joining when the applicant has no
-    province now), and the values from joining for those that left it. Nothing in the wave's
-    applications is written until the one pass of ``_write_results``.
+    Each row keeps both the snapshot taken when it joined and the applicant's current province,
+    KK and priority; ``_snapshot`` picks what the selection records. Nothing in the wave's
+    applications is written until the one pass of ``_write_results``. (The reason is computed
+    once per row here, and only read afterwards.)
     """
     t = _tables()
     with connection.cursor() as cursor:
@@ -375,20 +375,11 @@ def _stage_pool(params: dict) -> None:
         cursor.execute(
             f"""
             CREATE TEMPORARY TABLE {POOL_TABLE} AS
-            SELECT s.id, s.applicant_id, s.reason,
-                   CASE WHEN s.reason IS NULL AND s.live_province IS NOT NULL THEN s.live_province
-                        ELSE s.province_id END AS province_id,
-                   CASE WHEN s.reason IS NULL AND s.live_province IS NOT NULL THEN s.live_kk
-                        ELSE s.kk_number END AS kk_number,
-                   CASE WHEN s.reason IS NULL AND s.live_province IS NOT NULL THEN s.live_priority
-                        ELSE s.is_priority END AS is_priority
-            FROM (
-                SELECT a.id, a.applicant_id, a.province_id, a.kk_number, a.is_priority,
-                       ap.province_id AS live_province, ap.kk_number AS live_kk,
-                       ap.is_priority AS live_priority, ({_ineligible_case()}) AS reason
-                FROM {t["application"]} a JOIN {t["applicant"]} ap ON ap.id = a.applicant_id
-                WHERE a.wave_id = %(wave)s AND a.status = %(pending)s
-            ) s
+            SELECT a.id, a.applicant_id, a.province_id, a.kk_number, a.is_priority,
+                   ap.province_id AS live_province, ap.kk_number AS live_kk, ap.is_priority AS live_priority,
+                   ({_ineligible_case()}) AS reason
+            FROM {t["application"]} a JOIN {t["applicant"]} ap ON ap.id = a.applicant_id
+            WHERE a.wave_id = %(wave)s AND a.status = %(pending)s
             """,
             params,
         )
@@ -396,11 +387,20 @@ def _stage_pool(params: dict) -> None:
             cursor.execute(f"ANALYZE {POOL_TABLE}")
 
 
+def _snapshot(column: str) -> str:
+    """What the selection records in ``column``: the applicant's current value for those still in the
+    pool, unless the applicant has no province now; the value from joining for the others."""
+    live = {"province_id": "live_province", "kk_number": "live_kk", "is_priority": "live_priority"}[column]
+    return f"CASE WHEN p.reason IS NULL AND p.live_province IS NOT NULL THEN p.{live} ELSE p.{column} END"
+
+
 def _staged_pool_sql() -> str:
     """The applications still in the pool, with the snapshot the selection records."""
-    return (
-        f"SELECT id, applicant_id, province_id, kk_number, is_priority FROM {POOL_TABLE} WHERE reason IS NULL"
-    )
+    return f"""
+        SELECT p.id, p.applicant_id, {_snapshot("province_id")} AS province_id,
+               {_snapshot("kk_number")} AS kk_number, {_snapshot("is_priority")} AS is_priority
+        FROM {POOL_TABLE} p WHERE p.reason IS NULL
+    """
 
 
 def _write_results(params: dict) -> None:
@@ -422,7 +422,9 @@ def _write_results(params: dict) -> None:
                 province_id = r.province_id, kk_number = r.kk_number, is_priority = r.is_priority,
                 draw_rank = r.overall_rank
             FROM (
-                SELECT p.id, p.reason, p.province_id, p.kk_number, p.is_priority, rk.overall_rank
+                SELECT p.id, p.reason, {_snapshot("province_id")} AS province_id,
+                       {_snapshot("kk_number")} AS kk_number, {_snapshot("is_priority")} AS is_priority,
+                       rk.overall_rank
                 FROM {POOL_TABLE} p LEFT JOIN {RANKED_TABLE} rk ON rk.id = p.id
             ) r
             WHERE {t["application"]}.id = r.id
