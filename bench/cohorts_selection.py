@@ -31,6 +31,12 @@ def main() -> None:
     parser.add_argument("--select", type=int, default=800_000)
     parser.add_argument("--priority-share", type=float, default=0.05, help="share of priority applicants")
     parser.add_argument("--keep", action="store_true", help="reuse the generated pool if it exists")
+    parser.add_argument(
+        "--high-water",
+        type=int,
+        default=200_000,
+        help="queued outbox messages at which the notification job waits (COHORTS_NOTIFY_OUTBOX_HIGH_WATER)",
+    )
     args = parser.parse_args()
 
     url = os.environ.get("DATABASE_URL", "")
@@ -54,7 +60,7 @@ def main() -> None:
 
             def __exit__(self, *exc):
                 timings[name] = time.perf_counter() - self.start
-                print(f"   {name}: {timings[name]:.1f} s", flush=True)
+                print(f"   {name}: {timings[name]:.1f} s (load average {os.getloadavg()[0]:.1f})", flush=True)
 
         return Timer()
 
@@ -104,12 +110,29 @@ def main() -> None:
     assert run.status == "done", run.error
     print(f"   {run.result}")
 
+    from django.test import override_settings
+
     from cohorts.models import SelectionRun
 
-    with step("notifications to everyone in the wave (email + SMS outbox rows)"):
-        notify = SelectionRun.objects.get(wave=wave, kind=RunKind.NOTIFY)
+    # The notification job writes the outbox a slice at a time while it holds fewer than
+    # COHORTS_NOTIFY_OUTBOX_HIGH_WATER queued messages, then waits for the sweeper to send some.
+    # First as in production (it stops at the high-water mark), then the rest at once, as if the
+    # outbox had drained: together they are the cost of every row, which the old job paid at once.
+    notify = SelectionRun.objects.get(wave=wave, kind=RunKind.NOTIFY)
+    with (
+        step(f"notifications: first slices, until {args.high_water:,} messages are queued"),
+        override_settings(COHORTS_NOTIFY_OUTBOX_HIGH_WATER=args.high_water),
+    ):
         selection_run_execute(run_id=notify.pk)
     notify.refresh_from_db()
+    print(f"   {notify.status}: {notify.result}")
+    with (
+        step("notifications: the rest (all at once, as if the outbox had drained)"),
+        override_settings(COHORTS_NOTIFY_OUTBOX_HIGH_WATER=0),
+    ):
+        selection_run_execute(run_id=notify.pk)
+    notify.refresh_from_db()
+    assert notify.status == "done", notify.error
     print(f"   {notify.result}")
 
     from cohorts.draw import draw_file_build

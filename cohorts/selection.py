@@ -30,7 +30,6 @@ The statements are plain SQL that PostgreSQL and SQLite (3.33+) both run;
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
@@ -121,6 +120,16 @@ def draw_token_sql(alias: str) -> str:
     return f"MD5(%(salt)s || ':' || CAST({alias}.applicant_id AS TEXT))"
 
 
+def _bytes(expression: str) -> str:
+    """Compare ``expression`` (hex text) byte by byte on PostgreSQL, like Python and cohorts/verify_draw.py.
+
+    For the lowercase hex of MD5 every collation gives the same order; ``"C"`` only makes PostgreSQL
+    compare with memcmp (and abbreviated keys) instead of the locale's rules, several times faster.
+    SQLite's default collation is already byte order.
+    """
+    return f'{expression} COLLATE "C"' if connection.vendor == "postgresql" else expression
+
+
 def _keyed_sql(draw_version: int) -> str:
     """Each pool row with its draw key and tie-breaker (see the module docstring)."""
     if draw_version >= 2:
@@ -140,9 +149,17 @@ def _ranking_sql(pool_sql: str, *, draw_version: int, exclude_wave_participants:
     t = _tables()
     # Participants from earlier waves count against their KK's limit.
     wave_filter = "AND pa.wave_id <> %(wave)s" if exclude_wave_participants else ""
+    tiebreak = _bytes("k.tiebreak") if draw_version >= 2 else "k.tiebreak"
     return f"""
         WITH pool AS ({pool_sql}),
         keyed AS ({_keyed_sql(draw_version)}),
+        ordered AS (
+            -- The one order every cut uses, computed once: the cuts then sort small integers.
+            SELECT k.id, k.applicant_id, k.province_id, k.kk_number, k.is_priority, ROW_NUMBER() OVER (
+                ORDER BY k.is_priority DESC, {_bytes("k.draw_key")}, {tiebreak}
+            ) AS position
+            FROM keyed k
+        ),
         kk_existing AS (
             SELECT ap.kk_number, COUNT(*) AS n
             FROM {t["participant"]} pa JOIN {t["applicant"]} ap ON ap.id = pa.applicant_id
@@ -150,19 +167,15 @@ def _ranking_sql(pool_sql: str, *, draw_version: int, exclude_wave_participants:
             GROUP BY ap.kk_number
         ),
         kk_ranked AS (
-            SELECT k.*, ROW_NUMBER() OVER (
-                PARTITION BY k.kk_number ORDER BY k.is_priority DESC, k.draw_key, k.tiebreak
-            ) AS kk_rank
-            FROM keyed k
+            SELECT k.*, ROW_NUMBER() OVER (PARTITION BY {_bytes("k.kk_number")} ORDER BY k.position) AS kk_rank
+            FROM ordered k
         ),
         kk_ok AS (
             SELECT r.* FROM kk_ranked r LEFT JOIN kk_existing e ON e.kk_number = r.kk_number
             WHERE r.kk_number = '' OR r.kk_rank + COALESCE(e.n, 0) <= %(max_per_kk)s
         ),
         province_ranked AS (
-            SELECT k.*, ROW_NUMBER() OVER (
-                PARTITION BY k.province_id ORDER BY k.is_priority DESC, k.draw_key, k.tiebreak
-            ) AS province_rank
+            SELECT k.*, ROW_NUMBER() OVER (PARTITION BY k.province_id ORDER BY k.position) AS province_rank
             FROM kk_ok k
         ),
         province_ok AS (
@@ -171,9 +184,8 @@ def _ranking_sql(pool_sql: str, *, draw_version: int, exclude_wave_participants:
             WHERE q.id IS NULL OR r.province_rank <= q.quota
         ),
         overall AS (
-            SELECT o.id, o.applicant_id, o.province_id, o.is_priority, ROW_NUMBER() OVER (
-                ORDER BY o.is_priority DESC, o.draw_key, o.tiebreak
-            ) AS overall_rank
+            SELECT o.id, o.applicant_id, o.province_id, o.is_priority,
+                   ROW_NUMBER() OVER (ORDER BY o.position) AS overall_rank
             FROM province_ok o
         )
         SELECT id, applicant_id, province_id, is_priority, overall_rank FROM overall
@@ -347,69 +359,116 @@ def selection_selected_ids(*, wave: Wave, seed: str) -> list[int]:
         return [r[0] for r in cursor.fetchall()]
 
 
+POOL_TABLE = "cohorts_selection_pool"
+
+
+def _stage_pool(params: dict) -> None:
+    """Copy the wave's pending applications once, with the reason each left the pool (or NULL).
+
+    Each row keeps both the snapshot taken when it joined and the applicant's current province,
+    KK and priority; ``_snapshot`` picks what the selection records. Nothing in the wave's
+    applications is written until the one pass of ``_write_results``. (The reason is computed
+    once per row here, and only read afterwards.)
+    """
+    t = _tables()
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {POOL_TABLE}")
+        cursor.execute(
+            f"""
+            CREATE TEMPORARY TABLE {POOL_TABLE} AS
+            SELECT a.id, a.applicant_id, a.province_id, a.kk_number, a.is_priority,
+                   ap.province_id AS live_province, ap.kk_number AS live_kk, ap.is_priority AS live_priority,
+                   ({_ineligible_case()}) AS reason
+            FROM {t["application"]} a JOIN {t["applicant"]} ap ON ap.id = a.applicant_id
+            WHERE a.wave_id = %(wave)s AND a.status = %(pending)s
+            """,
+            params,
+        )
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {POOL_TABLE}")
+
+
+def _snapshot(column: str) -> str:
+    """What the selection records in ``column``: the applicant's current value for those still in the
+    pool, unless the applicant has no province now; the value from joining for the others."""
+    live = {"province_id": "live_province", "kk_number": "live_kk", "is_priority": "live_priority"}[column]
+    return f"CASE WHEN p.reason IS NULL AND p.live_province IS NOT NULL THEN p.{live} ELSE p.{column} END"
+
+
+def _staged_pool_sql() -> str:
+    """The applications still in the pool, with the snapshot the selection records."""
+    return f"""
+        SELECT p.id, p.applicant_id, {_snapshot("province_id")} AS province_id,
+               {_snapshot("kk_number")} AS kk_number, {_snapshot("is_priority")} AS is_priority
+        FROM {POOL_TABLE} p WHERE p.reason IS NULL
+    """
+
+
+def _write_results(params: dict) -> None:
+    """Write every pending application of the wave once: ineligible (with the reason), selected or not.
+
+    One UPDATE of columns no index covers, so with the room the table keeps in each page
+    (fillfactor, migration 0006) PostgreSQL rewrites each row in place (HOT): no index is touched.
+    """
+    t = _tables()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {t["application"]}
+            SET status = CASE WHEN r.reason IS NOT NULL THEN %(ineligible)s
+                              WHEN r.overall_rank IS NULL THEN %(not_selected)s
+                              ELSE %(selected)s END,
+                ineligible_reason = CASE WHEN r.reason IS NOT NULL THEN r.reason
+                                         ELSE {t["application"]}.ineligible_reason END,
+                province_id = r.province_id, kk_number = r.kk_number, is_priority = r.is_priority,
+                draw_rank = r.overall_rank
+            FROM (
+                SELECT p.id, p.reason, {_snapshot("province_id")} AS province_id,
+                       {_snapshot("kk_number")} AS kk_number, {_snapshot("is_priority")} AS is_priority,
+                       rk.overall_rank
+                FROM {POOL_TABLE} p LEFT JOIN {RANKED_TABLE} rk ON rk.id = p.id
+            ) r
+            WHERE {t["application"]}.id = r.id
+            """,
+            params,
+        )
+
+
 def selection_apply(*, wave: Wave, seed: str, progress=lambda percent, stage: None) -> SelectionResult:
-    """Commit the draw: mark ineligible, snapshot, selected and not selected. Call inside the wave's transaction."""
+    """Commit the draw: mark ineligible, snapshot, selected and not selected. Call inside the wave's transaction.
+
+    The eligibility and the snapshot are staged in a temporary table, the draw is computed
+    from it, and each application is then written once.
+    """
     params = _base_params(wave, seed)
     t = _tables()
     progress(20, "eligibility")
     with connection.cursor() as cursor:
         _tune(cursor)
-        # One pass: mark what left the pool and count the reasons from the returned rows.
-        cursor.execute(
-            f"""
-            UPDATE {t["application"]} SET status = %(ineligible)s, ineligible_reason = r.reason
-            FROM (
-                SELECT a.id, ({_ineligible_case()}) AS reason
-                FROM {t["application"]} a JOIN {t["applicant"]} ap ON ap.id = a.applicant_id
-                WHERE a.wave_id = %(wave)s AND a.status = %(pending)s
-            ) r
-            WHERE {t["application"]}.id = r.id AND r.reason IS NOT NULL
-            RETURNING ineligible_reason
-            """,
-            params,
-        )
-        ineligible = dict(sorted(Counter(row[0] for row in cursor.fetchall()).items()))
-        progress(35, "snapshot")
-        # Only rows whose applicant changed since joining are rewritten.
-        cursor.execute(
-            f"""
-            UPDATE {t["application"]} SET province_id = ap.province_id, kk_number = ap.kk_number,
-                   is_priority = ap.is_priority
-            FROM {t["applicant"]} ap
-            WHERE ap.id = {t["application"]}.applicant_id AND {t["application"]}.wave_id = %(wave)s
-              AND {t["application"]}.status = %(pending)s AND ap.province_id IS NOT NULL
-              AND NOT ({t["application"]}.province_id = ap.province_id
-                       AND {t["application"]}.kk_number = ap.kk_number
-                       AND {t["application"]}.is_priority = ap.is_priority)
-            """,
-            params,
-        )
-    pending_pool = _recorded_pool_sql("%(pending)s")
-    progress(45, "fingerprint")
-    pool, fingerprint = _fingerprint(wave, pending_pool, params)
-    progress(55, "draw")
-    _materialise(_ranking_sql(pending_pool, draw_version=wave.draw_version), params)
+    _stage_pool(params)
     try:
-        provinces, priority, selected = _summarise(wave, pending_pool, params)
-        progress(75, "commit")
-        with connection.cursor() as cursor:
-            # One pass over the pool: each application is written once, selected or not.
-            cursor.execute(
-                f"""
-                UPDATE {t["application"]}
-                SET status = CASE WHEN r.overall_rank IS NULL THEN %(not_selected)s ELSE %(selected)s END,
-                    draw_rank = r.overall_rank
-                FROM (
-                    SELECT a.id, rk.overall_rank FROM {t["application"]} a
-                    LEFT JOIN {RANKED_TABLE} rk ON rk.id = a.id
-                    WHERE a.wave_id = %(wave)s AND a.status = %(pending)s
-                ) r
-                WHERE {t["application"]}.id = r.id
-                """,
-                params,
+        ineligible = dict(
+            sorted(
+                (reason, n)
+                for reason, n in _fetch(
+                    f"SELECT reason, COUNT(*) FROM {POOL_TABLE} WHERE reason IS NOT NULL GROUP BY reason", {}
+                )
             )
+        )
+        pool_sql = _staged_pool_sql()
+        progress(45, "fingerprint")
+        pool, fingerprint = _fingerprint(wave, pool_sql, params)
+        progress(55, "draw")
+        _materialise(_ranking_sql(pool_sql, draw_version=wave.draw_version), params)
+        try:
+            provinces, priority, selected = _summarise(wave, pool_sql, params)
+            progress(75, "commit")
+            _write_results(params)
+        finally:
+            _drop_materialised()
     finally:
-        _drop_materialised()
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {POOL_TABLE}")
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             # Most of the table just changed status: give the announcement's queries a good plan.

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -21,9 +21,11 @@ from cohorts.enums import ApplicationStatus, ParticipantStatus, RunKind, RunStat
 from cohorts.models import Application, Blacklist, Participant, Programme, ProvinceQuota, SelectionRun, Wave
 from disbursement.enums import AccountKind, EntitlementReason
 from disbursement.models import LedgerAccount
+from disbursement.selectors import ledger_accounts_without_movement
 from disbursement.services import (
+    BulkResult,
     entitlements_hold_for_owner,
-    ledger_accounts_open_bulk,
+    ledger_accounts_open_credited_bulk,
     ledger_credit_bulk,
     ledger_forfeit_bulk,
 )
@@ -324,7 +326,10 @@ def selection_run_execute(*, run_id: int) -> SelectionRun | None:
             data = _announce(run=run, progress=report)
             fingerprint = run.wave.selection_fingerprint
         else:
-            data = {"notifications_queued": _announcement_notifications(wave=run.wave, progress=report)}
+            notified = _announcement_notifications(wave=run.wave, run=run, progress=report)
+            if not notified.finished:
+                return _notify_wait(run=run, state=notified, seconds=report.finish())
+            data = notified.as_result()
             fingerprint = run.wave.selection_fingerprint
     except Exception as exc:
         logger.exception("selection run %s failed", run_id)
@@ -347,6 +352,26 @@ def selection_run_execute(*, run_id: int) -> SelectionRun | None:
         finished_at=timezone.now(),
     )
     return SelectionRun.objects.get(pk=run_id)
+
+
+def _notify_wait(*, run: SelectionRun, state: NotifyProgress, seconds: dict) -> SelectionRun:
+    """Put a notification job that stopped at a full outbox back in the queue, to go on later.
+
+    Sent again after ``NOTIFY_RETRY_SECONDS``; if that message is lost (broker away), the runs
+    sweeper sends the queued job again.
+    """
+    from cohorts.tasks import selection_run_task  # cohorts.tasks imports this module
+
+    SelectionRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+        status=RunStatus.QUEUED, stage="outbox", result={**state.as_result(), "stage_seconds": seconds}
+    )
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return SelectionRun.objects.get(pk=run.pk)  # in-process tasks: the runs sweeper goes on
+    try:
+        selection_run_task.apply_async((run.pk,), countdown=NOTIFY_RETRY_SECONDS)
+    except Exception:  # noqa: BLE001 - the broker is away: selection_runs_sweep sends it later
+        logger.warning("notification job %s could not be queued again; the runs sweeper will", run.pk)
+    return SelectionRun.objects.get(pk=run.pk)
 
 
 def _selection_commit(*, run: SelectionRun, progress) -> selection.SelectionResult:
@@ -390,24 +415,43 @@ def _announce(*, run: SelectionRun, progress) -> dict:
     """
     wave = Wave.objects.get(pk=run.wave_id)
     programme = programme_get()
-    selected = Application.objects.filter(wave=wave, status=ApplicationStatus.SELECTED)
-
+    key_prefix = f"cohorts.wave:{wave.pk}:balance"
+    reference = f"cohorts.wave:{wave.pk}"
     progress(10, "accounts")
-    ledger_accounts_open_bulk(owners=User.objects.filter(applicant__wave_applications__in=selected))
-    _analyze(LedgerAccount, Application)
+    # New accounts are opened already holding the balance (credited in the same statement).
+    opened = ledger_accounts_open_credited_bulk(
+        owners=User.objects.filter(
+            applicant__wave_applications__wave=wave,
+            applicant__wave_applications__status=ApplicationStatus.SELECTED,
+        ),
+        amount=programme.balance_amount,
+        key_prefix=key_prefix,
+        reference=reference,
+        actor=run.created_by,
+    )
+    _analyze(Application)
 
     progress(30, "participants")
     created = _participants_create(wave=wave)
     _analyze(Participant)
 
     progress(55, "balances")
-    accounts = LedgerAccount.objects.filter(kind=AccountKind.TRAINING_BALANCE, participant__wave=wave)
-    credit = ledger_credit_bulk(
+    # Participants whose account existed before (or a run after a crash): credit what is not credited yet.
+    accounts = ledger_accounts_without_movement(
+        accounts=LedgerAccount.objects.filter(kind=AccountKind.TRAINING_BALANCE, participant__wave=wave),
+        key_prefix=key_prefix,
+    )
+    more = ledger_credit_bulk(
         accounts=accounts,
         amount=programme.balance_amount,
-        key_prefix=f"cohorts.wave:{wave.pk}:balance",
-        reference=f"cohorts.wave:{wave.pk}",
+        key_prefix=key_prefix,
+        reference=reference,
         actor=run.created_by,
+    )
+    credit = BulkResult(
+        moved=opened.moved + more.moved,
+        skipped=more.skipped,
+        total_amount=opened.total_amount + more.total_amount,
     )
 
     with transaction.atomic():
@@ -443,22 +487,31 @@ def _pad(expression: str, width: int) -> str:
     return f"printf('%%0{width}d', {expression})"
 
 
-def _luhn_digit_sql(body: str, length: int) -> str:
-    """SQL for the Luhn check digit of a ``length``-digit string column ``body``."""
-    terms = []
-    for k in range(1, length + 1):
-        digit = f"CAST(SUBSTR({body}, {k}, 1) AS INTEGER)"
-        if (length + 1 - k) % 2 == 1:  # doubled: every other digit, starting next to the check digit
-            terms.append(f"(CASE WHEN {digit} < 5 THEN 2 * {digit} ELSE 2 * {digit} - 9 END)")
-        else:
-            terms.append(digit)
+def _card_check_digit_sql(prefix: str, serial: str) -> str:
+    """SQL for the Luhn check digit of ``prefix`` (digits, known here) followed by a 10-digit ``serial``.
+
+    ``serial`` is an integer SQL expression. The prefix's share of the sum is computed here; each
+    serial digit is taken with integer arithmetic (cheaper than cutting a string 15 times per card),
+    and a doubled digit d counts 2d - 9 when d >= 5, written 2d - 9 * (d / 5).
+    """
+    length = len(prefix) + 10
+    doubled = [(length + 1 - k) % 2 == 1 for k in range(1, length + 1)]  # every other digit from the right
+    constant = 0
+    for k, digit in enumerate(prefix):
+        d = int(digit)
+        constant += (2 * d - 9 * (d // 5)) if doubled[k] else d
+    terms = [str(constant)]
+    for j in range(10):
+        d = f"(({serial}) / {10 ** (9 - j)} %% 10)"
+        terms.append(f"(2 * {d} - 9 * ({d} / 5))" if doubled[len(prefix) + j] else d)
     return f"((10 - ({' + '.join(terms)}) %% 10) %% 10)"
 
 
 def _participants_create(*, wave: Wave) -> int:
     """Create the participants of ``wave`` in one INSERT ... SELECT; those that exist are skipped.
 
-    The card number is computed in SQL exactly as ``card_number_for`` does. Existing
+    The card number is computed in SQL exactly as ``card_number_for`` does (the Luhn digit with
+    integer arithmetic, ``_card_check_digit_sql``). Existing
     participants are skipped by the unique applicant, not by a NOT EXISTS probe: with
     statistics taken while the table was empty, the planner ran that probe as a scan of
     the growing table per row (quadratic; more than 4 minutes for 800,000 instead of 20 s).
@@ -468,18 +521,18 @@ def _participants_create(*, wave: Wave) -> int:
     t_application = Application._meta.db_table
     t_applicant = Applicant._meta.db_table
     t_account = LedgerAccount._meta.db_table
-    serial = _pad(f"(a.draw_rank * {CARD_SERIAL_MULTIPLIER}) %% {CARD_SERIAL_SPACE}", 10)
-    body = f"'{CARD_PREFIX}' || {_pad(str(wave.number % 1000), 3)} || {serial}"
+    prefix = f"{CARD_PREFIX}{wave.number % 1000:03d}"
+    serial = f"(a.draw_rank * {CARD_SERIAL_MULTIPLIER}) %% {CARD_SERIAL_SPACE}"
+    card = f"'{prefix}' || {_pad(serial, 10)} || CAST({_card_check_digit_sql(prefix, serial)} AS TEXT)"
     with transaction.atomic(), connection.cursor() as cursor:
         tune_for_bulk(cursor)
         cursor.execute(
             f"""
             INSERT INTO {t_participant} (applicant_id, wave_id, card_number, status, balance_account_id, created_at,
                 purchase_deadline, first_purchase_at, revoked_at, revoke_reason)
-            SELECT b.applicant_id, %(wave)s, b.body || CAST({_luhn_digit_sql("b.body", 15)} AS TEXT), %(active)s,
-                   la.id, %(now)s, %(deadline)s, NULL, NULL, ''
+            SELECT b.applicant_id, %(wave)s, b.card, %(active)s, la.id, %(now)s, %(deadline)s, NULL, NULL, ''
             FROM (
-                SELECT a.applicant_id, ap.user_id, {body} AS body
+                SELECT a.applicant_id, ap.user_id, {card} AS card
                 FROM {t_application} a JOIN {t_applicant} ap ON ap.id = a.applicant_id
                 WHERE a.wave_id = %(wave)s AND a.status = %(selected)s
             ) b
@@ -499,60 +552,172 @@ def _participants_create(*, wave: Wave) -> int:
         return cursor.rowcount
 
 
-def _announcement_notifications(*, wave: Wave, progress=lambda percent, stage: None) -> int:
-    """Queue an email and an SMS to everyone in the wave, in their language. One INSERT per message kind."""
+# The announcement's messages are written to the outbox in slices, in this order (the selected first:
+# their purchase deadline runs), each slice a range of applicants in one INSERT ... SELECT.
+NOTIFY_ORDER = (ApplicationStatus.SELECTED, ApplicationStatus.NOT_SELECTED, ApplicationStatus.INELIGIBLE)
+NOTIFY_TEMPLATES = {
+    ApplicationStatus.SELECTED: "cohorts/selected",
+    ApplicationStatus.NOT_SELECTED: "cohorts/not_selected",
+    ApplicationStatus.INELIGIBLE: "cohorts/ineligible",
+}
+NOTIFY_CHUNK = 20_000  # applications per statement (at most two messages each)
+NOTIFY_RETRY_SECONDS = 60  # a notification job waiting for the outbox runs again after this long
+
+
+@dataclass
+class NotifyProgress:
+    """How far a wave's notification job got: messages queued, and where the next slice starts."""
+
+    queued: int = 0
+    step: int = 0  # index in NOTIFY_ORDER
+    after: int = 0  # last applicant id done in that step
+    finished: bool = False
+
+    @classmethod
+    def of(cls, run: SelectionRun) -> NotifyProgress:
+        data = run.result or {}
+        step, after = data.get("next") or (0, 0)
+        return cls(queued=int(data.get("notifications_queued", 0)), step=int(step), after=int(after))
+
+    def as_result(self) -> dict:
+        if self.finished:
+            return {"notifications_queued": self.queued}
+        return {"notifications_queued": self.queued, "next": [self.step, self.after]}
+
+
+def _outbox_is_full() -> bool:
+    """Whether the outbox already holds ``COHORTS_NOTIFY_OUTBOX_HIGH_WATER`` queued messages (0: never full)."""
+    high_water = settings.COHORTS_NOTIFY_OUTBOX_HIGH_WATER
+    if not high_water:
+        return False
+    # Counts at most high_water entries of the outbox's partial "due" index.
+    return (
+        Notification.objects.filter(status=NotificationStatus.QUEUED).order_by()[:high_water].count()
+        >= high_water
+    )
+
+
+def _slice_plan(cursor) -> None:
+    """Index lookups for a slice (PostgreSQL, this transaction only).
+
+    A slice is 1 % of a 2,000,000-person wave; costed against the whole tables, the planner
+    would hash-join them, reading every applicant and user once per slice.
+    """
+    if connection.vendor == "postgresql":
+        for setting in ("enable_hashjoin", "enable_mergejoin", "jit"):
+            cursor.execute(f"SET LOCAL {setting} = off")
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+
+
+def _notify_messages(wave: Wave, status: str, params: dict) -> str:
+    """A SELECT of the (language, channel, subject, body) rows for ``status``, rendered once per language."""
+    rows = []
+    for language, _name in settings.LANGUAGES:
+        subject, email_body, sms_body = render_message(
+            NOTIFY_TEMPLATES[status], {"wave": wave, "site_url": settings.SITE_URL}, language=language
+        )
+        subject = f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}"
+        for channel, channel_subject, body in (
+            (NotificationChannel.EMAIL, subject, email_body),
+            (NotificationChannel.SMS, "", sms_body),
+        ):
+            n = len(rows)
+            params.update(
+                {
+                    f"m{n}_language": language,
+                    f"m{n}_channel": channel,
+                    f"m{n}_subject": channel_subject,
+                    f"m{n}_body": body,
+                }
+            )
+            rows.append(
+                f"SELECT %(m{n}_language)s AS language, %(m{n}_channel)s AS channel, "
+                f"%(m{n}_subject)s AS subject, %(m{n}_body)s AS body"
+            )
+    return " UNION ALL ".join(rows)
+
+
+def _announcement_notifications(
+    *, wave: Wave, run: SelectionRun, progress=lambda percent, stage: None
+) -> NotifyProgress:
+    """Queue an email and an SMS to everyone in the wave, in their language, from where ``run`` left off.
+
+    The messages are made from the wave's applications when there is room for them, not all at
+    once: a slice of ``NOTIFY_CHUNK`` applications at a time (one INSERT ... SELECT over a range of
+    applicant ids, which the (wave, applicant) index finds), each slice committed with the position
+    reached. When the outbox holds ``COHORTS_NOTIFY_OUTBOX_HIGH_WATER`` queued messages the job
+    stops and is run again later (``selection_run_execute``); the rows of 2,000,000 people are then
+    written while the sweeper sends the first ones, never millions ahead of it. Each message keeps
+    its idempotency key (wave, outcome, channel, user), so a repeat or a second job queues nothing twice.
+    """
     t_app = Application._meta.db_table
     t_applicant = Applicant._meta.db_table
     t_user = User._meta.db_table
     t_note = Notification._meta.db_table
-    queued = 0
-    outcomes = {
-        ApplicationStatus.SELECTED: "cohorts/selected",
-        ApplicationStatus.NOT_SELECTED: "cohorts/not_selected",
-        ApplicationStatus.INELIGIBLE: "cohorts/ineligible",
-    }
+    state = NotifyProgress.of(run)
+    totals = dict(
+        Application.objects.filter(wave=wave, status__in=NOTIFY_ORDER)
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("id"))
+    )
+    everyone = sum(totals.values()) or 1
     now = timezone.now()
-    for step, (status, template) in enumerate(outcomes.items()):
-        progress(10 + 30 * step, str(status))
-        for language, _name in settings.LANGUAGES:
-            subject, email_body, sms_body = render_message(
-                template, {"wave": wave, "site_url": settings.SITE_URL}, language=language
+    while state.step < len(NOTIFY_ORDER):
+        status = NOTIFY_ORDER[state.step]
+        done = sum(totals.get(s, 0) for s in NOTIFY_ORDER[: state.step])
+        progress(min(99, 10 + 89 * done // everyone), str(status))
+        if _outbox_is_full():
+            return state
+        params = {"wave": wave.pk, "status": status, "after": state.after, "chunk": NOTIFY_CHUNK}
+        with transaction.atomic(), connection.cursor() as cursor:
+            _slice_plan(cursor)
+            cursor.execute(
+                f"""
+                SELECT MAX(c.applicant_id), COUNT(*) FROM (
+                    SELECT a.applicant_id FROM {t_app} a
+                    WHERE a.wave_id = %(wave)s AND a.status = %(status)s AND a.applicant_id > %(after)s
+                    ORDER BY a.applicant_id LIMIT %(chunk)s
+                ) c
+                """,  # noqa: S608 - identifiers come from model metadata
+                params,
             )
-            subject = f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}"
-            for channel, recipient, body in (
-                (NotificationChannel.EMAIL, "u.email", email_body),
-                (NotificationChannel.SMS, "ap.phone", sms_body),
-            ):
-                key = f"'cohorts.wave:{wave.pk}:{status}:{channel}:' || CAST(u.id AS TEXT)"
-                with transaction.atomic(), connection.cursor() as cursor:
-                    tune_for_bulk(cursor)
-                    cursor.execute(
-                        f"""
-                        INSERT INTO {t_note} (created_at, user_id, channel, recipient, subject, body, status,
-                            attempts, next_attempt_at, last_error, idempotency_key, sensitive)
-                        SELECT %(now)s, u.id, %(channel)s, {recipient}, %(subject)s, %(body)s, %(queued)s,
-                            0, %(now)s, '', {key}, %(false)s
-                        FROM {t_app} a
-                        JOIN {t_applicant} ap ON ap.id = a.applicant_id
-                        JOIN {t_user} u ON u.id = ap.user_id
-                        WHERE a.wave_id = %(wave)s AND a.status = %(status)s AND u.language = %(language)s
-                          AND {recipient} <> ''
-                        ON CONFLICT DO NOTHING
-                        """,  # noqa: S608 - identifiers come from model metadata
-                        {
-                            "now": now,
-                            "channel": channel,
-                            "subject": subject if channel == NotificationChannel.EMAIL else "",
-                            "body": body,
-                            "queued": NotificationStatus.QUEUED,
-                            "false": False,
-                            "wave": wave.pk,
-                            "status": status,
-                            "language": language,
-                        },
-                    )
-                    queued += cursor.rowcount
-    return queued
+            upto, count = cursor.fetchone()
+            if count:
+                messages = _notify_messages(wave, status, params)
+                recipient = "CASE WHEN m.channel = %(email)s THEN u.email ELSE ap.phone END"
+                cursor.execute(
+                    f"""
+                    INSERT INTO {t_note} (created_at, user_id, channel, recipient, subject, body, status,
+                        attempts, next_attempt_at, last_error, idempotency_key, sensitive)
+                    SELECT %(now)s, u.id, m.channel, {recipient}, m.subject, m.body, %(queued)s,
+                        0, %(now)s, '', %(key)s || m.channel || ':' || CAST(u.id AS TEXT), %(false)s
+                    FROM {t_app} a
+                    JOIN {t_applicant} ap ON ap.id = a.applicant_id
+                    JOIN {t_user} u ON u.id = ap.user_id
+                    JOIN ({messages}) m ON m.language = u.language
+                    WHERE a.wave_id = %(wave)s AND a.status = %(status)s
+                      AND a.applicant_id > %(after)s AND a.applicant_id <= %(upto)s
+                      AND {recipient} <> ''
+                    ON CONFLICT DO NOTHING
+                    """,  # noqa: S608 - identifiers come from model metadata
+                    {
+                        **params,
+                        "upto": upto,
+                        "now": now,
+                        "email": NotificationChannel.EMAIL,
+                        "queued": NotificationStatus.QUEUED,
+                        "false": False,
+                        "key": f"cohorts.wave:{wave.pk}:{status}:",
+                    },
+                )
+                state.queued += cursor.rowcount
+                state.after = upto
+            if count < NOTIFY_CHUNK:
+                state.step, state.after = state.step + 1, 0
+            SelectionRun.objects.filter(pk=run.pk).update(result=state.as_result())
+    state.finished = True
+    return state
 
 
 # --- The participant's deadline and the end of the programme ---------------------

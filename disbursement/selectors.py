@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import QuerySet, Sum
+from django.db.models import CharField, Exists, OuterRef, QuerySet, Sum, Value
+from django.db.models.functions import Cast, Concat
 
 from disbursement.enums import EntitlementKind
 from disbursement.models import Entitlement, LedgerAccount, LedgerEntry, LedgerMovement, Payout, PayoutAccount
@@ -44,6 +45,18 @@ def ledger_balance_derived(*, account: LedgerAccount) -> int:
 def ledger_statement(*, account: LedgerAccount, limit: int = 50):
     """The newest ``limit`` entries of ``account`` with their movements, newest first."""
     return LedgerEntry.objects.filter(account=account).select_related("movement").order_by("-id")[:limit]
+
+
+def ledger_accounts_without_movement(*, accounts: QuerySet, key_prefix: str) -> QuerySet:
+    """The accounts in ``accounts`` that have no movement under ``ledger_bulk_key(key_prefix, id)`` yet.
+
+    For a bulk credit that must skip the accounts another bulk call already credited under the same
+    prefix (e.g. ``ledger_accounts_open_credited_bulk``) without staging and re-checking each of them.
+    """
+    key = Concat(
+        Value(f"{key_prefix}:"), Cast(OuterRef("pk"), output_field=CharField()), output_field=CharField()
+    )
+    return accounts.exclude(Exists(LedgerMovement.objects.filter(idempotency_key=key)))
 
 
 def ledger_check() -> LedgerCheckResult:

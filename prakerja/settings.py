@@ -637,6 +637,12 @@ CELERY_BEAT_SCHEDULE["cohorts-runs-sweep"] = {"task": "cohorts.selection_runs_sw
 # A participant whose only training was cancelled has until the wave's deadline or this many days
 # after the cancellation, whichever is later, to buy another (the deadline clock runs again).
 COHORTS_REBUY_GRACE_DAYS = env_int("COHORTS_REBUY_GRACE_DAYS", 7)
+# A wave's announcement messages are written to the outbox a slice at a time while it holds fewer
+# than this many queued messages (the sweeper sends 50,000 a minute), not millions at once.
+# 0: all at once (the in-process setup, where there is no sweeper to wait for).
+COHORTS_NOTIFY_OUTBOX_HIGH_WATER = env_int(
+    "COHORTS_NOTIFY_OUTBOX_HIGH_WATER", 0 if CELERY_TASK_ALWAYS_EAGER else 200_000
+)
 CELERY_BEAT_SCHEDULE["cohorts-deadline"] = {"task": "cohorts.participants_revoke_expired", "schedule": 3600.0}
 CELERY_BEAT_SCHEDULE["cohorts-programme-end"] = {
     "task": "cohorts.programme_end_forfeit",

@@ -103,6 +103,159 @@ def ledger_accounts_open_bulk(*, owners: QuerySet, kind: str = AccountKind.TRAIN
         return cursor.rowcount
 
 
+def ledger_accounts_open_credited_bulk(
+    *,
+    owners: QuerySet,
+    amount: int,
+    key_prefix: str,
+    reference: str = "",
+    actor: User | None = None,
+    source: LedgerAccount | None = None,
+    kind: str = AccountKind.TRAINING_BALANCE,
+) -> BulkResult:
+    """Open a ``kind`` account for every user in ``owners`` that has none, each credited with ``amount``.
+
+    The credit is an ordinary movement from ``source`` (default: the training budget) under the key
+    ``ledger_bulk_key(key_prefix, account id)`` with its two entries, as ``ledger_credit_bulk`` would
+    record it; but each account is written once, already holding its balance, instead of being
+    opened at zero and then updated (on PostgreSQL: one statement for accounts, movements, entries
+    and the source's balance). Accounts that already existed are left alone: credit those with
+    ``ledger_credit_bulk`` (``disbursement.selectors.ledger_accounts_without_movement`` leaves out
+    the ones credited here). Safe to repeat: a second call opens nothing and moves nothing.
+    """
+    if kind == AccountKind.PROGRAMME:
+        raise ValueError("programme accounts are opened with ledger_programme_account_open")
+    _check_amount(amount)
+    source = source or ledger_programme_account_open(code=ProgrammeAccount.TRAINING_BUDGET)
+    owner_sql, owner_params = _subquery(owners)
+    actor_id = actor.pk if getattr(actor, "pk", None) else None
+    postgres = connection.vendor == "postgresql"
+    with transaction.atomic(), connection.cursor() as cursor:
+        if postgres:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [BULK_LOCK_KEY])
+            tune_for_bulk(cursor, work_mem="128MB")
+        _lock_accounts([source.pk])
+        write = _open_credited_postgres if postgres else _open_credited_generic
+        opened = write(
+            cursor,
+            owner_sql=owner_sql,
+            owner_params=owner_params,
+            kind=kind,
+            amount=amount,
+            key_prefix=key_prefix,
+            reference=reference,
+            actor_id=actor_id,
+            source_id=source.pk,
+        )
+        if postgres and opened >= ANALYZE_AFTER:
+            cursor.execute(
+                f"ANALYZE {LedgerAccount._meta.db_table}, {LedgerMovement._meta.db_table}, "
+                f"{LedgerEntry._meta.db_table}"
+            )
+    logger.info(
+        "ledger accounts opened and credited %s: %d, %s", key_prefix, opened, format_rupiah(opened * amount)
+    )
+    return BulkResult(moved=opened, skipped=0, total_amount=opened * amount)
+
+
+def _open_credited_postgres(
+    cursor, *, owner_sql, owner_params, kind, amount, key_prefix, reference, actor_id, source_id
+) -> int:
+    accounts = LedgerAccount._meta.db_table
+    movements = LedgerMovement._meta.db_table
+    entries = LedgerEntry._meta.db_table
+    # Each movement's id is drawn here, so its entries need no join back on the key.
+    cursor.execute(
+        f"""
+        WITH opened AS (
+            INSERT INTO {accounts} (kind, owner_id, code, name, allow_negative, balance, created_at)
+            SELECT %s, o.pk_, NULL, '', false, %s, %s FROM ({owner_sql}) o WHERE true
+            ON CONFLICT DO NOTHING
+            RETURNING id
+        ), pairs AS MATERIALIZED (
+            SELECT id AS account_id, nextval(pg_get_serial_sequence(%s, 'id')) AS movement_id FROM opened
+        ), moved AS (
+            INSERT INTO {movements} (id, created_at, kind, amount, idempotency_key, reference, actor_id, memo)
+            SELECT p.movement_id, %s, %s, %s, CAST(%s AS varchar(200)) || CAST(p.account_id AS varchar(20)),
+                   %s, %s, ''
+            FROM pairs p
+        ), legs AS (
+            INSERT INTO {entries} (movement_id, account_id, amount)
+            SELECT movement_id, account_id, %s FROM pairs
+            UNION ALL
+            SELECT movement_id, %s, -%s FROM pairs
+        ), total AS (
+            SELECT COUNT(*) AS opened FROM pairs
+        ), programme AS (
+            UPDATE {accounts} a SET balance = a.balance - %s * total.opened FROM total WHERE a.id = %s
+        )
+        SELECT opened FROM total
+        """,  # noqa: S608 - identifiers from model metadata, values bound
+        [
+            kind,
+            amount,
+            _db_now(),
+            *owner_params,
+            movements,
+            _db_now(),
+            MovementKind.CREDIT,
+            amount,
+            f"{key_prefix}:",
+            reference,
+            actor_id,
+            amount,
+            source_id,
+            amount,
+            amount,
+            source_id,
+        ],  # fmt: skip
+    )
+    return int(cursor.fetchone()[0])
+
+
+def _open_credited_generic(
+    cursor, *, owner_sql, owner_params, kind, amount, key_prefix, reference, actor_id, source_id
+) -> int:
+    """The same in portable statements (SQLite): the owners without an account are staged first."""
+    accounts = LedgerAccount._meta.db_table
+    movements = LedgerMovement._meta.db_table
+    entries = LedgerEntry._meta.db_table
+    stage = BULK_STAGE_TABLE
+    cursor.execute(f"DROP TABLE IF EXISTS {stage}")
+    cursor.execute(
+        f"CREATE TEMP TABLE {stage} AS SELECT DISTINCT o.pk_ AS owner_id FROM ({owner_sql}) o "  # noqa: S608
+        f"WHERE NOT EXISTS (SELECT 1 FROM {accounts} a WHERE a.owner_id = o.pk_ AND a.kind = %s)",
+        [*owner_params, kind],
+    )
+    cursor.execute(
+        f"INSERT INTO {accounts} (kind, owner_id, code, name, allow_negative, balance, created_at) "  # noqa: S608
+        f"SELECT %s, s.owner_id, NULL, '', %s, %s, %s FROM {stage} s",
+        [kind, False, amount, _db_now()],
+    )
+    opened = cursor.rowcount
+    new_accounts = (
+        f"FROM {stage} s JOIN {accounts} a ON a.owner_id = s.owner_id AND a.kind = %s "
+        f"JOIN {movements} m ON m.idempotency_key = %s || CAST(a.id AS TEXT)"
+    )
+    cursor.execute(
+        f"INSERT INTO {movements} (created_at, kind, amount, idempotency_key, reference, actor_id, memo) "  # noqa: S608
+        f"SELECT %s, %s, %s, %s || CAST(a.id AS TEXT), %s, %s, '' "
+        f"FROM {stage} s JOIN {accounts} a ON a.owner_id = s.owner_id AND a.kind = %s",
+        [_db_now(), MovementKind.CREDIT, amount, f"{key_prefix}:", reference, actor_id, kind],
+    )
+    cursor.execute(
+        f"INSERT INTO {entries} (movement_id, account_id, amount) "  # noqa: S608
+        f"SELECT m.id, a.id, %s {new_accounts} UNION ALL SELECT m.id, %s, -%s {new_accounts}",
+        [amount, kind, f"{key_prefix}:", source_id, amount, kind, f"{key_prefix}:"],
+    )
+    cursor.execute(
+        f"UPDATE {accounts} SET balance = balance - %s WHERE id = %s",  # noqa: S608
+        [amount * opened, source_id],
+    )
+    cursor.execute(f"DROP TABLE {stage}")
+    return opened
+
+
 def ledger_programme_account_open(
     *, code: str, name: str = "", allow_negative: bool | None = None
 ) -> LedgerAccount:

@@ -190,3 +190,74 @@ def test_not_selected_can_join_next_wave(announced):
     check = services.wave_join_check(applicant=loser, wave=next_wave)
     assert check.eligible, check.reasons
     services.application_create(applicant=loser, wave=next_wave)
+
+
+def test_a_participant_whose_account_existed_is_credited_once_too():
+    from tests.disbursement.factories import TrainingBalanceFactory
+
+    programme()
+    wave = WaveFactory(status=WaveStatus.CLOSED, total_quota=3)
+    applicants = pool(wave, district_code="32.75.01", count=3)
+    # One of them already has a (still empty) training account: it is not opened again but credited.
+    existing = TrainingBalanceFactory(owner=applicants[0].user)
+    _run(wave, RunKind.SELECTION, seed="ada")
+    run = _run(wave, RunKind.ANNOUNCEMENT)
+    assert _result(run) == {"participants_created": 3, "balances_credited": 3, "credited_amount": 3_000_000}
+    existing.refresh_from_db()
+    assert existing.balance == 1_000_000
+    assert Participant.objects.get(applicant=applicants[0]).balance_account_id == existing.pk
+    assert LedgerAccount.objects.filter(participant__wave=wave, balance=1_000_000).count() == 3
+    rerun = SelectionRun.objects.create(wave=wave, kind=RunKind.ANNOUNCEMENT, seed=wave.selection_seed)
+    services.selection_run_execute(run_id=rerun.pk)
+    rerun.refresh_from_db()
+    assert _result(rerun) == {"participants_created": 0, "balances_credited": 0, "credited_amount": 0}
+    assert LedgerMovement.objects.count() == 3
+    assert ledger_check().ok
+
+
+def test_notifications_wait_for_room_in_the_outbox_and_go_on_where_they_stopped(settings, monkeypatch):
+    from cohorts.tasks import selection_run_task
+
+    programme()
+    wave = WaveFactory(status=WaveStatus.CLOSED, total_quota=2)
+    pool(wave, district_code="32.75.01", count=5)
+    _run(wave, RunKind.SELECTION, seed="antri")
+    _run(wave, RunKind.ANNOUNCEMENT)
+    notify = SelectionRun.objects.get(wave=wave, kind=RunKind.NOTIFY)
+    scheduled = []
+    monkeypatch.setattr(selection_run_task, "apply_async", lambda *a, **kw: scheduled.append(kw))
+    monkeypatch.setattr(services, "NOTIFY_CHUNK", 2)  # two people (four messages) per slice
+    settings.COHORTS_NOTIFY_OUTBOX_HIGH_WATER = 3
+    wave_notes = Notification.objects.filter(idempotency_key__startswith=f"cohorts.wave:{wave.pk}:")
+
+    services.selection_run_execute(run_id=notify.pk)
+    notify.refresh_from_db()
+    # One slice, then the outbox holds 4 >= 3 queued messages: the job waits in the queue.
+    assert (notify.status, notify.stage) == (RunStatus.QUEUED, "outbox")
+    assert notify.result["notifications_queued"] == 4
+    assert wave_notes.count() == 4
+    # The selected are told first.
+    assert wave_notes.filter(idempotency_key__contains=":selected:").count() == 4
+    assert scheduled == (
+        [] if settings.CELERY_TASK_ALWAYS_EAGER else [{"countdown": services.NOTIFY_RETRY_SECONDS}]
+    )
+    # Run again while the outbox is still full: nothing more is written.
+    services.selection_run_execute(run_id=notify.pk)
+    assert wave_notes.count() == 4
+
+    # The sweeper sends them; the job goes on from where it stopped, until everyone is told.
+    for _ in range(5):
+        Notification.objects.filter(status="queued").update(status="sent")
+        services.selection_run_execute(run_id=notify.pk)
+    notify.refresh_from_db()
+    assert notify.status == RunStatus.DONE, notify.error
+    assert _result(notify) == {"notifications_queued": 10}
+    assert wave_notes.count() == 10
+    assert sorted(set(wave_notes.values_list("user_id", flat=True))) == sorted(
+        Application.objects.filter(wave=wave).values_list("applicant__user_id", flat=True)
+    )
+    # A second job finds everything queued already.
+    again = SelectionRun.objects.create(wave=wave, kind=RunKind.NOTIFY)
+    services.selection_run_execute(run_id=again.pk)
+    again.refresh_from_db()
+    assert _result(again) == {"notifications_queued": 0}

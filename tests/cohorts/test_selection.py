@@ -236,3 +236,25 @@ def test_selection_cannot_be_committed_twice(wave):
     with pytest.raises(services.CohortError):
         services.selection_run_request(wave=wave, kind=RunKind.SELECTION)
     assert SelectionRun.objects.filter(wave=wave, kind=RunKind.SELECTION).count() == 1
+
+
+def test_the_committed_snapshot_is_taken_once_for_the_pool_and_never_for_the_ineligible(wave):
+    from kyc.models import KycCase
+
+    apps = list(Application.objects.filter(wave=wave, province_id="33").select_related("applicant")[:2])
+    moved, unverified = (a.applicant for a in apps)
+    for applicant in (moved, unverified):
+        # Moved to Jakarta (and a new family card) after joining the wave.
+        applicant.province_id, applicant.kk_number = "31", "3171010101010009"
+        applicant.save()
+    KycCase.objects.filter(applicant=unverified).update(status="review")
+    _commit(wave)
+    rows = {
+        a.applicant_id: (a.province_id, a.kk_number, a.status, a.ineligible_reason)
+        for a in Application.objects.filter(pk__in=[a.pk for a in apps])
+    }
+    # In the pool: drawn with (and recorded as) the new province; ruled out: as it joined.
+    assert rows[moved.pk][:2] == ("31", "3171010101010009")
+    assert rows[moved.pk][2] in (ApplicationStatus.SELECTED, ApplicationStatus.NOT_SELECTED)
+    assert rows[unverified.pk] == ("33", apps[1].kk_number, ApplicationStatus.INELIGIBLE, "kyc_not_verified")
+    assert selection.selection_verify(wave=wave)["selection_matches"]

@@ -2,10 +2,11 @@ import pytest
 
 from disbursement.enums import ProgrammeAccount
 from disbursement.models import LedgerAccount, LedgerEntry, LedgerMovement
-from disbursement.selectors import ledger_check
+from disbursement.selectors import ledger_accounts_without_movement, ledger_check
 from disbursement.services import (
     BulkResult,
     IdempotencyConflict,
+    ledger_accounts_open_credited_bulk,
     ledger_bulk_key,
     ledger_credit,
     ledger_credit_bulk,
@@ -15,6 +16,7 @@ from disbursement.services import (
     ledger_programme_account_open,
 )
 from tests.disbursement.factories import TrainingBalanceFactory
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -166,3 +168,46 @@ def test_bulk_forfeit_after_a_single_forfeit_with_the_same_key_moves_nothing_mor
 def test_bulk_services_accept_only_ledger_account_querysets():
     with pytest.raises(TypeError):
         ledger_credit_bulk(accounts=LedgerMovement.objects.all(), amount=1, key_prefix="x")
+
+
+def test_accounts_opened_already_credited_are_ordinary_credits_and_existing_accounts_are_left_alone():
+    from prakerja.models import User
+
+    newcomers = UserFactory.create_batch(3)
+    existing = TrainingBalanceFactory()
+    owners = User.objects.filter(pk__in=[u.pk for u in [*newcomers, existing.owner]])
+    prefix = "cohorts.wave:7:balance"
+
+    def open_credited():
+        return ledger_accounts_open_credited_bulk(
+            owners=owners, amount=1_000_000, key_prefix=prefix, reference="cohorts.wave:7"
+        )
+
+    assert open_credited() == BulkResult(moved=3, skipped=0, total_amount=3_000_000)
+    opened = list(LedgerAccount.objects.filter(owner__in=newcomers))
+    assert _balances(opened) == [1_000_000] * 3
+    assert _balances([existing]) == [0]
+    assert _programme(ProgrammeAccount.TRAINING_BUDGET) == -3_000_000
+    for account in opened:
+        # The same movement a bulk credit records: its key, kind, reference and both entries.
+        movement = LedgerMovement.objects.get(
+            idempotency_key=ledger_bulk_key(key_prefix=prefix, account_id=account.pk)
+        )
+        assert (movement.kind, movement.amount, movement.reference) == ("credit", 1_000_000, "cohorts.wave:7")
+        assert sorted(movement.entries.values_list("amount", flat=True)) == [-1_000_000, 1_000_000]
+    assert ledger_check().ok
+
+    # Again: nothing is opened or moved. A bulk credit with the same prefix then credits only the
+    # account that existed before, whether or not it is told to leave out the credited ones.
+    assert open_credited() == BulkResult(moved=0, skipped=0, total_amount=0)
+    everyone = LedgerAccount.objects.filter(owner__in=owners)
+    assert set(ledger_accounts_without_movement(accounts=everyone, key_prefix=prefix)) == {existing}
+    credit = ledger_credit_bulk(
+        accounts=everyone, amount=1_000_000, key_prefix=prefix, reference="cohorts.wave:7"
+    )
+    assert credit == BulkResult(moved=1, skipped=3, total_amount=1_000_000)
+    assert not ledger_accounts_without_movement(accounts=everyone, key_prefix=prefix).exists()
+    assert _balances([*opened, existing]) == [1_000_000] * 4
+    assert _programme(ProgrammeAccount.TRAINING_BUDGET) == -4_000_000
+    assert (LedgerMovement.objects.count(), LedgerEntry.objects.count()) == (4, 8)
+    assert ledger_check().ok
