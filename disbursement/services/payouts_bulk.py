@@ -330,9 +330,16 @@ def payouts_status_check_bulk(*, payout_ids: list[int]) -> dict[str, int]:
 def _notify_bulk(*, payout_ids: list[int], event: str) -> None:
     """The messages for ``event`` are written by a task of their own (``payouts_notify_task``), off the
     money path: a chunk's transitions do not wait for rendering and queueing a thousand messages."""
+    from disbursement.services.notices import payouts_notify
     from disbursement.tasks import payouts_notify_task
 
-    payouts_notify_task.delay(list(payout_ids), event)
+    try:
+        payouts_notify_task.delay(list(payout_ids), event)
+    except Exception:  # noqa: BLE001 - the broker is away: write the messages here rather than lose them
+        logger.warning(
+            "broker unavailable: writing %d payout %s messages in this process", len(payout_ids), event
+        )
+        payouts_notify(payout_ids=payout_ids, event=event)
 
 
 def _notify_bulk_after_commit(*, payout_ids: list[int], event: str) -> None:

@@ -241,3 +241,23 @@ def test_bulk_messages_are_the_single_path_messages(language, event, monkeypatch
     assert len(single) == 2
     assert bulk == single
     assert payouts_notify(payout_ids=[payout.pk], event=event) == 0  # once per payout, round and event
+
+
+@pytest.mark.django_db
+def test_bulk_messages_are_written_here_when_the_broker_is_away(monkeypatch):
+    from kombu.exceptions import OperationalError
+
+    from disbursement.services import payouts_bulk
+    from disbursement.tasks import payouts_notify_task
+    from tests.disbursement.payout_helpers import person_with_due
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    account = person_with_due()
+    batch = batch_prepare(partner=account.partner)
+    payout = Payout.objects.get(batch=batch)
+    monkeypatch.setattr(payouts_notify_task, "delay", broker_down)
+    payouts_bulk._notify_bulk(payout_ids=[payout.pk], event="paid")
+    keys = set(Notification.objects.values_list("idempotency_key", flat=True))
+    assert keys and all(key.startswith(f"disbursement.payout:{payout.pk}:") for key in keys)
