@@ -35,7 +35,7 @@ def test_demo_applicants_at_each_step_and_idempotent():
     # Nur Aini, plus the three others of the Jawa Barat submission waiting for Kemnaker.
     offline = Applicant.objects.filter(channel="offline")
     assert offline.count() == 4
-    assert set(offline.values_list("kemnaker_status", flat=True)) != {""}
+    assert set(offline.values_list("kemnaker_status", "kemnaker_hold")) == {("waiting", True)}
     # Serials 0001-0999 are registration's; other apps' demos (KYC 5001-5999, waves 2001-2999, ...)
     # use their own domains (<app>.demo.prakerja.test).
     ours = Applicant.objects.exclude(user__email__regex=r"@[a-z]+\.demo\.prakerja\.test$")
