@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 from functools import wraps
 
 from django.core.exceptions import RequestDataTooBig
-from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 
 from employment.api.errors import JobApiError, error_response
@@ -27,10 +25,9 @@ from employment.exceptions import EmploymentError
 from employment.models import JobApiNonce, JobPlatform, JobPlatformCredential
 from marketplace.api.errors import ApiError
 from marketplace.api.framework import MAX_BODY_BYTES, input_refusal
-from marketplace.services import signed_request_verify
+from marketplace.services.api_signing import signed_client_authenticate
 
 logger = logging.getLogger(__name__)
-LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -40,29 +37,20 @@ class JobApiContext:
 
 
 def authenticate(request: HttpRequest) -> JobApiContext:
-    now = timezone.now()
-
-    def secret_lookup(key_id: str):
-        credential = JobPlatformCredential.objects.select_related("platform").filter(key_id=key_id).first()
-        if credential is None or not credential.is_valid(now):
-            return None
+    def secret_of(credential: JobPlatformCredential) -> str | None:
         try:
-            return secret_decrypt(credential.secret_encrypted), credential
+            return secret_decrypt(credential.secret_encrypted)
         except CredentialKeyError:
-            logger.error("job platform API: cannot decrypt the secret of key %s", key_id)
+            logger.error("job platform API: cannot decrypt the secret of key %s", credential.key_id)
             return None
 
-    signed = signed_request_verify(request=request, secret_lookup=secret_lookup)
-    credential = signed.credential
-    if not credential.platform.active:
-        raise JobApiError("platform_inactive")
-    try:
-        with transaction.atomic():
-            JobApiNonce.objects.create(platform=credential.platform, nonce=signed.nonce, created_at=now)
-    except IntegrityError:
-        raise JobApiError("nonce_reused") from None
-    if credential.last_used_at is None or credential.last_used_at < now - LAST_USED_RESOLUTION:
-        JobPlatformCredential.objects.filter(pk=credential.pk).update(last_used_at=now)
+    credential = signed_client_authenticate(
+        request=request,
+        credential_model=JobPlatformCredential,
+        nonce_model=JobApiNonce,
+        secret_of=secret_of,
+        error=JobApiError,
+    )
     return JobApiContext(platform=credential.platform, credential=credential)
 
 

@@ -28,20 +28,19 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from functools import wraps
 
 from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 
 from marketplace.api import signing
 from marketplace.api.errors import ApiError, error_response
 from marketplace.credentials import CredentialKeyError, secret_decrypt
 from marketplace.models import ApiIdempotencyRecord, ApiNonce, Platform, PlatformCredential
-from marketplace.services.api_signing import signed_path, signed_request_verify
+from marketplace.services.api_signing import signed_client_authenticate, signed_path
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +53,6 @@ CONTROL_MESSAGE = "must not contain control characters"
 # API bodies are a few hundred bytes; anything bigger is refused before it is read.
 MAX_BODY_BYTES = 64 * 1024
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
-LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -64,30 +62,16 @@ class ApiContext:
 
 
 def authenticate(request: HttpRequest) -> ApiContext:
-    now = timezone.now()
-
-    def secret_lookup(key_id: str):
-        credential = PlatformCredential.objects.select_related("platform").filter(key_id=key_id).first()
-        if credential is None or not credential.is_valid(now):
-            return None
+    def secret_of(credential: PlatformCredential) -> str | None:
         try:
-            return secret_decrypt(credential.secret_encrypted), credential
+            return secret_decrypt(credential.secret_encrypted)
         except CredentialKeyError:
-            logger.error("platform API: cannot decrypt the secret of key %s", key_id)
+            logger.error("platform API: cannot decrypt the secret of key %s", credential.key_id)
             return None
 
-    signed = signed_request_verify(request=request, secret_lookup=secret_lookup)
-    credential = signed.credential
-    if not credential.platform.active:
-        raise ApiError("platform_inactive")
-    # Only a correctly signed request may use up a nonce.
-    try:
-        with transaction.atomic():
-            ApiNonce.objects.create(platform=credential.platform, nonce=signed.nonce, created_at=now)
-    except IntegrityError:
-        raise ApiError("nonce_reused") from None
-    if credential.last_used_at is None or credential.last_used_at < now - LAST_USED_RESOLUTION:
-        PlatformCredential.objects.filter(pk=credential.pk).update(last_used_at=now)
+    credential = signed_client_authenticate(
+        request=request, credential_model=PlatformCredential, nonce_model=ApiNonce, secret_of=secret_of
+    )
     return ApiContext(platform=credential.platform, credential=credential)
 
 

@@ -14,9 +14,12 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
+from django.utils import timezone
 
 from marketplace.api import signing
 from marketplace.api.errors import ApiError
@@ -26,6 +29,7 @@ NONCE_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 KEY_ID_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 TIMESTAMP_PATTERN = re.compile(r"[0-9]{1,12}")
 SIGNATURE_PATTERN = re.compile(r"[0-9a-fA-F]{64}")
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -83,3 +87,43 @@ def signed_request_verify(
     if not hmac.compare_digest(expected, given.lower()):
         raise ApiError("signature_invalid")
     return SignedRequest(key_id=key_id, nonce=nonce, timestamp=int(timestamp), credential=credential)
+
+
+def signed_client_authenticate(
+    *,
+    request: HttpRequest,
+    credential_model,
+    nonce_model,
+    secret_of: Callable[[object], str | None],
+    error: Callable[[str], Exception] = ApiError,
+):
+    """The whole check of a signed API call from a partner, for every API that uses this scheme.
+
+    ``credential_model`` rows have ``key_id``, ``platform`` (with ``active``), ``is_valid(now)`` and
+    ``last_used_at``; ``nonce_model`` rows ``platform``, ``nonce`` (unique per platform) and
+    ``created_at``. ``secret_of(credential)`` decrypts the secret, or returns None when it cannot
+    (the caller logs why). Raises ``error(code)`` for an inactive platform or a reused nonce, and
+    ``ApiError`` for a failed signature check. Returns the credential.
+    """
+    now = timezone.now()
+
+    def secret_lookup(key_id: str):
+        credential = credential_model.objects.select_related("platform").filter(key_id=key_id).first()
+        if credential is None or not credential.is_valid(now):
+            return None
+        secret = secret_of(credential)
+        return None if secret is None else (secret, credential)
+
+    signed = signed_request_verify(request=request, secret_lookup=secret_lookup)
+    credential = signed.credential
+    if not credential.platform.active:
+        raise error("platform_inactive")
+    # Only a correctly signed request may use up a nonce.
+    try:
+        with transaction.atomic():
+            nonce_model.objects.create(platform=credential.platform, nonce=signed.nonce, created_at=now)
+    except IntegrityError:
+        raise error("nonce_reused") from None
+    if credential.last_used_at is None or credential.last_used_at < now - LAST_USED_RESOLUTION:
+        credential_model.objects.filter(pk=credential.pk).update(last_used_at=now)
+    return credential
