@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+import uuid
 
 import pytest
 import redis
@@ -96,7 +97,9 @@ def queue_gate(request, settings):
         settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     cache_fallback_reset()
     gate = AdmissionGate(_config(rate=2.0, burst=2.0, local_rate=2.0, max_wait=3.0), clock=clock)
-    gate.key = f"admission:test-{request.node.name}"
+    # A fresh key per run: the queue's ":used:" marks live 2 hours in Redis, and a test name's "[redis]"
+    # would be a character class in the KEYS pattern that cleans up.
+    gate.key = f"admission:test-{uuid.uuid4().hex}"
     client = redis.Redis.from_url(settings.REDIS_URL) if request.param == "redis" else None
     if client:
         client.delete(*client.keys(gate.key + "*") or [gate.key])
