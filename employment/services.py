@@ -27,7 +27,7 @@ from employment.models import (
 )
 from marketplace.credentials import new_key_id, new_secret
 from marketplace.selectors import participant_has_completion
-from prakerja.audit import audit_log
+from prakerja.audit import audit_log, field_changes_apply
 
 SUMMARY_MAX = 600
 
@@ -121,20 +121,14 @@ def job_platform_save(*, platform_id: int | None, actor, **fields) -> JobPlatfor
     if unknown:
         raise TypeError(f"unknown job platform fields: {sorted(unknown)}")
     with transaction.atomic():
-        if platform_id is None:
-            platform = JobPlatform(**fields)
-            changes = {name: [None, str(value)] for name, value in fields.items()}
-        else:
-            platform = JobPlatform.objects.select_for_update().get(pk=platform_id)
-            changes = {
-                name: [str(getattr(platform, name)), str(value)]
-                for name, value in fields.items()
-                if getattr(platform, name) != value
-            }
-            if not changes:
-                return platform
-            for name in changes:
-                setattr(platform, name, fields[name])
+        platform = (
+            JobPlatform()
+            if platform_id is None
+            else JobPlatform.objects.select_for_update().get(pk=platform_id)
+        )
+        changes = field_changes_apply(platform, fields)
+        if not changes and platform_id is not None:
+            return platform
         platform.full_clean()
         platform.save()
         audit_log(

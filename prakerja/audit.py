@@ -36,3 +36,23 @@ def audit_log(
 
 def audit_entries_for(obj: models.Model):
     return AuditEntry.objects.filter(target_type=obj._meta.label_lower, target_id=str(obj.pk))
+
+
+def field_changes_apply(instance: models.Model, fields: dict[str, Any]) -> dict[str, list]:
+    """Set ``fields`` on ``instance`` and return what changed, as an audit record's ``changes``.
+
+    ``{name: [before, after]}`` as text; a new row (no primary key yet) lists every field with before
+    None. Fields already equal are left out, so an empty result means nothing to save or audit.
+    """
+    if instance.pk is None:
+        for name, value in fields.items():
+            setattr(instance, name, value)
+        return {name: [None, str(value)] for name, value in fields.items()}
+    changes = {
+        name: [str(getattr(instance, name)), str(value)]
+        for name, value in fields.items()
+        if getattr(instance, name) != value
+    }
+    for name in changes:
+        setattr(instance, name, fields[name])
+    return changes

@@ -13,7 +13,7 @@ from marketplace.codes import code_normalize
 from marketplace.enums import AssessmentResult
 from marketplace.exceptions import MarketplaceError
 from marketplace.models import Assessor, AssessorInstitution, CompetencyAssessment, Completion, Training
-from prakerja.audit import audit_log
+from prakerja.audit import audit_log, field_changes_apply
 
 CERTIFICATE_NUMBER = re.compile(r"[A-Za-z0-9./ -]{3,64}")
 
@@ -153,20 +153,14 @@ def assessor_institution_save(*, institution_id: int | None, actor, **fields) ->
     if unknown:
         raise TypeError(f"unknown institution fields: {sorted(unknown)}")
     with transaction.atomic():
-        if institution_id is None:
-            institution = AssessorInstitution(**fields)
-            changes = {name: [None, str(value)] for name, value in fields.items()}
-        else:
-            institution = AssessorInstitution.objects.select_for_update().get(pk=institution_id)
-            changes = {
-                name: [str(getattr(institution, name)), str(value)]
-                for name, value in fields.items()
-                if getattr(institution, name) != value
-            }
-            if not changes:
-                return institution
-            for name in changes:
-                setattr(institution, name, fields[name])
+        institution = (
+            AssessorInstitution()
+            if institution_id is None
+            else AssessorInstitution.objects.select_for_update().get(pk=institution_id)
+        )
+        changes = field_changes_apply(institution, fields)
+        if not changes and institution_id is not None:
+            return institution
         institution.full_clean()
         institution.save()
         audit_log(

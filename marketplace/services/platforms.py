@@ -14,7 +14,7 @@ from marketplace.catalog_cache import catalog_version_bump
 from marketplace.credentials import new_key_id, new_secret, secret_encrypt
 from marketplace.models import ApiIdempotencyRecord, ApiNonce, Platform, PlatformCredential
 from marketplace.services.settlements import platform_settlement_account
-from prakerja.audit import audit_log
+from prakerja.audit import audit_log, field_changes_apply
 
 
 @dataclass(frozen=True)
@@ -102,20 +102,12 @@ def platform_save(*, platform_id: int | None, actor, **fields) -> Platform:
     if unknown:
         raise TypeError(f"unknown platform fields: {sorted(unknown)}")
     with transaction.atomic():
-        if platform_id is None:
-            platform = Platform(**fields)
-            changes = {name: [None, str(value)] for name, value in fields.items()}
-        else:
-            platform = Platform.objects.select_for_update().get(pk=platform_id)
-            changes = {
-                name: [str(getattr(platform, name)), str(value)]
-                for name, value in fields.items()
-                if getattr(platform, name) != value
-            }
-            if not changes:
-                return platform
-            for name in changes:
-                setattr(platform, name, fields[name])
+        platform = (
+            Platform() if platform_id is None else Platform.objects.select_for_update().get(pk=platform_id)
+        )
+        changes = field_changes_apply(platform, fields)
+        if not changes and platform_id is not None:
+            return platform
         platform.full_clean()
         platform.save()
         platform_settlement_account(platform)  # where its redeemed vouchers are paid (bank set by Finance)
