@@ -16,9 +16,12 @@ For one pair (selfie, KTP photo):
 3. detect faces with dlib's HOG detector on a copy of ``detect_side``. Selfie:
    exactly one face. KTP: the largest face, looked for again at the full
    working resolution when the small printed portrait is missed.
-4. encode (dlib ResNet, 128 numbers) from the working image: the face region
+4. encode (dlib's ResNet, 128 numbers) from the working image: the face region
    is cropped and scaled so the face is about ``ENCODE_FACE_PX`` wide, which
-   upsamples the small KTP portrait before the 150x150 chip is cut.
+   upsamples the small KTP portrait before the 150x150 chip is cut. The network
+   runs as a numpy forward pass (``kyc.face_net``, the same weights and the same
+   numbers to about 1e-6, several times faster than this dlib build) unless
+   ``encoder`` is ``"dlib"`` (``KYC_FACE_ENCODER``).
 5. distance -> verdict: verified <= ``match_threshold`` < review <=
    ``review_threshold`` < rejected (``mismatch``).
 """
@@ -39,10 +42,13 @@ import numpy as np
 from django.conf import settings
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
+from kyc import face_net
 from kyc.enums import ImageKind, Reason, Verdict
 
 ENGINE_VERSION = "1"
 MODEL_NAME = "dlib_face_recognition_resnet_model_v1"
+# numpy: kyc.face_net on numpy's BLAS; dlib: dlib's own compute_face_descriptor.
+ENCODERS = ("numpy", "dlib")
 ALLOWED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 # The encoder cuts a 150x150 chip; faces are brought to about this width first.
 ENCODE_FACE_PX = 200
@@ -80,6 +86,7 @@ class EngineConfig:
     review_threshold: float = 0.55
     duplicate_threshold: float = 0.40
     jpeg_quality: int = 90
+    encoder: str = "numpy"  # ENCODERS: who runs the ResNet on the face chip
 
     @classmethod
     def from_settings(cls) -> EngineConfig:
@@ -95,6 +102,7 @@ class EngineConfig:
             match_threshold=settings.KYC_MATCH_THRESHOLD,
             review_threshold=settings.KYC_REVIEW_THRESHOLD,
             duplicate_threshold=settings.KYC_DUPLICATE_THRESHOLD,
+            encoder=settings.KYC_FACE_ENCODER,
         )
 
 
@@ -115,6 +123,7 @@ class FaceModels:
     detector: Any
     predictor: Any
     encoder: Any
+    net: face_net.FaceNet
     version: str
 
 
@@ -140,6 +149,7 @@ def _load_models() -> FaceModels:
         detector=dlib.get_frontal_face_detector(),
         predictor=dlib.shape_predictor(face_recognition_models.pose_predictor_five_point_model_location()),
         encoder=dlib.face_recognition_model_v1(face_recognition_models.face_recognition_model_location()),
+        net=face_net.load(face_recognition_models.face_recognition_model_location()),
         version=(
             f"engine {ENGINE_VERSION}; dlib {dlib.__version__} HOG + 5-point landmarks; "
             f"face_recognition_models {version('face_recognition_models')}"
@@ -322,8 +332,13 @@ def face_width(box: Box) -> float:
     return box[2] - box[0]
 
 
-def face_encode(image: Image.Image, box: Box) -> np.ndarray:
-    """The 128-number encoding of the face in ``box``, from a crop scaled to ENCODE_FACE_PX."""
+def face_encode(image: Image.Image, box: Box, *, encoder: str = "numpy") -> np.ndarray:
+    """The 128-number encoding of the face in ``box``, from a crop scaled to ENCODE_FACE_PX.
+
+    ``encoder`` "numpy" cuts the same 150x150 chip dlib's ``compute_face_descriptor`` cuts
+    (5-point landmarks, padding 0.25) and runs the network in ``kyc.face_net``; "dlib"
+    lets dlib do both.
+    """
     # dlib and the face models are heavy native code: loaded once, on first use, not at import.
     import dlib
 
@@ -351,10 +366,15 @@ def face_encode(image: Image.Image, box: Box) -> np.ndarray:
         round((bottom - crop_box[1]) * scale),
     )
     models = face_models()
+    if encoder == "dlib":
+        with _dlib_lock:
+            shape = models.predictor(pixels, rect)
+            descriptor = models.encoder.compute_face_descriptor(pixels, shape, 1)
+        return np.asarray(descriptor, dtype=np.float64)
     with _dlib_lock:
         shape = models.predictor(pixels, rect)
-        descriptor = models.encoder.compute_face_descriptor(pixels, shape, 1)
-    return np.asarray(descriptor, dtype=np.float64)
+        chip = dlib.get_face_chip(pixels, shape, size=face_net.CHIP_SIZE, padding=0.25)
+    return face_net.encode_chip(models.net, chip)
 
 
 def face_distance(a: np.ndarray, b: np.ndarray) -> float:
@@ -431,7 +451,9 @@ def faces_find(image: Image.Image, *, config: EngineConfig) -> list[Box]:
 def pair_match(selfie: bytes, ktp: bytes, *, config: EngineConfig) -> MatchResult:
     """Compare a selfie with a KTP photo: the verdict, the distance and, on failure, why."""
     models = face_models()
-    result = MatchResult(verdict=Verdict.REJECTED, model_version=models.version)
+    result = MatchResult(
+        verdict=Verdict.REJECTED, model_version=f"{models.version}; ResNet on {config.encoder}"
+    )
     clock = _Clock(result.timings)
     try:
         return _pair_match(selfie, ktp, config=config, result=result, clock=clock)
@@ -482,8 +504,8 @@ def _pair_match(
     if not ktp_faces:
         return fail(Reason.NO_FACE_KTP, ImageKind.KTP)
 
-    result.selfie_encoding = face_encode(selfie, selfie_faces[0])
-    result.ktp_encoding = face_encode(ktp, ktp_faces[0])
+    result.selfie_encoding = face_encode(selfie, selfie_faces[0], encoder=config.encoder)
+    result.ktp_encoding = face_encode(ktp, ktp_faces[0], encoder=config.encoder)
     result.distance = face_distance(result.selfie_encoding, result.ktp_encoding)
     clock.lap("encode_ms")
     result.verdict, result.reason = verdict_for_distance(result.distance, config=config)
@@ -494,4 +516,4 @@ def selfie_encode(data: bytes, *, config: EngineConfig) -> np.ndarray | None:
     """The encoding of the single face in a selfie, or None (demo data and tools)."""
     prepared = image_prepare(data, config=config)
     faces = faces_find(prepared.image, config=config)
-    return face_encode(prepared.image, faces[0]) if len(faces) == 1 else None
+    return face_encode(prepared.image, faces[0], encoder=config.encoder) if len(faces) == 1 else None

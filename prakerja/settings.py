@@ -598,6 +598,9 @@ KYC_MAX_UPLOAD_BYTES = env_int("KYC_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
 KYC_MAX_IMAGE_PIXELS = env_int("KYC_MAX_IMAGE_PIXELS", 50_000_000)
 KYC_IMAGE_MAX_SIDE = env_int("KYC_IMAGE_MAX_SIDE", 2048)
 KYC_DETECT_MAX_SIDE = env_int("KYC_DETECT_MAX_SIDE", 1024)
+# Who runs the face-recognition network: "numpy" (kyc/face_net.py, the same numbers
+# several times faster than the BLAS-less dlib wheel) or "dlib" (the fallback).
+KYC_FACE_ENCODER = env_str("KYC_FACE_ENCODER", "numpy")
 KYC_MIN_IMAGE_SIDE = env_int("KYC_MIN_IMAGE_SIDE", 320)
 KYC_MIN_FACE_PX = env_int("KYC_MIN_FACE_PX", 80)
 KYC_MIN_BRIGHTNESS = env_float("KYC_MIN_BRIGHTNESS", 30.0)
@@ -619,6 +622,8 @@ if not 0 < KYC_DUPLICATE_THRESHOLD <= KYC_MATCH_THRESHOLD <= KYC_REVIEW_THRESHOL
     raise ImproperlyConfigured(
         "KYC thresholds must satisfy 0 < KYC_DUPLICATE_THRESHOLD <= KYC_MATCH_THRESHOLD <= KYC_REVIEW_THRESHOLD"
     )
+if KYC_FACE_ENCODER not in ("numpy", "dlib"):
+    raise ImproperlyConfigured('KYC_FACE_ENCODER must be "numpy" or "dlib"')
 if KYC_MAX_ATTEMPTS < 1:
     raise ImproperlyConfigured("KYC_MAX_ATTEMPTS must be at least 1")
 CELERY_BEAT_SCHEDULE["kyc-sweep"] = {"task": "kyc.sweep", "schedule": float(KYC_SWEEP_SECONDS)}
