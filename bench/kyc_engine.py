@@ -1,4 +1,4 @@
-"""Face engine throughput: our engine vs plain face_recognition, on the shared photos.
+"""Face engine throughput: plain face_recognition vs the old engine vs the new one, on the shared photos.
 
     .venv/bin/python bench/kyc_engine.py [--card-width 1280] [--limit N]
 
@@ -6,9 +6,12 @@ Pairs are (selfie = one photo, KTP = a KTP-like card built from another photo),
 every ordered pair of the 12 single-person photos in tests/kyc/data (132
 pairs). "Plain" is what a first version would do: face_recognition on the
 full-size images (load, face_locations with its default upsampling, largest
-KTP face, face_encodings, distance), judged with the same thresholds. Both run
-single-threaded; pairs per second per core = pairs / CPU seconds of this
-process. Prints numbers, asserts nothing.
+KTP face, face_encodings, distance), judged with the same thresholds. "Old" is
+the engine before issue 15's second step (dlib's own ResNet, detection on the
+1,024 copy: ``encoder="dlib", coarse_side=0``); "new" is the engine as the
+settings configure it (numpy ResNet, 512 coarse detection first). All run with
+BLAS pinned to one thread; pairs per second per core = pairs / CPU seconds of
+this process (all its threads). Prints numbers, asserts nothing.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prakerja.settings")
 
 import argparse  # noqa: E402
+import dataclasses  # noqa: E402
 import io  # noqa: E402
 import itertools  # noqa: E402
 import platform  # noqa: E402
@@ -90,44 +94,65 @@ def main() -> None:
     selfies = {path: path.read_bytes() for path in photos}
 
     engine.face_models()  # load once, outside the timing
-    ours, stages = [], []
-    started = time.process_time()
-    for selfie, card in pairs:
-        result = engine.pair_match(selfies[selfie], cards[card], config=config)
-        ours.append((str(result.verdict), result.distance, result.reason))
-        stages.append(result.timings)
-    ours_cpu = time.process_time() - started
+    engines = {
+        "new": config,
+        "old": dataclasses.replace(config, encoder="dlib", coarse_side=0),
+    }
+    results, stages, cpu = {}, {}, {}
+    for name, engine_config in engines.items():
+        results[name], stages[name] = [], []
+        started = time.process_time()
+        for selfie, card in pairs:
+            result = engine.pair_match(selfies[selfie], cards[card], config=engine_config)
+            results[name].append((str(result.verdict), result.distance, result.reason))
+            stages[name].append(result.timings)
+        cpu[name] = time.process_time() - started
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import face_recognition as fr
-    plain = []
+    results["plain"] = []
     started = time.process_time()
     for selfie, card in pairs:
-        plain.append(plain_match(selfie, cards[card], config, fr))
-    plain_cpu = time.process_time() - started
+        results["plain"].append(plain_match(selfie, cards[card], config, fr))
+    cpu["plain"] = time.process_time() - started
 
-    same = sum(a[0] == b[0] for a, b in zip(ours, plain, strict=True))
-    deltas = [
-        abs(a[1] - b[1]) for a, b in zip(ours, plain, strict=True) if a[1] is not None and b[1] is not None
-    ]
+    labels = {
+        "plain": "plain face_recognition",
+        "old": "old (dlib ResNet, 1024)",
+        "new": f"new ({config.encoder} ResNet, {config.coarse_side or config.detect_side})",
+    }
     print()
-    print(f"{'engine':<28}{'pairs':>6}{'CPU s':>9}{'pairs/s/core':>14}{'ms/pair':>9}")
-    for name, cpu in (("ours (downscaled, crops)", ours_cpu), ("plain face_recognition", plain_cpu)):
-        print(f"{name:<28}{len(pairs):>6}{cpu:>9.1f}{len(pairs) / cpu:>14.2f}{cpu / len(pairs) * 1000:>9.0f}")
-    print(f"speed-up: {plain_cpu / ours_cpu:.2f}x")
-    print(f"same verdict: {same}/{len(pairs)}; |distance difference| mean {statistics.mean(deltas):.4f}, "
-          f"max {max(deltas):.4f}")  # fmt: skip
-    for stage in ("prepare_ms", "quality_ms", "detect_ms", "encode_ms", "total_ms"):
-        values = [t.get(stage, 0.0) for t in stages]
-        print(f"  ours {stage:<11} mean {statistics.mean(values):7.1f}  p95 {np.percentile(values, 95):7.1f}")
-    for name, results in (("ours", ours), ("plain", plain)):
-        verdicts = {v: sum(r[0] == v for r in results) for v in ("verified", "review", "rejected")}
+    print(f"{'engine':<30}{'pairs':>6}{'CPU s':>9}{'pairs/s/core':>14}{'ms/pair':>9}{'x plain':>9}")
+    for name in ("plain", "old", "new"):
+        print(f"{labels[name]:<30}{len(pairs):>6}{cpu[name]:>9.1f}{len(pairs) / cpu[name]:>14.2f}"
+              f"{cpu[name] / len(pairs) * 1000:>9.0f}{cpu['plain'] / cpu[name]:>9.2f}")  # fmt: skip
+    print(f"new vs old: {cpu['old'] / cpu['new']:.2f}x")
+    for a, b in (("new", "plain"), ("old", "plain"), ("new", "old")):
+        same = sum(x[0] == y[0] for x, y in zip(results[a], results[b], strict=True))
+        deltas = [
+            abs(x[1] - y[1])
+            for x, y in zip(results[a], results[b], strict=True)
+            if x[1] is not None and y[1] is not None
+        ]
+        print(f"same verdict {a} vs {b}: {same}/{len(pairs)}; |distance difference| mean "
+              f"{statistics.mean(deltas):.4f}, max {max(deltas):.4f}")  # fmt: skip
+    margins = [min(abs(r[1] - config.match_threshold), abs(r[1] - config.review_threshold))
+               for r in results["new"] if r[1] is not None]  # fmt: skip
+    print(f"new: closest distance to a threshold {min(margins):.4f}")
+    for name in ("old", "new"):
+        for stage in ("prepare_ms", "quality_ms", "detect_ms", "encode_ms", "total_ms"):
+            values = [t.get(stage, 0.0) for t in stages[name]]
+            print(
+                f"  {name} {stage:<11} mean {statistics.mean(values):7.1f}  p95 {np.percentile(values, 95):7.1f}"
+            )
+    for name in ("plain", "old", "new"):
+        verdicts = {v: sum(r[0] == v for r in results[name]) for v in ("verified", "review", "rejected")}
         print(f"  {name:<6} verdicts {verdicts}")
-    for (selfie, card), a, b in zip(pairs, ours, plain, strict=True):
-        if a[0] != b[0]:
+    for (selfie, card), a, b, c in zip(pairs, results["new"], results["old"], results["plain"], strict=True):
+        if not a[0] == b[0] == c[0]:
             print(f"  differs: {selfie.parent.name}/{selfie.name} vs card {card.parent.name}/{card.name}: "
-                  f"ours {a} plain {b}")  # fmt: skip
+                  f"new {a} old {b} plain {c}")  # fmt: skip
     print(f"# done ({load_average()})")
 
 

@@ -598,6 +598,9 @@ KYC_MAX_UPLOAD_BYTES = env_int("KYC_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
 KYC_MAX_IMAGE_PIXELS = env_int("KYC_MAX_IMAGE_PIXELS", 50_000_000)
 KYC_IMAGE_MAX_SIDE = env_int("KYC_IMAGE_MAX_SIDE", 2048)
 KYC_DETECT_MAX_SIDE = env_int("KYC_DETECT_MAX_SIDE", 1024)
+# A first, cheaper detection pass on a copy this long; each face it finds is detected
+# again in its region of the KYC_DETECT_MAX_SIDE copy. 0 switches the pass off.
+KYC_DETECT_COARSE_SIDE = env_int("KYC_DETECT_COARSE_SIDE", 512)
 # Who runs the face-recognition network: "numpy" (kyc/face_net.py, the same numbers
 # several times faster than the BLAS-less dlib wheel) or "dlib" (the fallback).
 KYC_FACE_ENCODER = env_str("KYC_FACE_ENCODER", "numpy")
