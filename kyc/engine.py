@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+from threadpoolctl import threadpool_limits
 
 from kyc import face_net
 from kyc.enums import ImageKind, Reason, Verdict
@@ -148,6 +149,10 @@ def _load_models() -> FaceModels:
         warnings.simplefilter("ignore")
         import face_recognition_models
     model_loads += 1
+    # The face network's matrix products are small: with a BLAS thread per core they
+    # cost several times the CPU (threads spinning, and beside the other worker
+    # processes). One thread, for the whole process, from the first model load on.
+    threadpool_limits(limits=1, user_api="blas")
     return FaceModels(
         detector=dlib.get_frontal_face_detector(),
         predictor=dlib.shape_predictor(face_recognition_models.pose_predictor_five_point_model_location()),

@@ -80,3 +80,12 @@ def test_the_setting_chooses_the_encoder(settings):
     assert engine.EngineConfig.from_settings().encoder == "dlib"
     settings.KYC_FACE_ENCODER = "numpy"
     assert engine.EngineConfig.from_settings().encoder == "numpy"
+
+
+def test_loading_the_models_pins_blas_to_one_thread():
+    from threadpoolctl import threadpool_info
+
+    engine.face_models()
+    blas = [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
+    assert blas
+    assert set(blas) == {1}
