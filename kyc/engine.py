@@ -30,6 +30,7 @@ For one pair (selfie, KTP photo):
 from __future__ import annotations
 
 import io
+import logging
 import math
 import struct
 import threading
@@ -46,6 +47,8 @@ from threadpoolctl import threadpool_limits
 
 from kyc import face_net
 from kyc.enums import ImageKind, Reason, Verdict
+
+logger = logging.getLogger(__name__)
 
 ENGINE_VERSION = "1"
 MODEL_NAME = "dlib_face_recognition_resnet_model_v1"
@@ -127,7 +130,7 @@ class FaceModels:
     detector: Any
     predictor: Any
     encoder: Any
-    net: face_net.FaceNet
+    net: face_net.FaceNet | None  # None: the model file is not the network face_net implements
     version: str
 
 
@@ -157,12 +160,23 @@ def _load_models() -> FaceModels:
         detector=dlib.get_frontal_face_detector(),
         predictor=dlib.shape_predictor(face_recognition_models.pose_predictor_five_point_model_location()),
         encoder=dlib.face_recognition_model_v1(face_recognition_models.face_recognition_model_location()),
-        net=face_net.load(face_recognition_models.face_recognition_model_location()),
+        net=_face_net_load(face_recognition_models.face_recognition_model_location()),
         version=(
             f"engine {ENGINE_VERSION}; dlib {dlib.__version__} HOG + 5-point landmarks; "
             f"face_recognition_models {version('face_recognition_models')}"
         ),
     )
+
+
+def _face_net_load(path: str) -> face_net.FaceNet | None:
+    try:
+        return face_net.load(path)
+    except face_net.ModelFileError:
+        # dlib still reads the file: every face is encoded by dlib, with the same numbers, slower.
+        logger.warning(
+            "kyc: the face model file is not the network kyc.face_net runs; dlib encodes", exc_info=True
+        )
+        return None
 
 
 def face_models() -> FaceModels:
@@ -374,7 +388,7 @@ def face_encode(image: Image.Image, box: Box, *, encoder: str = "numpy") -> np.n
         round((bottom - crop_box[1]) * scale),
     )
     models = face_models()
-    if encoder == "dlib":
+    if encoder == "dlib" or models.net is None:
         with _dlib_lock:
             shape = models.predictor(pixels, rect)
             descriptor = models.encoder.compute_face_descriptor(pixels, shape, 1)
@@ -471,9 +485,8 @@ def faces_find(image: Image.Image, *, config: EngineConfig) -> list[Box]:
 def pair_match(selfie: bytes, ktp: bytes, *, config: EngineConfig) -> MatchResult:
     """Compare a selfie with a KTP photo: the verdict, the distance and, on failure, why."""
     models = face_models()
-    result = MatchResult(
-        verdict=Verdict.REJECTED, model_version=f"{models.version}; ResNet on {config.encoder}"
-    )
+    encoder = config.encoder if models.net is not None else "dlib"
+    result = MatchResult(verdict=Verdict.REJECTED, model_version=f"{models.version}; ResNet on {encoder}")
     clock = _Clock(result.timings)
     try:
         return _pair_match(selfie, ktp, config=config, result=result, clock=clock)

@@ -23,7 +23,6 @@ forward order, each after its name (``con_4``, ``affine_``, ``fc_2``).
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -239,17 +238,3 @@ def encode_chip(net: FaceNet, chip: np.ndarray) -> np.ndarray:
         x = _relu(_add_padded(_avg_pool_2x2_2(x) if halves else x, y))
     pooled = x.reshape(-1, x.shape[2]).mean(axis=0, dtype=np.float32)
     return (pooled @ net.fc).astype(np.float64)
-
-
-_net: FaceNet | None = None
-_net_lock = threading.Lock()
-
-
-def face_net(path: str | Path) -> FaceNet:
-    """The network read from ``path`` once per process."""
-    global _net
-    if _net is None:
-        with _net_lock:
-            if _net is None:
-                _net = load(path)
-    return _net

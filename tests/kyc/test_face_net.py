@@ -62,6 +62,19 @@ def test_a_model_file_of_another_network_is_refused(tmp_path):
         face_net.load(other)
 
 
+def test_engine_falls_back_to_dlib_when_the_model_file_is_another_network(
+    monkeypatch, caplog, photo, ktp, engine_config
+):
+    import face_recognition_models
+
+    assert engine._face_net_load(face_recognition_models.pose_predictor_five_point_model_location()) is None
+    assert "dlib encodes" in caplog.text
+    monkeypatch.setattr(engine, "_models", dataclasses.replace(engine.face_models(), net=None))
+    result = engine.pair_match(photo("obama", 1), ktp("obama", 2), config=engine_config)
+    assert result.verdict == "verified"
+    assert result.model_version.endswith("ResNet on dlib")
+
+
 def test_both_encoders_give_the_same_match(photo, ktp, engine_config):
     dlib_config = dataclasses.replace(engine_config, encoder="dlib")
     for selfie, card in ((photo("obama", 1), ktp("obama", 2)), (photo("biden", 1), ktp("obama", 3))):
