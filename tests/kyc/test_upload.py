@@ -103,7 +103,7 @@ def test_upload_returns_at_once_and_the_worker_verifies(
     assert case.decided_by is None
     assert submission.status == SubmissionStatus.DONE
     assert (submission.verdict, submission.system_verdict, submission.reason) == ("verified", "verified", "")
-    assert submission.distance == pytest.approx(0.3536, abs=0.003)
+    assert submission.distance == pytest.approx(0.3519, abs=0.003)
     assert (submission.faces_selfie, submission.faces_ktp) == (1, 1)
     assert submission.model_name == "dlib_face_recognition_resnet_model_v1"
     assert submission.decided_by_label == "sistem"
