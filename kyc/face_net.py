@@ -120,6 +120,13 @@ def _affine(data: bytes, offset: int) -> Affine:
 def load(path: str | Path) -> FaceNet:
     """Read the weights of dlib's face-recognition ResNet from its model file."""
     data = Path(path).read_bytes()
+    try:
+        return _load(data)
+    except (ValueError, IndexError) as exc:  # cut off or not dlib's format
+        raise ModelFileError(str(exc)) from exc
+
+
+def _load(data: bytes) -> FaceNet:
     convs = [_conv(data, offset) for offset in _after_names(data, b"con_4")]
     affines = [_affine(data, offset) for offset in _after_names(data, b"affine_")]
     fcs = _after_names(data, b"fc_2")
@@ -138,9 +145,12 @@ def load(path: str | Path) -> FaceNet:
     for channels, count, halves in LEVELS:
         for number in range(count):
             first, second = convs[index], convs[index + 1]
+            halving = halves and number == 0
             if first.weights.shape[1] != channels or second.weights.shape[1] != channels:
                 raise ModelFileError(f"convolution {index} does not have {channels} filters")
-            blocks.append((first, affines[index], second, affines[index + 1], halves and number == 0))
+            if (first.size, first.stride, second.size, second.stride) != (3, 2 if halving else 1, 3, 1):
+                raise ModelFileError(f"convolutions {index} and {index + 1} are not a residual block's")
+            blocks.append((first, affines[index], second, affines[index + 1], halving))
             index += 2
     return FaceNet(first=(convs[0], affines[0]), blocks=tuple(blocks), fc=np.ascontiguousarray(fc))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import warnings
 
 import numpy as np
 import pytest
@@ -14,6 +15,13 @@ from tests.kyc.conftest import photo_file
 
 # Real photos of different people, poses and sizes (the KTP-sized portrait is upsampled by the engine).
 PHOTOS = [("obama", 1), ("rose_leslie", 2), ("kit_harington", 2)]
+
+
+def models_package():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # it imports pkg_resources, which warns
+        import face_recognition_models
+    return face_recognition_models
 
 
 @functools.cache
@@ -52,8 +60,7 @@ def test_a_chip_of_the_wrong_size_is_refused():
 
 
 def test_a_model_file_of_another_network_is_refused(tmp_path):
-    import face_recognition_models
-
+    face_recognition_models = models_package()
     other = tmp_path / "other.dat"
     other.write_bytes(
         open(face_recognition_models.pose_predictor_five_point_model_location(), "rb").read()  # noqa: SIM115
@@ -62,11 +69,20 @@ def test_a_model_file_of_another_network_is_refused(tmp_path):
         face_net.load(other)
 
 
+def test_a_cut_off_model_file_is_refused(tmp_path):
+    face_recognition_models = models_package()
+    data = open(face_recognition_models.face_recognition_model_location(), "rb").read()  # noqa: SIM115
+    for size in (len(data) // 2, len(data) - 1000):
+        cut = tmp_path / f"cut-{size}.dat"
+        cut.write_bytes(data[:size])
+        with pytest.raises(face_net.ModelFileError):
+            face_net.load(cut)
+
+
 def test_engine_falls_back_to_dlib_when_the_model_file_is_another_network(
     monkeypatch, caplog, photo, ktp, engine_config
 ):
-    import face_recognition_models
-
+    face_recognition_models = models_package()
     assert engine._face_net_load(face_recognition_models.pose_predictor_five_point_model_location()) is None
     assert "dlib encodes" in caplog.text
     monkeypatch.setattr(engine, "_models", dataclasses.replace(engine.face_models(), net=None))
