@@ -260,6 +260,7 @@ def main() -> None:
         rate = round(capacity * args.headroom, 1)
         variants = args.variants.split(",")
         ports = {"off": args.port}
+        masters = {"off": off}
         admission = {"ADMISSION_ENABLED": "1", "ADMISSION_RATE": str(rate)}
         if "fixed" in variants:
             ports["fixed"] = args.port + 1
@@ -268,10 +269,12 @@ def main() -> None:
                 "ADMISSION_PROCESS_QUEUE": "0",
                 "ADMISSION_WAIT_SECONDS": "0.2",
             }
-            servers.append(start_gunicorn(ports["fixed"], {**env, **admission, **fixed}))
+            masters["fixed"] = start_gunicorn(ports["fixed"], {**env, **admission, **fixed})
+            servers.append(masters["fixed"])
         if "on" in variants:
             ports["on"] = args.port + 2
-            servers.append(start_gunicorn(ports["on"], {**env, **admission}, production=True))
+            masters["on"] = start_gunicorn(ports["on"], {**env, **admission}, production=True)
+            servers.append(masters["on"])
         print(
             f"\nadmission: ADMISSION_RATE={rate} (capacity x {args.headroom}), burst {max(1.0, rate / 4):.1f}; "
             f"'on' adapts it within [{rate / 10:.2f}, {rate * 2:.1f}] (target 1.5 s per admitted post), "
@@ -284,6 +287,7 @@ def main() -> None:
         )
         print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         key = f"admission:{socket.gethostname()}"
+        cpu_runs = []
         for level in [float(x) for x in args.levels.split(",")]:
             offered = capacity * level
             for label in variants:
@@ -300,6 +304,8 @@ def main() -> None:
 
                 sampler = threading.Thread(target=sample, daemon=True)
                 sampler.start()
+                pids = worker_pids(masters[label].pid)
+                cpu_before = cpu_seconds(pids)
                 result = run_locust(
                     ports[label],
                     mode="open",
@@ -310,10 +316,18 @@ def main() -> None:
                 )
                 done.set()
                 sampler.join()
+                cpu_runs.append((f"{label}, {level:g}x", cpu_seconds(pids) - cpu_before, result))
                 extra = f" {min(rates):.2f} / {rates[-1]:.2f} |" if label == "on" and rates else " - |"
                 print(row(f"{label}, {level:g}x", result, extra), flush=True)
                 for sample_text in sorted(set(result.get("error_samples", [])))[:3]:
                     print(f"    other error: {sample_text}", flush=True)
+        print("\nweb workers' CPU per run (sign-ups and waiting answers together):")
+        for label, cpu, result in cpu_runs:
+            per = cpu / result["completed"] * 1000 if result["completed"] else float("nan")
+            print(
+                f"  {label}: {cpu:.1f} s CPU, {result['completed']} sign-ups, {result['waiting_answers']} "
+                f"waiting answers: {per:.0f} ms per completed sign-up"
+            )
     finally:
         for server in servers:
             server.terminate()
