@@ -414,6 +414,28 @@ def test_waiting_page_in_english(surge, client):
 
 
 @pytest.mark.django_db
+def test_waiting_pages_rendered_once_still_carry_each_persons_form_and_language(surge, client):
+    _post(client, reverse("account_signup"), _signup_post("satu@example.id"))
+    pages = {}
+    for email, language in (("dua@example.id", "id"), ("tiga@example.id", "id"), ("empat@example.id", "en")):
+        client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = language
+        waiting = _post(client, reverse("account_signup"), _signup_post(email))
+        assert (waiting.status_code, waiting["Retry-After"]) == (429, "3")
+        pages[email] = waiting.content.decode()
+        surge.surge_clock.now += 3.01  # the next person waits as long: the same cached page
+    kept = {
+        email: admission.retry_token_read(TOKEN_PATTERN.search(page).group(1))
+        for email, page in pages.items()
+    }
+    assert {email: form.fields["email"] for email, form in kept.items()} == {e: e for e in pages}
+    assert len({form.ticket for form in kept.values()}) == 3
+    assert "Banyak orang sedang mendaftar saat ini" in pages["tiga@example.id"]
+    assert "Many people are registering right now" in pages["empat@example.id"]
+    assert all("@@" not in page for page in pages.values())
+    assert admission._waiting_page.cache_info().hits == 1  # the second Indonesian page
+
+
+@pytest.mark.django_db
 def test_login_and_profile_are_guarded_and_a_page_view_is_not(surge, client):
     _post(client, reverse("account_login"), {"login": "x@example.id", "password": PASSWORD})
     assert (
