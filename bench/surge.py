@@ -199,6 +199,7 @@ def main() -> None:
     parser.add_argument("--reuse-db", action="store_true", help="keep the database of an earlier run")
     parser.add_argument("--clients", type=int, default=6, help="people signing up back to back (capacity)")
     parser.add_argument("--variants", default="off,fixed,on", help="off, fixed and/or on (see above)")
+    parser.add_argument("--fixed-levels", default="", help="run 'fixed' only at these levels (default: all)")
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres") or not os.environ.get("REDIS_URL"):
@@ -259,6 +260,7 @@ def main() -> None:
 
         rate = round(capacity * args.headroom, 1)
         variants = args.variants.split(",")
+        fixed_levels = [float(x) for x in args.fixed_levels.split(",") if x]
         ports = {"off": args.port}
         masters = {"off": off}
         admission = {"ADMISSION_ENABLED": "1", "ADMISSION_RATE": str(rate)}
@@ -291,6 +293,8 @@ def main() -> None:
         for level in [float(x) for x in args.levels.split(",")]:
             offered = capacity * level
             for label in variants:
+                if label == "fixed" and args.fixed_levels and level not in fixed_levels:
+                    continue
                 for stale in queue.scan_iter("admission:*"):
                     queue.delete(stale)  # each run starts with an empty queue at the starting rate
                 rates: list[float] = []
