@@ -16,4 +16,5 @@ RUN python manage.py compile_translations \
     && mkdir -p /var/lib/prakerja/private && chown -R prakerja /var/lib/prakerja
 USER prakerja
 EXPOSE 8000
-CMD ["gunicorn", "prakerja.wsgi", "--bind", "0.0.0.0:8000", "--workers", "4", "--access-logfile", "-"]
+# Threaded workers, one process per core (WEB_CONCURRENCY, GUNICORN_THREADS): prakerja/gunicorn_conf.py.
+CMD ["gunicorn", "prakerja.wsgi", "-c", "prakerja/gunicorn_conf.py", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]

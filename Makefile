@@ -71,7 +71,7 @@ beat: install
 	$(VENV)/bin/celery -A prakerja beat --loglevel=INFO --schedule=var/celerybeat-schedule
 
 gunicorn: install
-	$(VENV)/bin/gunicorn prakerja.wsgi --bind $(HOST):$(PORT) --workers 2 --access-logfile -
+	$(VENV)/bin/gunicorn prakerja.wsgi -c prakerja/gunicorn_conf.py --bind $(HOST):$(PORT) --access-logfile -
 
 clean:
 	rm -rf $(VENV) $(TOOLS) var

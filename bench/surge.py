@@ -6,13 +6,20 @@
 1. The argon2 cost: CPU milliseconds per password hash with the portal's hasher (OWASP's minimum,
    m=19 MiB, t=2, p=1) and with Django's default (m=100 MiB, t=2, p=8).
 2. Drops and recreates the database in DATABASE_URL, migrates it, collects static files, and starts
-   two gunicorns (2 sync workers each, PostgreSQL, Redis) on 127.0.0.1: admission control off on
-   --port, on at --port + 1 (started after step 3, with ADMISSION_RATE from it).
+   gunicorns with 2 worker processes each (PostgreSQL, Redis) on 127.0.0.1, one per variant
+   (--variants, ports from --port on):
+   - "off": admission control off, sync workers (the portal before admission control);
+   - "fixed": admission on at a fixed ADMISSION_RATE, sync workers (the first version, no process
+     queue: ADMISSION_PROCESS_QUEUE=0, ADMISSION_WAIT_SECONDS=0.2);
+   - "on": the production configuration: prakerja/gunicorn_conf.py (threaded workers) and the
+     adaptive rate, starting at the same ADMISSION_RATE.
 3. Capacity: locust, 6 people signing up back to back against the "off" server. Sign-ups a second,
    and the CPU seconds the two gunicorn workers spent per sign-up (from /proc): the per-core rate.
-4. For each level (x capacity), the same open arrival of new people against "off", then "on"
+   ADMISSION_RATE = capacity x --headroom (the adaptive rate's start, and the fixed rate).
+4. For each level (x capacity), the same open arrival of new people against each variant in turn
    (bench/surge_locustfile.py): completed sign-ups a second, waiting answers (429), 5xx, timeouts
-   (30 s), p50/p95 of the admitted posts, people still waiting at the end.
+   (30 s), p50/p95 of the admitted posts, people still waiting at the end and how many of them hold a
+   waiting page with their form (a ticket), and for "on" the adaptive rate (lowest, last).
 
 Prints the load average before and after, asserts nothing. Everything runs on this machine (locust
 too), so the numbers are a floor. Every request goes to 127.0.0.1. Kills both servers at the end.
@@ -24,9 +31,11 @@ import argparse
 import json
 import math
 import os
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -86,11 +95,14 @@ def worker_pids(master: int) -> list[int]:
     return [int(pid) for pid in out.split()]
 
 
-def start_gunicorn(port: int, env: dict) -> subprocess.Popen:
+def start_gunicorn(port: int, env: dict, *, production: bool = False) -> subprocess.Popen:
+    # production: the portal's gunicorn settings (threaded workers); otherwise sync workers.
+    config = ["-c", str(BASE_DIR / "prakerja" / "gunicorn_conf.py")] if production else []
     server = subprocess.Popen(
         [
             str(BIN / "gunicorn"),
             "prakerja.wsgi",
+            *config,
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
@@ -165,7 +177,7 @@ def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(len(values) * p))]
 
 
-def row(label: str, result: dict) -> str:
+def row(label: str, result: dict, extra: str = "") -> str:
     statuses = result["statuses"]
     five = sum(n for code, n in statuses.items() if code.startswith("5"))
     return (
@@ -173,7 +185,7 @@ def row(label: str, result: dict) -> str:
         f"{result['completed_in_window'] / result['seconds']:.1f} | {result['completed']} | "
         f"{result['waiting_answers']} | {five} | {result['timeouts'] + result['connection_errors']} | "
         f"{result['other_errors']} | {pct(result['admitted_ms'], 0.5):.0f} / {pct(result['admitted_ms'], 0.95):.0f} | "
-        f"{pct(result['waiting_ms'], 0.95):.0f} | {result['unfinished']} |"
+        f"{pct(result['waiting_ms'], 0.95):.0f} | {result['unfinished']} ({result.get('holding', 0)}) |{extra}"
     )
 
 
@@ -186,6 +198,8 @@ def main() -> None:
     parser.add_argument("--headroom", type=float, default=0.8, help="ADMISSION_RATE = capacity x this")
     parser.add_argument("--reuse-db", action="store_true", help="keep the database of an earlier run")
     parser.add_argument("--clients", type=int, default=6, help="people signing up back to back (capacity)")
+    parser.add_argument("--variants", default="off,fixed,on", help="off, fixed and/or on (see above)")
+    parser.add_argument("--fixed-levels", default="", help="run 'fixed' only at these levels (default: all)")
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres") or not os.environ.get("REDIS_URL"):
@@ -245,32 +259,79 @@ def main() -> None:
             print(f"  web nodes for {PEAK}/s at {cores} cores each: {math.ceil(PEAK / (per_core * cores))}")
 
         rate = round(capacity * args.headroom, 1)
-        on = start_gunicorn(args.port + 1, {**env, "ADMISSION_ENABLED": "1", "ADMISSION_RATE": str(rate)})
-        servers.append(on)
+        variants = args.variants.split(",")
+        fixed_levels = [float(x) for x in args.fixed_levels.split(",") if x]
+        ports = {"off": args.port}
+        masters = {"off": off}
+        admission = {"ADMISSION_ENABLED": "1", "ADMISSION_RATE": str(rate)}
+        if "fixed" in variants:
+            ports["fixed"] = args.port + 1
+            fixed = {
+                "ADMISSION_ADAPTIVE": "0",
+                "ADMISSION_PROCESS_QUEUE": "0",
+                "ADMISSION_WAIT_SECONDS": "0.2",
+            }
+            masters["fixed"] = start_gunicorn(ports["fixed"], {**env, **admission, **fixed})
+            servers.append(masters["fixed"])
+        if "on" in variants:
+            ports["on"] = args.port + 2
+            masters["on"] = start_gunicorn(ports["on"], {**env, **admission}, production=True)
+            servers.append(masters["on"])
         print(
-            f"\nadmission on: ADMISSION_RATE={rate} (capacity x {args.headroom}), burst {max(1.0, rate / 4):.1f}"
+            f"\nadmission: ADMISSION_RATE={rate} (capacity x {args.headroom}), burst {max(1.0, rate / 4):.1f}; "
+            f"'on' adapts it within [{rate / 10:.2f}, {rate * 2:.1f}] (target 1.5 s per admitted post), "
+            "2 processes x 8 threads, at most 2 expensive posts running and 2 waiting (2 s) per process"
         )
         print(
             "\n| admission | offered/s | people | completed/s in window | completed by end | waiting answers (429) "
-            "| 5xx | timeouts + conn. errors | other errors | admitted p50 / p95 ms | 429 p95 ms | still waiting |"
+            "| 5xx | timeouts + conn. errors | other errors | admitted p50 / p95 ms | 429 p95 ms "
+            "| still waiting (holding a ticket) | rate lowest / last |"
         )
-        print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        key = f"admission:{socket.gethostname()}"
+        cpu_runs = []
         for level in [float(x) for x in args.levels.split(",")]:
             offered = capacity * level
-            for label, port in (("off", args.port), ("on", args.port + 1)):
-                for key in queue.scan_iter("admission:*"):
-                    queue.delete(key)  # each run starts with an empty queue
+            for label in variants:
+                if label == "fixed" and args.fixed_levels and level not in fixed_levels:
+                    continue
+                for stale in queue.scan_iter("admission:*"):
+                    queue.delete(stale)  # each run starts with an empty queue at the starting rate
+                rates: list[float] = []
+                done = threading.Event()
+
+                def sample(rates=rates, done=done):
+                    while not done.wait(1.0):
+                        stored = queue.hget(key, "rate")
+                        if stored is not None:
+                            rates.append(float(stored))
+
+                sampler = threading.Thread(target=sample, daemon=True)
+                sampler.start()
+                pids = worker_pids(masters[label].pid)
+                cpu_before = cpu_seconds(pids)
                 result = run_locust(
-                    port,
+                    ports[label],
                     mode="open",
                     run=f"{stamp}-{label}{level:g}x",
                     rate=offered,
                     seconds=args.seconds,
                     drain=args.drain,
                 )
-                print(row(f"{label}, {level:g}x", result), flush=True)
-                for sample in sorted(set(result.get("error_samples", [])))[:3]:
-                    print(f"    other error: {sample}", flush=True)
+                done.set()
+                sampler.join()
+                cpu_runs.append((f"{label}, {level:g}x", cpu_seconds(pids) - cpu_before, result))
+                extra = f" {min(rates):.2f} / {rates[-1]:.2f} |" if label == "on" and rates else " - |"
+                print(row(f"{label}, {level:g}x", result, extra), flush=True)
+                for sample_text in sorted(set(result.get("error_samples", [])))[:3]:
+                    print(f"    other error: {sample_text}", flush=True)
+        print("\nweb workers' CPU per run (sign-ups and waiting answers together):")
+        for label, cpu, result in cpu_runs:
+            per = cpu / result["completed"] * 1000 if result["completed"] else float("nan")
+            print(
+                f"  {label}: {cpu:.1f} s CPU, {result['completed']} sign-ups, {result['waiting_answers']} "
+                f"waiting answers: {per:.0f} ms per completed sign-up"
+            )
     finally:
         for server in servers:
             server.terminate()

@@ -54,6 +54,7 @@ class Crowd(FastHttpUser):
 
     def on_start(self):
         self.client.client.cookiejar = None  # every person has their own cookies (set per request)
+        self.tickets = {}
         self.stats = {
             "mode": MODE,
             "rate": RATE,
@@ -67,6 +68,7 @@ class Crowd(FastHttpUser):
             "connection_errors": 0,
             "other_errors": 0,
             "unfinished": 0,
+            "holding": 0,
             "admitted_ms": [],
             "waiting_ms": [],
             "total_s": [],
@@ -92,6 +94,7 @@ class Crowd(FastHttpUser):
         )
         arrived = time.perf_counter()
         self.stats["arrivals"] += 1
+        self.tickets[number] = False  # True while the person holds a waiting page with the kept form
         while True:
             sent = time.perf_counter()
             with self.client.post(
@@ -99,6 +102,7 @@ class Crowd(FastHttpUser):
             ) as response:
                 elapsed_ms = (time.perf_counter() - sent) * 1000
                 status = response.status_code or 0
+                self.tickets[number] = False
                 if status == 0:
                     error = repr(response.error)
                     if "timeout" in error.lower():
@@ -125,6 +129,7 @@ class Crowd(FastHttpUser):
                     match = TOKEN.search(response.text or "")
                     if match:
                         body = urlencode({"_admission_retry": match.group(1)})
+                    self.tickets[number] = bool(match)
                     wait = float(response.headers.get("Retry-After") or 5)
                     gevent.sleep(wait)
                     continue
@@ -164,6 +169,8 @@ class Crowd(FastHttpUser):
                 number += 1
             gevent.joinall(people, timeout=DRAIN)
         self.stats["unfinished"] = sum(1 for person in people if not person.dead)
+        # Of those, the people waiting with a waiting page that keeps their form (not in a request).
+        self.stats["holding"] = sum(1 for holds in self.tickets.values() if holds)
         gevent.killall([person for person in people if not person.dead], block=False)
         self.stats["elapsed"] = time.perf_counter() - start
         with open(OUT, "w") as handle:

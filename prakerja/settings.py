@@ -253,37 +253,63 @@ SESSION_COOKIE_AGE = APPLICANT_SESSION_IDLE_SECONDS
 ACCOUNT_REAUTHENTICATION_TIMEOUT = env_int("ACCOUNT_REAUTHENTICATION_TIMEOUT", 300)
 
 # --- Surge: admission control (prakerja/admission.py, README "Surge") ---------------------------
-# Posts to these views (sign-up, login, profile, KYC photos) are let in at ADMISSION_RATE a second per
-# machine (a queue in Redis shared by the machine's web processes, ADMISSION_BURST at once); the rest
-# get a reserved turn and a waiting page (HTTP 429, Retry-After) that keeps the form and sends it
-# again at that turn. The
-# default is the measured rate per core (bench/README.md "Surge") times this machine's cores.
+# Posts to these views (sign-up, login, profile, KYC photos) are let in at the machine's admission
+# rate (a ticket queue in Redis shared by the machine's web processes, ADMISSION_BURST at once); the
+# rest get a ticket and a waiting page (HTTP 429, Retry-After) that keeps the form and sends it again
+# at that turn. The rate starts at the measured rate per core (bench/README.md "Surge") times this
+# machine's cores and adapts to how long the admitted posts take.
 ADMISSION_ENABLED = env_bool("ADMISSION_ENABLED", True)
 ADMISSION_VIEWS = env_list(
     "ADMISSION_VIEWS", ["account_signup", "account_login", "registration:profile", "kyc:upload"]
 )
+# Web processes on this machine (gunicorn reads WEB_CONCURRENCY too: prakerja/gunicorn_conf.py).
+WEB_CONCURRENCY = env_int("WEB_CONCURRENCY", max(2, os.cpu_count() or 1))
 # Measured: 11.2 sign-ups per core-second of web CPU (bench/README.md "Surge"); 80 % of it.
 ADMISSION_RATE_PER_CORE = env_float("ADMISSION_RATE_PER_CORE", 9.0)
 ADMISSION_RATE = env_float("ADMISSION_RATE", ADMISSION_RATE_PER_CORE * (os.cpu_count() or 1))
-# Let in at once up to this many (they wait at most (burst - 1) / rate seconds in the server's own queue).
+# Let in at once up to this many when nobody waits.
 ADMISSION_BURST = env_float("ADMISSION_BURST", max(1.0, ADMISSION_RATE / 4))
-# While Redis does not answer: each process's own bucket, the machine's rate shared between the web
-# processes (gunicorn reads WEB_CONCURRENCY too; the image runs 4).
-ADMISSION_LOCAL_RATE = env_float("ADMISSION_LOCAL_RATE", ADMISSION_RATE / env_int("WEB_CONCURRENCY", 4))
-# Expensive posts running at once in one process (threaded workers), and how long one waits for a turn.
+# The adaptive rate (AIMD): while admitted posts take at most ADMISSION_TARGET_SECONDS in the process,
+# the rate grows by ADMISSION_RATE_STEP a second; when one takes longer, it falls to three quarters.
+# Always within [ADMISSION_RATE_MIN, ADMISSION_RATE_MAX]. Off: the rate stays at ADMISSION_RATE.
+ADMISSION_ADAPTIVE = env_bool("ADMISSION_ADAPTIVE", True)
+ADMISSION_TARGET_SECONDS = env_float("ADMISSION_TARGET_SECONDS", 1.5)
+ADMISSION_RATE_MIN = env_float("ADMISSION_RATE_MIN", ADMISSION_RATE / 10)
+ADMISSION_RATE_MAX = env_float("ADMISSION_RATE_MAX", ADMISSION_RATE * 2)
+ADMISSION_RATE_STEP = env_float("ADMISSION_RATE_STEP", ADMISSION_RATE / 20)
+# While Redis does not answer: each process's own queue, the machine's rate shared between the web
+# processes.
+ADMISSION_LOCAL_RATE = env_float("ADMISSION_LOCAL_RATE", ADMISSION_RATE / WEB_CONCURRENCY)
+# Expensive posts running at once in one process, how many more may wait for one of them and for how
+# long; the rest keep their ticket and come back a few seconds later (threaded workers answer them at
+# once: prakerja/gunicorn_conf.py).
 ADMISSION_PROCESS_CONCURRENCY = env_int("ADMISSION_PROCESS_CONCURRENCY", 2)
-ADMISSION_WAIT_SECONDS = env_float("ADMISSION_WAIT_SECONDS", 0.2)
-# Retry-After without a reservation (a busy process, the KYC photos, a full queue): a random number
-# of seconds in this range, so the people waiting come back spread out.
+ADMISSION_PROCESS_QUEUE = env_int("ADMISSION_PROCESS_QUEUE", 2)
+ADMISSION_WAIT_SECONDS = env_float("ADMISSION_WAIT_SECONDS", 2.0)
+# Retry-After without a ticket (the KYC photos, a full queue) or with a ticket in a busy process: a
+# random number of seconds in this range, so the people waiting come back spread out.
 ADMISSION_RETRY_AFTER_MIN = env_int("ADMISSION_RETRY_AFTER_MIN", 5)
 ADMISSION_RETRY_AFTER_MAX = env_int("ADMISSION_RETRY_AFTER_MAX", 15)
-# The queue takes reservations up to this far ahead; beyond, "try again in N minutes" without one.
+# The queue gives tickets up to this far ahead; beyond, "try again in N minutes" without one.
 ADMISSION_MAX_WAIT_SECONDS = env_int("ADMISSION_MAX_WAIT_SECONDS", 600)
 # How long a waiting page's copy of the form stays valid.
 ADMISSION_RETRY_TOKEN_SECONDS = env_int("ADMISSION_RETRY_TOKEN_SECONDS", 3600)
-for _name in ("ADMISSION_RATE", "ADMISSION_BURST", "ADMISSION_LOCAL_RATE", "ADMISSION_PROCESS_CONCURRENCY"):
+for _name in (
+    "ADMISSION_RATE",
+    "ADMISSION_BURST",
+    "ADMISSION_LOCAL_RATE",
+    "ADMISSION_PROCESS_CONCURRENCY",
+    "ADMISSION_TARGET_SECONDS",
+    "ADMISSION_RATE_MIN",
+    "ADMISSION_RATE_STEP",
+    "WEB_CONCURRENCY",
+):
     if globals()[_name] <= 0:
         raise ImproperlyConfigured(f"{_name} must be greater than 0")
+if ADMISSION_PROCESS_QUEUE < 0 or ADMISSION_WAIT_SECONDS < 0:
+    raise ImproperlyConfigured("ADMISSION_PROCESS_QUEUE and ADMISSION_WAIT_SECONDS must not be negative")
+if not ADMISSION_RATE_MIN <= ADMISSION_RATE <= ADMISSION_RATE_MAX:
+    raise ImproperlyConfigured("ADMISSION_RATE must be between ADMISSION_RATE_MIN and ADMISSION_RATE_MAX")
 if not 1 <= ADMISSION_RETRY_AFTER_MIN <= ADMISSION_RETRY_AFTER_MAX:
     raise ImproperlyConfigured(
         "ADMISSION_RETRY_AFTER_MIN must be at least 1 and at most ADMISSION_RETRY_AFTER_MAX"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 import uuid
 
@@ -15,7 +16,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from prakerja import admission
-from prakerja.admission import RETRY_FIELD, URLENCODED, AdmissionConfig, AdmissionGate, Decision
+from prakerja.admission import RETRY_FIELD, URLENCODED, AdmissionConfig, AdmissionGate, Decision, ProcessLimit
 from prakerja.cache import cache_fallback_reset
 from prakerja.models import User
 from prakerja.security import OwaspArgon2PasswordHasher
@@ -50,6 +51,7 @@ def _config(**changes) -> AdmissionConfig:
         "burst": 1.0,
         "local_rate": 1.0,
         "process_concurrency": 2,
+        "process_queue": 0,
         "wait_seconds": 0.0,
         "max_wait": 600.0,
     }
@@ -61,6 +63,7 @@ def surge(settings):
     """Admission on: room for one post, then one every 3 seconds (the locmem test cache: the queue in
     the process), on a clock the test moves."""
     settings.ADMISSION_ENABLED = True
+    settings.ADMISSION_ADAPTIVE = False
     settings.ADMISSION_RATE = 1.0
     settings.ADMISSION_BURST = 1.0
     settings.ADMISSION_LOCAL_RATE = 1 / 3
@@ -89,80 +92,212 @@ def _post(client: Client, url: str, data: dict, **extra):
 
 @pytest.fixture(params=["local", pytest.param("redis", marks=needs_redis)])
 def queue_gate(request, settings):
-    """A gate with a fake clock, its queue in the process or in Redis: both must behave the same."""
+    """Make a gate with a fake clock and timer, its queue in the process or in Redis: both must behave
+    the same."""
     clock = FakeClock()
+    timer = FakeClock()
     if request.param == "redis":
         settings.CACHES = _redis_cache(settings.REDIS_URL)
     else:
         settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     cache_fallback_reset()
-    gate = AdmissionGate(_config(rate=2.0, burst=2.0, local_rate=2.0, max_wait=3.0), clock=clock)
-    # A fresh key per run: the queue's ":used:" marks live 2 hours in Redis, and a test name's "[redis]"
-    # would be a character class in the KEYS pattern that cleans up.
-    gate.key = f"admission:test-{uuid.uuid4().hex}"
     client = redis.Redis.from_url(settings.REDIS_URL) if request.param == "redis" else None
+    keys = []
+
+    def make(**changes):
+        values = {"rate": 2.0, "burst": 2.0, "local_rate": 2.0, "max_wait": 3.0}
+        gate = AdmissionGate(_config(**(values | changes)), clock=clock, timer=timer)
+        # A fresh key per run: the queue's ":used:" marks live 2 hours in Redis, and a test name's
+        # "[redis]" would be a character class in the KEYS pattern that cleans up.
+        gate.key = f"admission:test-{uuid.uuid4().hex}"
+        keys.append(gate.key)
+        return gate
+
+    yield make, clock, timer
     if client:
-        client.delete(*client.keys(gate.key + "*") or [gate.key])
-    yield gate, clock
-    if client:
-        client.delete(*client.keys(gate.key + "*") or [gate.key])
+        for key in keys:
+            client.delete(*client.keys(key + "*") or [key])
 
 
-def test_queue_admits_the_burst_then_gives_reservations_in_order(queue_gate):
-    gate, clock = queue_gate  # 2 a second (one every 0.5 s), 2 at once, reservations up to 3 s ahead
-    assert [gate.ask().admitted for _ in range(2)] == [True, True]
+def test_queue_admits_the_burst_then_gives_tickets_in_order(queue_gate):
+    make, clock, _ = queue_gate
+    gate = make()  # 2 a second (one every 0.5 s), 2 at once, tickets up to 3 s ahead
+    first, second = gate.ask(), gate.ask()
+    assert (first.admitted, second.admitted) == (True, True)
+    # Tickets are numbered from the queue's creation time in milliseconds (1000 s here).
+    assert (first.ticket, second.ticket) == (1_000_000, 1_000_001)
     third, fourth = gate.ask(), gate.ask()
-    assert (third.admitted, third.wait, third.slot) == (False, 0.5, 1000.5)
-    assert (fourth.admitted, fourth.wait, fourth.slot) == (False, 1.0, 1001.0)
+    assert (third.admitted, third.wait, third.ticket) == (False, 0.5, 1_000_002)
+    assert (fourth.admitted, fourth.wait, fourth.ticket) == (False, 1.0, 1_000_003)
     # Back too early: still waiting, same place in the queue.
-    assert gate.ask(reserved=1001.0) == Decision(False, 1.0, 1001.0)
+    assert gate.ask(ticket=1_000_003) == Decision(False, 1.0, 1_000_003)
     clock.now = 1000.5
-    assert gate.ask(reserved=1000.5).admitted  # its turn: in, without queueing again
-    # The same reservation twice (a replayed page) is a new arrival, at the end of the queue.
-    replay = gate.ask(reserved=1000.5)
-    assert (replay.admitted, replay.slot) == (False, 1001.5)
+    assert gate.ask(ticket=1_000_002) == Decision(True, 0.0, 1_000_002)  # its turn: in, no queueing again
+    # The same ticket twice (a replayed page) is a new arrival, at the end of the queue.
+    assert gate.ask(ticket=1_000_002) == Decision(False, 1.0, 1_000_004)
     clock.now = 1001.0
-    assert gate.ask(reserved=1001.0).admitted
-    # A post that cannot come back with a reservation (the KYC photos) is told how long, and keeps no place.
-    assert gate.ask(reserve=False) == Decision(False, 1.0, 0.0)
+    assert gate.ask(ticket=1_000_003).admitted
+    # A post that cannot come back with a ticket (the KYC photos) is told how long, and takes no place.
+    assert gate.ask(reserve=False) == Decision(False, 1.0, 0)
 
 
-def test_queue_takes_no_reservation_beyond_the_longest_wait(queue_gate):
-    gate, clock = queue_gate
+def test_queue_gives_no_ticket_beyond_the_longest_wait(queue_gate):
+    make, clock, _ = queue_gate
+    gate = make()
     answers = [gate.ask() for _ in range(10)]
     assert [a.admitted for a in answers[:2]] == [True, True]
     assert [a.wait for a in answers[2:]] == [0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.0, 3.0]
-    assert [a.slot for a in answers[2:]] == [1000.5, 1001.0, 1001.5, 1002.0, 1002.5, 1003.0, 0.0, 0.0]
+    assert [a.ticket for a in answers[2:]] == [1_000_002 + n for n in range(6)] + [0, 0]
     clock.now += 100  # the queue empties by itself
     assert gate.ask().admitted
 
 
-def test_gate_semaphore_limits_posts_running_at_once_in_a_process(settings):
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    gate = AdmissionGate(_config(rate=100.0, burst=100.0, local_rate=100.0, process_concurrency=2))
-    (first, _), (second, _) = gate.enter(), gate.enter()
-    assert first is not None and second is not None
-    refused, decision = gate.enter(reserved=1234.5)
-    assert refused is None  # both slots taken; the short wait (0 s here) runs out
-    assert decision.slot == 1234.5  # ...and a reservation is kept for the next try
-    first.release()
-    first.release()  # releasing twice gives back one slot, not two
-    third, _ = gate.enter()
-    assert third is not None
-    assert gate.enter()[0] is None
-    second.release()
-    third.release()
+def _adaptive(make, **changes):
+    values = {"adaptive": True, "target_seconds": 1.0, "rate_min": 0.5, "rate_max": 4.0, "rate_step": 1.0}
+    return make(**(values | changes))
 
 
-def test_gate_gives_the_slot_back_when_the_queue_says_wait(settings):
+def test_rate_grows_additively_and_falls_multiplicatively_within_bounds(queue_gate):
+    make, clock, _ = queue_gate
+    gate = _adaptive(make)
+    assert gate.rate() == 2.0
+    gate.feedback(seconds=0.5)  # under the target: + step / rate (1 a second at 2 posts a second)
+    assert gate.rate() == 2.5
+    gate.feedback(seconds=1.5)  # over the target: three quarters
+    assert gate.rate() == 1.875
+    gate.feedback(seconds=9.0)  # finished just after the cut: let in before it, no second cut yet
+    assert gate.rate() == 1.875
+    clock.now += 1.0  # a target's time later
+    gate.feedback(seconds=9.0)
+    assert gate.rate() == pytest.approx(1.40625)
+    for _ in range(10):
+        clock.now += 1.0
+        gate.feedback(seconds=9.0)
+    assert gate.rate() == 0.5  # the lower bound
+    for _ in range(50):
+        gate.feedback(seconds=0.1)
+    assert gate.rate() == 4.0  # the upper bound
+
+
+def test_fixed_rate_when_not_adaptive(queue_gate):
+    make, clock, _ = queue_gate
+    gate = make()  # adaptive off
+    gate.feedback(seconds=60.0)
+    clock.now += 1.0
+    gate.feedback(seconds=60.0)
+    assert gate.rate() == 2.0
+    assert [gate.ask().admitted for _ in range(3)] == [True, True, False]
+
+
+def test_tickets_keep_their_order_when_the_rate_falls(queue_gate):
+    make, clock, _ = queue_gate
+    gate = _adaptive(make, burst=1.0)
+    assert gate.ask().admitted
+    a, b = gate.ask(), gate.ask()
+    assert (a.wait, b.wait) == (0.5, 1.0)
+    gate.feedback(seconds=5.0)  # 2 -> 1.5 a second: both turns come later, in the same order
+    later_a, later_b = gate.ask(ticket=a.ticket), gate.ask(ticket=b.ticket)
+    assert (later_a.admitted, later_a.ticket) == (False, a.ticket)
+    assert later_a.wait == pytest.approx(2 / 3)
+    assert later_b.wait == pytest.approx(4 / 3)
+    clock.now += 0.5  # a's old turn, before its new one (minus the grace)
+    assert not gate.ask(ticket=b.ticket).admitted
+    clock.now += 1 / 6
+    assert gate.ask(ticket=a.ticket).admitted
+    # A newcomer queues behind b.
+    assert gate.ask().ticket == b.ticket + 1
+
+
+def test_a_slow_admitted_post_lowers_the_rate(queue_gate):
+    make, clock, timer = queue_gate
+    gate = _adaptive(make)
+    ticket, decision = gate.enter()
+    assert decision.admitted
+    timer.now += 0.4
+    ticket.release()
+    assert gate.rate() == 2.5  # quick: up
+    ticket, _ = gate.enter()
+    timer.now += 3.0
+    ticket.release()
+    assert gate.rate() == 1.875  # slower than the 1 s target: down
+    ticket.release()  # releasing twice reports once
+    assert gate.rate() == 1.875
+
+
+def test_busy_process_sends_the_admitted_post_back_with_its_ticket(queue_gate, settings):
+    settings.ADMISSION_RETRY_AFTER_MIN = 4
+    settings.ADMISSION_RETRY_AFTER_MAX = 6
+    make, clock, _ = queue_gate
+    gate = _adaptive(make, rate=100.0, burst=100.0, local_rate=100.0, rate_max=200.0, process_concurrency=1)
+    running, _ = gate.enter()
+    assert running is not None
+    refused, decision = gate.enter()  # the machine has room, this process does not
+    assert refused is None
+    assert not decision.admitted and decision.ticket and 4 <= decision.wait <= 6
+    assert gate.rate() == 75.0  # a full process counts as a slow post
+    # A ticket whose turn has come, refused by the busy process, is still good for one post.
+    turn, _ = gate.enter(ticket=decision.ticket)
+    assert turn is None
+    running.release()
+    again, admitted = gate.enter(ticket=decision.ticket)
+    assert again is not None and admitted == Decision(True, 0.0, decision.ticket)
+    again.release()
+    replay, as_newcomer = gate.enter(ticket=decision.ticket)
+    assert replay is not None  # (room in the queue) but as a newcomer with a new number
+    assert as_newcomer.ticket != decision.ticket
+    replay.release()
+
+
+def test_process_limit_runs_a_few_queues_a_few_and_refuses_the_rest_at_once():
+    limit = ProcessLimit(limit=1, queue=1, wait=10.0)
+    assert limit.acquire()
+    waited = []
+    waiter = threading.Thread(target=lambda: waited.append(limit.acquire()))
+    waiter.start()
+    for _ in range(500):
+        if limit.waiting:
+            break
+        time.sleep(0.01)
+    assert limit.waiting == 1
+    assert limit.acquire() is False  # one running, one waiting: the next is refused without waiting
+    limit.release()
+    waiter.join(5)
+    assert waited == [True]
+    assert (limit.running, limit.waiting) == (1, 0)
+    limit.release()
+
+
+def test_process_limit_wait_runs_out():
+    limit = ProcessLimit(limit=1, queue=1, wait=0.05)
+    assert limit.acquire()
+    assert limit.acquire() is False  # waited 0.05 s, nothing was released
+    assert (limit.running, limit.waiting) == (1, 0)
+    limit.release()
+    assert limit.acquire()
+
+
+def test_gate_gives_the_process_slot_back_when_the_queue_says_wait(settings):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     gate = AdmissionGate(_config(local_rate=0.001, burst=1.0, process_concurrency=1))
     ticket, _ = gate.enter()
     assert ticket is not None
     ticket.release()
     assert gate.enter()[0] is None  # the queue is full
-    assert gate.semaphore.acquire(timeout=0)  # ...and the refused request did not keep the slot
-    gate.semaphore.release()
+    assert gate.limit.running == 0  # ...and the refused request took no place in the process
+
+
+def test_threads_outnumber_the_expensive_posts_in_the_production_gunicorn_config():
+    """Threads beyond the expensive posts (running and waiting) answer the waiting page at once."""
+    import runpy
+
+    from prakerja import settings as portal_settings
+
+    config = runpy.run_path(str(django_settings.BASE_DIR / "prakerja" / "gunicorn_conf.py"))
+    assert config["worker_class"] == "gthread"
+    assert config["threads"] >= (
+        portal_settings.ADMISSION_PROCESS_CONCURRENCY + portal_settings.ADMISSION_PROCESS_QUEUE + 2
+    )
+    assert config["timeout"] > portal_settings.ADMISSION_WAIT_SECONDS + 10
 
 
 @needs_redis
@@ -241,7 +376,7 @@ def test_waiting_page_is_429_with_retry_after_in_indonesian_and_keeps_the_form(s
     assert kept.fields.getlist("email") == ["dua@example.id"]
     assert kept.fields.getlist("password1") == [PASSWORD]
     assert kept.fields.getlist("csrfmiddlewaretoken") == [csrf]
-    assert kept.slot > 0  # a reserved turn in the queue
+    assert kept.ticket > 0  # a place in the queue
     assert not User.objects.filter(email="dua@example.id").exists()
 
     # Sent again at its turn: the sign-up completes, CSRF checked against the same cookie.
@@ -266,7 +401,7 @@ def test_waiting_page_again_keeps_the_form_again(surge, client):
     kept = admission.retry_token_read(TOKEN_PATTERN.search(again.content.decode()).group(1))
     assert kept.fields.getlist("email") == ["dua@example.id"]
     assert RETRY_FIELD not in kept.fields
-    assert kept.slot == admission.retry_token_read(token).slot
+    assert kept.ticket == admission.retry_token_read(token).ticket
 
 
 @pytest.mark.django_db
@@ -276,6 +411,28 @@ def test_waiting_page_in_english(surge, client):
     waiting = _post(client, reverse("account_signup"), _signup_post("dua@example.id"))
     assert waiting.status_code == 429
     assert "Many people are registering right now" in waiting.content.decode()
+
+
+@pytest.mark.django_db
+def test_waiting_pages_rendered_once_still_carry_each_persons_form_and_language(surge, client):
+    _post(client, reverse("account_signup"), _signup_post("satu@example.id"))
+    pages = {}
+    for email, language in (("dua@example.id", "id"), ("tiga@example.id", "id"), ("empat@example.id", "en")):
+        client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = language
+        waiting = _post(client, reverse("account_signup"), _signup_post(email))
+        assert (waiting.status_code, waiting["Retry-After"]) == (429, "3")
+        pages[email] = waiting.content.decode()
+        surge.surge_clock.now += 3.01  # the next person waits as long: the same cached page
+    kept = {
+        email: admission.retry_token_read(TOKEN_PATTERN.search(page).group(1))
+        for email, page in pages.items()
+    }
+    assert {email: form.fields["email"] for email, form in kept.items()} == {e: e for e in pages}
+    assert len({form.ticket for form in kept.values()}) == 3
+    assert "Banyak orang sedang mendaftar saat ini" in pages["tiga@example.id"]
+    assert "Many people are registering right now" in pages["empat@example.id"]
+    assert all("@@" not in page for page in pages.values())
+    assert admission._waiting_page.cache_info().hits == 1  # the second Indonesian page
 
 
 @pytest.mark.django_db

@@ -55,7 +55,9 @@ def test_gunicorn_serves_the_portal_with_static_files(transactional_db, tmp_path
     )
     port = _free_port()
     process = subprocess.Popen(
-        [str(VENV_BIN / "gunicorn"), "prakerja.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+        # The production settings (threaded workers), as make gunicorn, the image and docker-compose run it.
+        [str(VENV_BIN / "gunicorn"), "prakerja.wsgi", "-c", "prakerja/gunicorn_conf.py",
+         "--bind", f"127.0.0.1:{port}", "--workers", "2"],
         cwd=BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
