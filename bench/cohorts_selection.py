@@ -37,6 +37,12 @@ def main() -> None:
         default=200_000,
         help="queued outbox messages at which the notification job waits (COHORTS_NOTIFY_OUTBOX_HIGH_WATER)",
     )
+    parser.add_argument("--skip-dry-run", action="store_true", help="go straight to the committed selection")
+    parser.add_argument(
+        "--skip-notifications",
+        action="store_true",
+        help="stop after the announcement (no outbox, no draw file)",
+    )
     args = parser.parse_args()
 
     url = os.environ.get("DATABASE_URL", "")
@@ -52,15 +58,31 @@ def main() -> None:
 
     timings: dict[str, float] = {}
 
+    def wal_position() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_current_wal_lsn()::text")
+            return cursor.fetchone()[0]
+
+    def wal_megabytes(since: str) -> float:
+        # The whole server's WAL: other databases on the same server count too.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s::pg_lsn)", [since])
+            return float(cursor.fetchone()[0]) / 1e6
+
     def step(name):
         class Timer:
             def __enter__(self):
+                self.wal = wal_position()
                 self.start = time.perf_counter()
                 print(f"-> {name} ...", flush=True)
 
             def __exit__(self, *exc):
                 timings[name] = time.perf_counter() - self.start
-                print(f"   {name}: {timings[name]:.1f} s (load average {os.getloadavg()[0]:.1f})", flush=True)
+                print(
+                    f"   {name}: {timings[name]:.1f} s (load average {os.getloadavg()[0]:.1f}, "
+                    f"WAL {wal_megabytes(self.wal):,.0f} MB)",
+                    flush=True,
+                )
 
         return Timer()
 
@@ -79,11 +101,12 @@ def main() -> None:
     wave = Wave.objects.get(number=1)
     programme_get()
 
-    with step("dry run (counts per province and priority group)"):
-        run = selection_run_request(wave=wave, kind=RunKind.DRY_RUN, seed="bench-seed")
-        selection_run_execute(run_id=run.pk)
-    run.refresh_from_db()
-    print(f"   pool {run.result['pool']:,}, would select {run.result['selected']:,}")
+    if not args.skip_dry_run:
+        with step("dry run (counts per province and priority group)"):
+            run = selection_run_request(wave=wave, kind=RunKind.DRY_RUN, seed="bench-seed")
+            selection_run_execute(run_id=run.pk)
+        run.refresh_from_db()
+        print(f"   pool {run.result['pool']:,}, would select {run.result['selected']:,}")
 
     with step("selection (eligibility, snapshot, draw, commit)"):
         run = selection_run_request(wave=wave, kind=RunKind.SELECTION, seed="bench-seed")
@@ -91,6 +114,7 @@ def main() -> None:
     run.refresh_from_db()
     assert run.status == "done", run.error
     print(f"   selected {run.result['selected']:,} of {run.result['pool']:,}")
+    print(f"   stages (s): {run.result['stage_seconds']}")
 
     from unittest import mock
 
@@ -118,28 +142,29 @@ def main() -> None:
     # COHORTS_NOTIFY_OUTBOX_HIGH_WATER queued messages, then waits for the sweeper to send some.
     # First as in production (it stops at the high-water mark), then the rest at once, as if the
     # outbox had drained: together they are the cost of every row, which the old job paid at once.
-    notify = SelectionRun.objects.get(wave=wave, kind=RunKind.NOTIFY)
-    with (
-        step(f"notifications: first slices, until {args.high_water:,} messages are queued"),
-        override_settings(COHORTS_NOTIFY_OUTBOX_HIGH_WATER=args.high_water),
-    ):
-        selection_run_execute(run_id=notify.pk)
-    notify.refresh_from_db()
-    print(f"   {notify.status}: {notify.result}")
-    with (
-        step("notifications: the rest (all at once, as if the outbox had drained)"),
-        override_settings(COHORTS_NOTIFY_OUTBOX_HIGH_WATER=0),
-    ):
-        selection_run_execute(run_id=notify.pk)
-    notify.refresh_from_db()
-    assert notify.status == "done", notify.error
-    print(f"   {notify.result}")
+    if not args.skip_notifications:
+        notify = SelectionRun.objects.get(wave=wave, kind=RunKind.NOTIFY)
+        with (
+            step(f"notifications: first slices, until {args.high_water:,} messages are queued"),
+            override_settings(COHORTS_NOTIFY_OUTBOX_HIGH_WATER=args.high_water),
+        ):
+            selection_run_execute(run_id=notify.pk)
+        notify.refresh_from_db()
+        print(f"   {notify.status}: {notify.result}")
+        with (
+            step("notifications: the rest (all at once, as if the outbox had drained)"),
+            override_settings(COHORTS_NOTIFY_OUTBOX_HIGH_WATER=0),
+        ):
+            selection_run_execute(run_id=notify.pk)
+        notify.refresh_from_db()
+        assert notify.status == "done", notify.error
+        print(f"   {notify.result}")
 
-    from cohorts.draw import draw_file_build
+        from cohorts.draw import draw_file_build
 
-    with step("public draw file (one line per application, gzip)"):
-        built = draw_file_build(wave_id=wave.pk)
-    print(f"   {built.lines:,} lines, sha256 {built.sha256[:16]}...")
+        with step("public draw file (one line per application, gzip)"):
+            built = draw_file_build(wave_id=wave.pk)
+        print(f"   {built.lines:,} lines, sha256 {built.sha256[:16]}...")
 
     with step("ledger_check"):
         call_command("ledger_check")

@@ -255,8 +255,12 @@ RANKED_TABLE = "cohorts_selection_ranked"
 
 
 def _tune(cursor) -> None:
-    """The draw sorts the whole pool three times: give PostgreSQL room, and no JIT."""
-    tune_for_bulk(cursor)
+    """The draw sorts the whole pool three times: give PostgreSQL room, and no JIT.
+
+    1 GB: the first sort of 2,000,000 applications (keys, tokens, KK) takes about 550 MB in memory;
+    with the default 256 MB it went to disk. Only this transaction, once per wave.
+    """
+    tune_for_bulk(cursor, work_mem="1GB")
 
 
 def _materialise(ranking_sql: str, params: dict) -> None:

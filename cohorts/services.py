@@ -6,10 +6,11 @@ import datetime
 import logging
 import secrets
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, connections, transaction
 from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -19,8 +20,8 @@ from stdnum import luhn
 from cohorts import draw, selection
 from cohorts.enums import ApplicationStatus, ParticipantStatus, RunKind, RunStatus, WaveStatus
 from cohorts.models import Application, Blacklist, Participant, Programme, ProvinceQuota, SelectionRun, Wave
-from disbursement.enums import AccountKind, EntitlementReason
-from disbursement.models import LedgerAccount
+from disbursement.enums import AccountKind, EntitlementReason, ProgrammeAccount
+from disbursement.models import LedgerAccount, LedgerEntry, LedgerMovement
 from disbursement.selectors import ledger_accounts_without_movement
 from disbursement.services import (
     BulkResult,
@@ -28,6 +29,7 @@ from disbursement.services import (
     ledger_accounts_open_credited_bulk,
     ledger_credit_bulk,
     ledger_forfeit_bulk,
+    ledger_programme_account_open,
 )
 from kyc.selectors import kyc_is_verified
 from prakerja.audit import audit_log
@@ -407,35 +409,142 @@ def card_number_for(*, wave_number: int, ordinal: int) -> str:
     return body + luhn.calc_check_digit(body)
 
 
-def _announce(*, run: SelectionRun, progress) -> dict:
-    """Turn the selected applications into participants with a credited balance. Idempotent per step.
+def _announce_bounds(*, wave: Wave, chunk: int) -> list[tuple[int, int | None]]:
+    """Ranges ``(after, upto]`` of applicant ids, each holding ``chunk`` selected applications of ``wave``
+    (the last one the rest, with ``upto`` None)."""
+    table = Application._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT applicant_id FROM (SELECT applicant_id, ROW_NUMBER() OVER (ORDER BY applicant_id) AS n "  # noqa: S608
+            f"FROM {table} WHERE wave_id = %s AND status = %s) r WHERE n %% %s = 0 ORDER BY applicant_id",
+            [wave.pk, ApplicationStatus.SELECTED, chunk],
+        )
+        cuts = [row[0] for row in cursor.fetchall()]
+    edges = [0, *cuts]
+    return [(edges[i], edges[i + 1]) for i in range(len(cuts))] + [(edges[-1], None)]
 
-    The notifications to everyone in the wave follow as their own job (RunKind.NOTIFY),
+
+def _announce_chunk(
+    *,
+    wave: Wave,
+    after: int,
+    upto: int | None,
+    side_by_side: bool,
+    now: datetime.datetime,
+    source,
+    amount,
+    key_prefix,
+    reference,
+    actor,
+) -> tuple[int, int]:
+    """One transaction: the training accounts (opened already credited) and the participants of the
+    selected applicants with ids in ``(after, upto]``. Returns (accounts opened, participants created)."""
+    chosen = {
+        "applicant__wave_applications__wave": wave,
+        "applicant__wave_applications__status": ApplicationStatus.SELECTED,
+        "applicant__wave_applications__applicant_id__gt": after,
+    }
+    if upto is not None:
+        chosen["applicant__wave_applications__applicant_id__lte"] = upto
+    created = 0
+
+    def participants() -> None:
+        nonlocal created
+        created = _participants_create(wave=wave, after=after, upto=upto, now=now)
+
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                _slice_plan(cursor)  # a chunk is a few % of the tables: index lookups, not hash joins
+                if side_by_side:
+                    # Foreign keys checked at each statement's end, not at the commit: the budget row,
+                    # which the other chunks wait for, is then locked only for the update and the commit.
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        opened = ledger_accounts_open_credited_bulk(
+            owners=User.objects.filter(**chosen),
+            amount=amount,
+            key_prefix=key_prefix,
+            reference=reference,
+            actor=actor,
+            source=source,
+            within=participants,
+            analyze=False,
+        )
+    return opened.moved, created
+
+
+def _announce_chunks(
+    *, wave: Wave, run: SelectionRun, amount, key_prefix, reference, progress
+) -> tuple[int, int]:
+    """Every chunk of the wave's selected (``_announce_chunk``), ``COHORTS_ANNOUNCE_WORKERS`` at a time.
+
+    Side by side only on PostgreSQL and outside a transaction (other connections could not see its
+    rows); each worker thread uses its own connection and closes it after each chunk.
+    """
+    bounds = _announce_bounds(wave=wave, chunk=settings.COHORTS_ANNOUNCE_CHUNK)
+    workers = min(settings.COHORTS_ANNOUNCE_WORKERS, len(bounds))
+    side_by_side = workers > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block
+    source = ledger_programme_account_open(code=ProgrammeAccount.TRAINING_BUDGET)
+    common = {
+        "wave": wave, "side_by_side": side_by_side, "now": timezone.now(), "source": source, "amount": amount,
+        "key_prefix": key_prefix, "reference": reference, "actor": run.created_by,
+    }  # fmt: skip
+
+    def one(bound: tuple[int, int | None]) -> tuple[int, int]:
+        return _announce_chunk(after=bound[0], upto=bound[1], **common)
+
+    def threaded(bound: tuple[int, int | None]) -> tuple[int, int]:
+        try:
+            return one(bound)
+        finally:
+            connections.close_all()  # this thread's connections only
+
+    opened = created = done = 0
+
+    def count(result: tuple[int, int]) -> None:
+        nonlocal opened, created, done
+        opened, created, done = opened + result[0], created + result[1], done + 1
+        progress(10 + 80 * done // len(bounds), "participants")
+
+    if not side_by_side:
+        for bound in bounds:
+            count(one(bound))
+    else:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="announce") as pool:
+            futures = [pool.submit(threaded, bound) for bound in bounds]
+            try:
+                for future in futures:
+                    count(future.result())
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
+    for model in (LedgerAccount, LedgerMovement, LedgerEntry, Participant):
+        _analyze(model)
+    return opened, created
+
+
+def _announce(*, run: SelectionRun, progress) -> dict:
+    """Turn the selected applications into participants with a credited balance. Idempotent per chunk.
+
+    The selected are taken in chunks of applicant ids (``COHORTS_ANNOUNCE_CHUNK``); each chunk is one
+    transaction that opens the training accounts already holding the balance and creates the
+    participants pointing at them, and ``COHORTS_ANNOUNCE_WORKERS`` chunks run side by side on their
+    own connections (``_announce_chunks``). A crash leaves whole chunks done or not done; a re-run skips
+    what exists. The notifications to everyone in the wave follow as their own job (RunKind.NOTIFY),
     queued when this one commits.
     """
     wave = Wave.objects.get(pk=run.wave_id)
     programme = programme_get()
     key_prefix = f"cohorts.wave:{wave.pk}:balance"
     reference = f"cohorts.wave:{wave.pk}"
-    progress(10, "accounts")
-    # New accounts are opened already holding the balance (credited in the same statement).
-    opened = ledger_accounts_open_credited_bulk(
-        owners=User.objects.filter(
-            applicant__wave_applications__wave=wave,
-            applicant__wave_applications__status=ApplicationStatus.SELECTED,
-        ),
-        amount=programme.balance_amount,
-        key_prefix=key_prefix,
-        reference=reference,
-        actor=run.created_by,
-    )
-    _analyze(Application)
+    progress(10, "participants")
+    opened, created = _announce_chunks(
+        wave=wave, run=run, amount=programme.balance_amount, key_prefix=key_prefix, reference=reference,
+        progress=progress,
+    )  # fmt: skip
 
-    progress(30, "participants")
-    created = _participants_create(wave=wave)
-    _analyze(Participant)
-
-    progress(55, "balances")
+    progress(90, "balances")
     # Participants whose account existed before (or a run after a crash): credit what is not credited yet.
     accounts = ledger_accounts_without_movement(
         accounts=LedgerAccount.objects.filter(kind=AccountKind.TRAINING_BALANCE, participant__wave=wave),
@@ -449,9 +558,9 @@ def _announce(*, run: SelectionRun, progress) -> dict:
         actor=run.created_by,
     )
     credit = BulkResult(
-        moved=opened.moved + more.moved,
+        moved=opened + more.moved,
         skipped=more.skipped,
-        total_amount=opened.total_amount + more.total_amount,
+        total_amount=opened * programme.balance_amount + more.total_amount,
     )
 
     with transaction.atomic():
@@ -507,7 +616,9 @@ def _card_check_digit_sql(prefix: str, serial: str) -> str:
     return f"((10 - ({' + '.join(terms)}) %% 10) %% 10)"
 
 
-def _participants_create(*, wave: Wave) -> int:
+def _participants_create(
+    *, wave: Wave, after: int = 0, upto: int | None = None, now: datetime.datetime | None = None
+) -> int:
     """Create the participants of ``wave`` in one INSERT ... SELECT; those that exist are skipped.
 
     The card number is computed in SQL exactly as ``card_number_for`` does (the Luhn digit with
@@ -517,6 +628,7 @@ def _participants_create(*, wave: Wave) -> int:
     the growing table per row (quadratic; more than 4 minutes for 800,000 instead of 20 s).
     A card number that collided would fail loudly instead of being skipped.
     """
+    now = now or timezone.now()
     t_participant = Participant._meta.db_table
     t_application = Application._meta.db_table
     t_applicant = Applicant._meta.db_table
@@ -535,6 +647,7 @@ def _participants_create(*, wave: Wave) -> int:
                 SELECT a.applicant_id, ap.user_id, {card} AS card
                 FROM {t_application} a JOIN {t_applicant} ap ON ap.id = a.applicant_id
                 WHERE a.wave_id = %(wave)s AND a.status = %(selected)s
+                  AND a.applicant_id > %(after)s {"AND a.applicant_id <= %(upto)s" if upto is not None else ""}
             ) b
             JOIN {t_account} la ON la.owner_id = b.user_id AND la.kind = %(kind)s
             WHERE true
@@ -543,10 +656,12 @@ def _participants_create(*, wave: Wave) -> int:
             {
                 "wave": wave.pk,
                 "active": ParticipantStatus.ACTIVE,
-                "now": timezone.now(),
-                "deadline": timezone.now() + datetime.timedelta(days=wave.purchase_days),
+                "now": now,
+                "deadline": now + datetime.timedelta(days=wave.purchase_days),
                 "selected": ApplicationStatus.SELECTED,
                 "kind": AccountKind.TRAINING_BALANCE,
+                "after": after,
+                "upto": upto,
             },
         )
         return cursor.rowcount

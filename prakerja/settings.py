@@ -677,6 +677,11 @@ COHORTS_REBUY_GRACE_DAYS = env_int("COHORTS_REBUY_GRACE_DAYS", 7)
 COHORTS_NOTIFY_OUTBOX_HIGH_WATER = env_int(
     "COHORTS_NOTIFY_OUTBOX_HIGH_WATER", 0 if CELERY_TASK_ALWAYS_EAGER else 200_000
 )
+# A wave's announcement opens the training accounts and creates the participants in chunks of this
+# many selected applications (one transaction each), this many chunks side by side on their own
+# database connections (PostgreSQL; 1: one after the other).
+COHORTS_ANNOUNCE_CHUNK = env_int("COHORTS_ANNOUNCE_CHUNK", 50_000)
+COHORTS_ANNOUNCE_WORKERS = env_int("COHORTS_ANNOUNCE_WORKERS", 2)
 CELERY_BEAT_SCHEDULE["cohorts-deadline"] = {"task": "cohorts.participants_revoke_expired", "schedule": 3600.0}
 CELERY_BEAT_SCHEDULE["cohorts-programme-end"] = {
     "task": "cohorts.programme_end_forfeit",

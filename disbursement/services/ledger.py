@@ -21,6 +21,7 @@ ledger never imports the apps that call it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -112,16 +113,28 @@ def ledger_accounts_open_credited_bulk(
     actor: User | None = None,
     source: LedgerAccount | None = None,
     kind: str = AccountKind.TRAINING_BALANCE,
+    within: Callable[[], object] | None = None,
+    analyze: bool = True,
 ) -> BulkResult:
     """Open a ``kind`` account for every user in ``owners`` that has none, each credited with ``amount``.
 
     The credit is an ordinary movement from ``source`` (default: the training budget) under the key
     ``ledger_bulk_key(key_prefix, account id)`` with its two entries, as ``ledger_credit_bulk`` would
     record it; but each account is written once, already holding its balance, instead of being
-    opened at zero and then updated (on PostgreSQL: one statement for accounts, movements, entries
-    and the source's balance). Accounts that already existed are left alone: credit those with
+    opened at zero and then updated (on PostgreSQL: one statement for accounts, movements and
+    entries). Accounts that already existed are left alone: credit those with
     ``ledger_credit_bulk`` (``disbursement.selectors.ledger_accounts_without_movement`` leaves out
     the ones credited here). Safe to repeat: a second call opens nothing and moves nothing.
+
+    Several calls may run at once on other connections (e.g. a wave's chunks): they touch only
+    the accounts they open and, last, the source's balance, so they wait for each other only for
+    that one row, from its update to their commit. (Other bulk movements, which touch existing
+    accounts in no set order, still run alone.) ``within()``, when given, runs in the same
+    transaction after the accounts are written and before the source row is locked, so work
+    that belongs with the new accounts (e.g. the rows that point at them) does not hold it up;
+    callers that run chunks side by side also make their foreign keys ``IMMEDIATE`` so that the
+    checks are not left for the commit. ``analyze=False`` leaves the statistics to the caller
+    (two ANALYZEs of one table wait for each other).
     """
     if kind == AccountKind.PROGRAMME:
         raise ValueError("programme accounts are opened with ledger_programme_account_open")
@@ -132,9 +145,10 @@ def ledger_accounts_open_credited_bulk(
     postgres = connection.vendor == "postgresql"
     with transaction.atomic(), connection.cursor() as cursor:
         if postgres:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [BULK_LOCK_KEY])
+            # Shared: calls that only open accounts may run side by side; ledger_credit_bulk and
+            # ledger_forfeit_bulk take it exclusively.
+            cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [BULK_LOCK_KEY])
             tune_for_bulk(cursor, work_mem="128MB")
-        _lock_accounts([source.pk])
         write = _open_credited_postgres if postgres else _open_credited_generic
         opened = write(
             cursor,
@@ -147,7 +161,15 @@ def ledger_accounts_open_credited_bulk(
             actor_id=actor_id,
             source_id=source.pk,
         )
-        if postgres and opened >= ANALYZE_AFTER:
+        if within is not None:
+            within()
+        if opened:
+            # The source's row is locked only now, for the rest of the transaction.
+            cursor.execute(
+                f"UPDATE {LedgerAccount._meta.db_table} SET balance = balance - %s WHERE id = %s",  # noqa: S608
+                [amount * opened, source.pk],
+            )
+        if postgres and analyze and opened >= ANALYZE_AFTER:
             cursor.execute(
                 f"ANALYZE {LedgerAccount._meta.db_table}, {LedgerMovement._meta.db_table}, "
                 f"{LedgerEntry._meta.db_table}"
@@ -161,10 +183,14 @@ def ledger_accounts_open_credited_bulk(
 def _open_credited_postgres(
     cursor, *, owner_sql, owner_params, kind, amount, key_prefix, reference, actor_id, source_id
 ) -> int:
+    """Accounts, movements and both entries of each in one statement; the source's balance is the caller's."""
     accounts = LedgerAccount._meta.db_table
     movements = LedgerMovement._meta.db_table
     entries = LedgerEntry._meta.db_table
-    # Each movement's id is drawn here, so its entries need no join back on the key.
+    # Each movement's id is drawn here, so its entries need no join back on the key. The sequence is
+    # named once: pg_get_serial_sequence() in the statement would search the catalog for every row.
+    cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [movements])
+    sequence = cursor.fetchone()[0]
     cursor.execute(
         f"""
         WITH opened AS (
@@ -173,7 +199,7 @@ def _open_credited_postgres(
             ON CONFLICT DO NOTHING
             RETURNING id
         ), pairs AS MATERIALIZED (
-            SELECT id AS account_id, nextval(pg_get_serial_sequence(%s, 'id')) AS movement_id FROM opened
+            SELECT id AS account_id, nextval(CAST(%s AS regclass)) AS movement_id FROM opened
         ), moved AS (
             INSERT INTO {movements} (id, created_at, kind, amount, idempotency_key, reference, actor_id, memo)
             SELECT p.movement_id, %s, %s, %s, CAST(%s AS varchar(200)) || CAST(p.account_id AS varchar(20)),
@@ -184,19 +210,15 @@ def _open_credited_postgres(
             SELECT movement_id, account_id, %s FROM pairs
             UNION ALL
             SELECT movement_id, %s, -%s FROM pairs
-        ), total AS (
-            SELECT COUNT(*) AS opened FROM pairs
-        ), programme AS (
-            UPDATE {accounts} a SET balance = a.balance - %s * total.opened FROM total WHERE a.id = %s
         )
-        SELECT opened FROM total
+        SELECT COUNT(*) FROM pairs
         """,  # noqa: S608 - identifiers from model metadata, values bound
         [
             kind,
             amount,
             _db_now(),
             *owner_params,
-            movements,
+            sequence,
             _db_now(),
             MovementKind.CREDIT,
             amount,
@@ -206,8 +228,6 @@ def _open_credited_postgres(
             amount,
             source_id,
             amount,
-            amount,
-            source_id,
         ],  # fmt: skip
     )
     return int(cursor.fetchone()[0])
@@ -247,10 +267,6 @@ def _open_credited_generic(
         f"INSERT INTO {entries} (movement_id, account_id, amount) "  # noqa: S608
         f"SELECT m.id, a.id, %s {new_accounts} UNION ALL SELECT m.id, %s, -%s {new_accounts}",
         [amount, kind, f"{key_prefix}:", source_id, amount, kind, f"{key_prefix}:"],
-    )
-    cursor.execute(
-        f"UPDATE {accounts} SET balance = balance - %s WHERE id = %s",  # noqa: S608
-        [amount * opened, source_id],
     )
     cursor.execute(f"DROP TABLE {stage}")
     return opened

@@ -52,7 +52,7 @@ def test_announcement_creates_participants_with_cards_and_balances(announced):
     wave, run = announced
     assert wave.status == WaveStatus.ANNOUNCED
     assert _result(run) == {"participants_created": 4, "balances_credited": 4, "credited_amount": 4_000_000}
-    assert set(run.result["stage_seconds"]) == {"accounts", "participants", "balances"}
+    assert set(run.result["stage_seconds"]) == {"participants", "balances"}
     participants = list(Participant.objects.filter(wave=wave).select_related("balance_account"))
     ranks = dict(
         Application.objects.filter(wave=wave, status="selected").values_list("applicant_id", "draw_rank")
@@ -261,3 +261,60 @@ def test_notifications_wait_for_room_in_the_outbox_and_go_on_where_they_stopped(
     services.selection_run_execute(run_id=again.pk)
     again.refresh_from_db()
     assert _result(again) == {"notifications_queued": 0}
+
+
+def _announce_in_chunks():
+    """Seven applicants, five selected, announced in chunks of two; checks what every chunking must give."""
+    programme()
+    wave = WaveFactory(status=WaveStatus.CLOSED, total_quota=5)
+    pool(wave, district_code="32.75.01", count=7)
+    _run(wave, RunKind.SELECTION, seed="potong")
+    run = _run(wave, RunKind.ANNOUNCEMENT)
+    assert _result(run) == {"participants_created": 5, "balances_credited": 5, "credited_amount": 5_000_000}
+    ranks = dict(
+        Application.objects.filter(wave=wave, status="selected").values_list("applicant_id", "draw_rank")
+    )
+    participants = list(Participant.objects.filter(wave=wave).select_related("balance_account"))
+    assert sorted(p.applicant_id for p in participants) == sorted(ranks)
+    for p in participants:
+        assert p.card_number == services.card_number_for(
+            wave_number=wave.number, ordinal=ranks[p.applicant_id]
+        )
+        assert p.balance_account.balance == 1_000_000
+        assert p.balance_account.owner_id == p.applicant.user_id
+    # One clock for the whole announcement, whatever chunk a participant was in.
+    assert len({p.purchase_deadline for p in participants}) == 1
+    assert LedgerAccount.objects.get(code=ProgrammeAccount.TRAINING_BUDGET).balance == -5_000_000
+    assert LedgerMovement.objects.count() == 5
+    assert ledger_check().ok
+    rerun = SelectionRun.objects.create(wave=wave, kind=RunKind.ANNOUNCEMENT, seed=wave.selection_seed)
+    services.selection_run_execute(run_id=rerun.pk)
+    rerun.refresh_from_db()
+    assert _result(rerun) == {"participants_created": 0, "balances_credited": 0, "credited_amount": 0}
+    assert LedgerMovement.objects.count() == 5
+    return wave
+
+
+def test_an_announcement_in_chunks_one_after_the_other(settings):
+    settings.COHORTS_ANNOUNCE_CHUNK = 2
+    _announce_in_chunks()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_announcement_in_chunks_side_by_side_on_their_own_connections(settings, monkeypatch):
+    settings.COHORTS_ANNOUNCE_CHUNK = 2
+    settings.COHORTS_ANNOUNCE_WORKERS = 2
+    threads = set()
+    chunk = services._announce_chunk
+
+    def spy(**kwargs):
+        import threading
+
+        assert kwargs["side_by_side"] is True
+        threads.add(threading.get_ident())
+        return chunk(**kwargs)
+
+    monkeypatch.setattr(services, "_announce_chunk", spy)
+    _announce_in_chunks()
+    assert len(threads) == 2

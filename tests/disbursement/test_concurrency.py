@@ -10,11 +10,13 @@ from disbursement.selectors import ledger_check
 from disbursement.services import (
     BulkResult,
     InsufficientFunds,
+    ledger_accounts_open_credited_bulk,
     ledger_credit,
     ledger_credit_bulk,
     ledger_debit,
     ledger_forfeit,
     ledger_forfeit_bulk,
+    ledger_programme_account_open,
 )
 from tests.disbursement.factories import TrainingBalanceFactory
 
@@ -136,4 +138,39 @@ def test_bulk_forfeit_and_a_purchase_at_once_keep_every_balance_whole():
     assert set(
         LedgerAccount.objects.filter(pk__in=[a.pk for a in accounts]).values_list("balance", flat=True)
     ) == {0}
+    assert ledger_check().ok
+
+
+def test_accounts_opened_credited_by_two_calls_at_once_run_side_by_side_and_add_up():
+    """Calls that only open accounts share the bulk lock and lock the budget row last: both are inside
+    their transaction at the same time (the barrier in ``within`` would time out if one waited for the
+    other), and together they record one credit per account."""
+    from prakerja.models import User
+    from tests.factories import UserFactory
+
+    ledger_programme_account_open(code="training_budget")
+    groups = [UserFactory.create_batch(3), UserFactory.create_batch(2)]
+    both_inside = threading.Barrier(2)
+
+    def open_credited(users):
+        return ledger_accounts_open_credited_bulk(
+            owners=User.objects.filter(pk__in=[u.pk for u in users]),
+            amount=1_000_000,
+            key_prefix="cohorts.wave:9:balance",
+            reference="cohorts.wave:9",
+            within=lambda: both_inside.wait(timeout=20),
+        )
+
+    outcomes = _race(lambda: open_credited(groups[0]), lambda: open_credited(groups[1]))
+    assert outcomes == [
+        BulkResult(moved=3, skipped=0, total_amount=3_000_000),
+        BulkResult(moved=2, skipped=0, total_amount=2_000_000),
+    ]
+    owners = [u.pk for group in groups for u in group]
+    assert (
+        sorted(LedgerAccount.objects.filter(owner_id__in=owners).values_list("balance", flat=True))
+        == [1_000_000] * 5
+    )
+    assert LedgerAccount.objects.get(code="training_budget").balance == -5_000_000
+    assert LedgerMovement.objects.count() == 5
     assert ledger_check().ok
