@@ -87,9 +87,12 @@ def _test_settings(tmp_path_factory):
 def _clean_state():
     from django.core.cache import cache
 
+    from marketplace import catalog_cache
     from prakerja import sms
 
     cache.clear()
+    # Per-process memos keyed on the catalog version: a rolled-back test reuses version numbers.
+    catalog_cache.memo_clear()
     sms.outbox.clear()
     yield
 
