@@ -89,10 +89,12 @@ def _clean_state():
 
     from marketplace import catalog_cache
     from prakerja import sms
+    from registration.views import blank_profile_pages_clear
 
     cache.clear()
     # Per-process memos keyed on the catalog version: a rolled-back test reuses version numbers.
     catalog_cache.memo_clear()
+    blank_profile_pages_clear()
     sms.outbox.clear()
     yield
 
