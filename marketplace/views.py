@@ -147,7 +147,8 @@ def _catalog_content(params, domicile: Domicile | None, *, nearest=None, cards_t
         )
         for listing in page.object_list:
             listing.distance_label = _distance_label(getattr(listing, "distance_sq", None))
-        cards = [listing_card(listing, basis=result.distance_basis) for listing in page.object_list]
+        # One template pass for the page's cards (the same card template the cached cards use).
+        cards = [listing_cards(page.object_list, basis=result.distance_basis)] if page.object_list else []
     without_page = params.copy()
     without_page.pop("page", None)
     context = {
@@ -168,10 +169,10 @@ def _distance_label(squared_degrees: float | None) -> str:
     return "" if km is None else floatformat(km, 1)
 
 
-def listing_card(listing, *, basis: str) -> str:
-    """One result as the list shows it (``listing.distance_label`` set for a distance from a location)."""
-    context = Context({"listing": listing, "basis": basis, "closeness": Closeness}, autoescape=True)
-    return get_template("marketplace/_listing_card.html").template.render(context)
+def listing_cards(listings, *, basis: str) -> str:
+    """Results as the list shows them (``listing.distance_label`` set for a distance from a location)."""
+    context = Context({"listings": listings, "basis": basis, "closeness": Closeness}, autoescape=True)
+    return get_template("marketplace/_listing_cards.html").template.render(context)
 
 
 @dataclass
@@ -233,7 +234,7 @@ def _nearest(params, *, version: int, location: catalog_cache.Location) -> Neare
 
 def _card_with_slot(listing, tokens: dict[str, str], distance: bool) -> str:
     listing.distance_label = tokens["km"] if distance else ""
-    return listing_card(listing, basis="location")
+    return listing_cards([listing], basis="location")
 
 
 @require_GET
