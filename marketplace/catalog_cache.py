@@ -57,9 +57,11 @@ from django.utils import timezone, translation
 from marketplace.models import CatalogVersion
 from prakerja.slots import Memo, Parts
 
-# Rendered pages (as slot parts) and distance orders; cards. Per process, keyed on the version.
-memo = Memo(512)
-card_memo = Memo(20_000)
+# Per process, keyed on the version like the shared cache, bounded in memory: pages (as
+# slot parts, 20-60 kB each), distance orders (up to ~300 kB each), cards (~1.5 kB each).
+memo = Memo(256)
+order_memo = Memo(32)
+card_memo = Memo(10_000)
 
 KEY_PREFIX = "marketplace:catalog"
 
@@ -141,6 +143,7 @@ def page_set(key: str, parts: Parts) -> None:
 def memo_clear() -> None:
     """Forget this process's memo (tests: a rolled-back database reuses version numbers)."""
     memo.clear()
+    order_memo.clear()
     card_memo.clear()
 
 
@@ -239,13 +242,13 @@ def distance_order_key(*, version: int, params, day: datetime.date | None = None
 
 
 def distance_order_get(key: str, build) -> DistanceOrder:
-    order = memo.get(key)
+    order = order_memo.get(key)
     if order is None:
         order = cache.get(key)
         if order is None:
             order = build()
             cache.set(key, order, settings.MARKETPLACE_CATALOG_CACHE_SECONDS)
-        memo.set(key, order)
+        order_memo.set(key, order)
     return order
 
 
