@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from marketplace import catalog_cache, services
 from marketplace.selectors import CatalogQuery, Sort, catalog_listings
-from prakerja.slots import slots_cut, slots_fill, slots_render
+from prakerja.slots import Memo, slots_cut, slots_fill, slots_render
 from tests.factories import ApplicantFactory
 from tests.marketplace.factories import AffiliationFactory, ListingFactory
 
@@ -215,3 +215,14 @@ def test_location_of_accepts_plain_decimals_once_each():
         "sort=distance&lat=nan&lng=inf",
     ]:
         assert location(query) is None, query
+
+
+def test_the_process_memo_keeps_the_most_recently_used():
+    memo = Memo(2)
+    memo.set("a", 1)
+    memo.set("b", 2)
+    assert memo.get("a") == 1  # "a" used last: "b" goes first
+    memo.set("c", 3)
+    assert (memo.get("a"), memo.get("b"), memo.get("c")) == (1, None, 3)
+    memo.clear()
+    assert memo.get("a") is None
