@@ -180,7 +180,9 @@ def main() -> None:
     sessions = prepare_database(url, users)
 
     port = args.port or free_port()
-    env = {**os.environ, "DEBUG": "0", "ALLOWED_HOSTS": "127.0.0.1"}
+    # The surge limiter (prakerja/admission.py) is off: it lets profile posts in at ADMISSION_RATE
+    # (18 a second on 2 cores by default), and this bench measures what the code costs, not the knob.
+    env = {**os.environ, "DEBUG": "0", "ALLOWED_HOSTS": "127.0.0.1", "ADMISSION_ENABLED": "0"}
     servers = {"new": (BASE_DIR, url, port)}
     if args.baseline:
         old_url = f"{url}_old"
@@ -226,12 +228,20 @@ def main() -> None:
         )
         print("load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
         rates = {}
-        for label, (_directory, _database_url, server_port) in servers.items():
+        for (label, (_directory, _database_url, server_port)), process in zip(
+            servers.items(), processes, strict=True
+        ):
             base = f"http://127.0.0.1:{server_port}"
+            before = cpu_seconds(process)
             rates[label] = run_clients(
                 args.clients,
                 make_profile_work(base, args.profiles_per_client, sessions),
                 f"profile submissions ({label})",
+            )
+            spent = {name: cpu_seconds(process)[name] - value for name, value in before.items()}
+            print(
+                "  CPU per submission (its form page and its post): "
+                + ", ".join(f"{name} {seconds / users * 1000:.1f} ms" for name, seconds in spent.items())
             )
         if "old" in rates:
             print(f"profile submissions: new / old = {rates['new'] / rates['old']:.1f}x")
@@ -253,6 +263,30 @@ def main() -> None:
             from prakerja.celery import app
 
             app.control.purge()  # the civil checks queued by the run: no worker consumes them here
+
+
+def cpu_seconds(server) -> dict[str, float]:
+    """CPU time so far of the gunicorn ``server`` (master and workers), this load generator and
+    every PostgreSQL process (other users of the server included)."""
+    import psutil
+
+    def used(process) -> float:
+        try:
+            times = process.cpu_times()
+        except psutil.Error:
+            return 0.0
+        return times.user + times.system
+
+    master = psutil.Process(server.pid)
+    postgres = 0.0
+    for process in psutil.process_iter(["name"]):
+        if process.info["name"] in ("postgres", "postmaster"):
+            postgres += used(process)
+    return {
+        "gunicorn": used(master) + sum(used(child) for child in master.children(recursive=True)),
+        "load generator": used(psutil.Process()),
+        "PostgreSQL": postgres,
+    }
 
 
 def make_profile_work(base: str, per_client: int, sessions: list[tuple[str, str]]):

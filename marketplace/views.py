@@ -1,16 +1,24 @@
 from __future__ import annotations
 
+import dataclasses
 import logging
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.messages import get_messages
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.storage import default_storage
+from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.defaultfilters import floatformat
+from django.template.loader import get_template, render_to_string
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -22,6 +30,7 @@ from marketplace.forms import CatalogForm, ProviderApplicationForm
 from marketplace.models import Platform
 from marketplace.selectors import (
     CatalogQuery,
+    CatalogResult,
     Closeness,
     Domicile,
     Sort,
@@ -30,6 +39,7 @@ from marketplace.selectors import (
     distance_km,
     training_for_detail,
 )
+from prakerja.slots import Parts, slots_fill, slots_render
 from registration.models import District, Province
 from registration.selectors import applicant_for_user
 
@@ -55,48 +65,176 @@ def catalog(request: HttpRequest) -> HttpResponse:
     """The public catalog: search, filter, sort, paginate. Phone first; works without JavaScript.
 
     The page's content is the same for everyone asking the same question on the same
-    catalog version, so it is rendered once and cached (``marketplace/catalog_cache.py``).
+    catalog version, so it is rendered once and cached (``marketplace/catalog_cache.py``):
+    for anonymous visitors the whole page, with the CSRF token and the language
+    switch's return address as slots; for "nearest" with a location, the page with
+    the location and the result list as slots, the list assembled from cached cards.
     """
     applicant = applicant_for_user(request.user)
     domicile = Domicile.of(applicant)
     if not catalog_cache.cache_enabled():
-        content = _catalog_content(request, domicile)
-    else:
-        # The version first: a page rendered after this read is at least this new.
-        key = catalog_cache.page_key(
-            version=catalog_cache.catalog_version(), params=request.GET, domicile=domicile
-        )
-        content = catalog_cache.page_get(key)
-        if content is None:
-            content = _catalog_content(request, domicile)
-            catalog_cache.page_set(key, content)
+        content = _catalog_content(request.GET, domicile)
+        # The content was rendered by this view from escaped template output.
+        return render(request, "marketplace/catalog.html", {"content": mark_safe(content)})  # noqa: S308
+    # The version first: whatever is rendered after this read is at least this new.
+    version = catalog_cache.catalog_version()
+    whole = not request.user.is_authenticated and not len(get_messages(request))
+    location = catalog_cache.location_of(request.GET)
+    values: dict[str, str] = {}
+    nearest = None
+    page_number = None
+    if location is not None:
+        nearest = _nearest(request.GET, version=version, location=location)
+        page_number = nearest.page.number
+        values.update(lat=location.latitude_text, lng=location.longitude_text, cards="".join(nearest.cards))
+    key = catalog_cache.page_key(
+        version=version,
+        params=request.GET,
+        domicile=domicile,
+        whole=whole,
+        location=location is not None,
+        page_number=page_number,
+    )
+    parts = catalog_cache.page_get(key)
+    if parts is None:
+        parts = _catalog_parts(request, domicile, whole=whole, nearest=nearest)
+        catalog_cache.page_set(key, parts)
+    if whole:
+        values.update(csrf=get_token(request), next=escape(request.get_full_path()))
+        return HttpResponse(slots_fill(parts, values))
+    content = slots_fill(parts, values)
     # The content was rendered by this view from escaped template output.
     return render(request, "marketplace/catalog.html", {"content": mark_safe(content)})  # noqa: S308
 
 
-def _catalog_content(request: HttpRequest, domicile: Domicile | None) -> str:
-    form = CatalogForm(request.GET or None, platforms=_active_platforms(), provinces=_provinces())
+def _catalog_parts(request: HttpRequest, domicile: Domicile | None, *, whole: bool, nearest) -> Parts:
+    """The page (``whole``) or its content, cut at its slots."""
+    names = ["lat", "lng", "cards"] if nearest is not None else []
+    if whole:
+        names += ["csrf", "next"]
+
+    def render_page(tokens: dict[str, str]) -> str:
+        params = request.GET
+        if nearest is not None:
+            params = params.copy()
+            params.setlist("lat", [tokens["lat"]])
+            params.setlist("lng", [tokens["lng"]])
+        content = _catalog_content(params, domicile, nearest=nearest, cards_token=tokens.get("cards"))
+        if not whole:
+            return content
+        context = {
+            # The content was rendered by this view from escaped template output.
+            "content": mark_safe(content),  # noqa: S308
+            "csrf_token": tokens["csrf"],
+            "language_next": tokens["next"],
+        }
+        return render_to_string("marketplace/catalog.html", context, request)
+
+    return slots_render(render_page, names, numeric=("lat", "lng"))
+
+
+def _catalog_content(params, domicile: Domicile | None, *, nearest=None, cards_token=None) -> str:
+    form = CatalogForm(params or None, platforms=_active_platforms(), provinces=_provinces())
     query = form.catalog_query() if form.is_bound else CatalogQuery()
-    result = catalog_listings(query=query, domicile=domicile)
-    page = catalog_page(
-        result, number=request.GET.get("page"), per_page=settings.MARKETPLACE_CATALOG_PAGE_SIZE
-    )
-    for listing in page.object_list:
-        listing.distance_km = distance_km(getattr(listing, "distance_sq", None))
-    params = request.GET.copy()
-    params.pop("page", None)
+    if nearest is not None:
+        # The order and the page were made from the cached distance order; the list is a slot.
+        result, page = nearest.result, nearest.page
+        cards = [mark_safe(cards_token)] if page.object_list else []  # noqa: S308 - a slot token
+    else:
+        result = catalog_listings(query=query, domicile=domicile)
+        page = catalog_page(
+            result, number=params.get("page"), per_page=settings.MARKETPLACE_CATALOG_PAGE_SIZE
+        )
+        for listing in page.object_list:
+            listing.distance_label = _distance_label(getattr(listing, "distance_sq", None))
+        # One template pass for the page's cards (the same card template the cached cards use).
+        cards = [listing_cards(page.object_list, basis=result.distance_basis)] if page.object_list else []
+    without_page = params.copy()
+    without_page.pop("page", None)
     context = {
         "form": form,
         "page": page,
+        "cards": cards,
         "result": result,
         "query": query,
-        "closeness": Closeness,
-        "sort": Sort,
-        "querystring": params.urlencode(),
-        "filters_active": sum(1 for name in FILTER_FIELDS if request.GET.get(name)),
+        "querystring": without_page.urlencode(),
+        "filters_active": sum(1 for name in FILTER_FIELDS if params.get(name)),
         "distance_without_basis": result.sort == Sort.DISTANCE and not result.distance_basis,
     }
     return render_to_string("marketplace/_catalog_content.html", context)
+
+
+def _distance_label(squared_degrees: float | None) -> str:
+    km = distance_km(squared_degrees)
+    return "" if km is None else floatformat(km, 1)
+
+
+def listing_cards(listings, *, basis: str) -> str:
+    """Results as the list shows them (``listing.distance_label`` set for a distance from a location)."""
+    context = Context({"listings": listings, "basis": basis, "closeness": Closeness}, autoescape=True)
+    return get_template("marketplace/_listing_cards.html").template.render(context)
+
+
+@dataclass
+class NearestPage:
+    result: CatalogResult
+    page: Page
+    cards: list[str]
+
+
+def _nearest(params, *, version: int, location: catalog_cache.Location) -> NearestPage:
+    """One page of "nearest" from the browser's location, without a query for the order or the cards.
+
+    The same listings, order, page and distances as ``catalog_listings`` with the location
+    (tests/marketplace/test_catalog_cache.py compares the two).
+    """
+
+    def build() -> catalog_cache.DistanceOrder:
+        form = CatalogForm(params, platforms=_active_platforms(), provinces=_provinces())
+        query = dataclasses.replace(form.catalog_query(), sort=Sort.NEUTRAL, latitude=None, longitude=None)
+        rows = catalog_listings(query=query).listings.values_list(
+            "pk", "tie", "training__mode", "training__latitude", "training__longitude"
+        )
+        return catalog_cache.DistanceOrder.from_rows(rows)
+
+    order = catalog_cache.distance_order_get(
+        catalog_cache.distance_order_key(version=version, params=params), build
+    )
+    pks, squared = order.ordered(location.latitude, location.longitude)
+    page = Paginator(pks, settings.MARKETPLACE_CATALOG_PAGE_SIZE).get_page(params.get("page"))
+    offset = page.start_index() - 1 if page.object_list else 0
+    keys = {pk: catalog_cache.card_key(version=version, pk=pk, variant="location") for pk in page.object_list}
+    found = catalog_cache.cards_get(list(keys.values()))
+    missing = [pk for pk, key in keys.items() if key not in found]
+    if missing:
+        rendered = {}
+        for listing in catalog_listings(query=CatalogQuery()).listings.filter(pk__in=missing):
+            distance = listing.training.mode == "offline" and listing.training.latitude is not None
+            distance = distance and listing.training.longitude is not None
+            parts = slots_render(
+                lambda tokens, listing=listing, distance=distance: _card_with_slot(listing, tokens, distance),
+                ["km"],
+            )
+            rendered[keys[listing.pk]] = parts
+        catalog_cache.cards_set(rendered)
+        found.update(rendered)
+    cards = []
+    shown = []
+    for position, pk in enumerate(page.object_list, start=offset):
+        parts = found.get(keys[pk])
+        if parts is None:  # hidden since the order was read: it simply drops out
+            continue
+        km = float(squared[position]) if position < len(squared) else None
+        cards.append(slots_fill(parts, {"km": _distance_label(km)}))
+        shown.append(pk)
+    page.object_list = shown
+    result = CatalogResult(listings=None, sort=Sort.DISTANCE, distance_basis="location")
+    return NearestPage(result=result, page=page, cards=cards)
+
+
+def _card_with_slot(listing, tokens: dict[str, str], distance: bool) -> str:
+    listing.distance_label = tokens["km"] if distance else ""
+    return listing_cards([listing], basis="location")
 
 
 @require_GET

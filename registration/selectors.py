@@ -19,3 +19,15 @@ def applicant_for_request(request) -> Applicant | None:
     if not hasattr(request, "_registration_applicant"):
         request._registration_applicant = applicant_for_user(request.user)
     return request._registration_applicant
+
+
+def applicant_row_of_user(user) -> Applicant | None:
+    """The applicant row alone (no regions joined), or None: what the profile form needs.
+
+    ``user`` is unique on the table, so no ordering: building the joined, ordered query
+    of ``applicant_for_user`` costs more CPU than the database spends on it.
+    """
+    if not getattr(user, "is_authenticated", False):
+        return None
+    rows = list(Applicant.objects.filter(user_id=user.pk)[:1])
+    return rows[0] if rows else None

@@ -228,7 +228,9 @@ def _profile_save(
     # A NIK held by someone else is found by the unique constraint when the row is written
     # (below), not by a query before: one query less on every submission, and no race.
     with transaction.atomic():
-        applicant = Applicant.objects.select_for_update().filter(user=user).first()
+        # ``user`` is unique: no ordering to build (``first()`` would order by the key).
+        rows = list(Applicant.objects.select_for_update().filter(user_id=user.pk)[:1])
+        applicant = rows[0] if rows else None
         if applicant is None:
             applicant = Applicant(user=user, channel=channel, registered_by=actor if actor != user else None)
         created = applicant.profile_completed_at is None
@@ -415,7 +417,9 @@ def applicant_civil_retry(*, user, now: datetime.datetime | None = None) -> Civi
     """
     now = now or timezone.now()
     with transaction.atomic():
-        applicant = Applicant.objects.select_for_update().filter(user=user).first()
+        # ``user`` is unique: no ordering to build (``first()`` would order by the key).
+        rows = list(Applicant.objects.select_for_update().filter(user_id=user.pk)[:1])
+        applicant = rows[0] if rows else None
         retryable = (CivilRegistryStatus.NOT_FOUND, CivilRegistryStatus.MISMATCH)
         if applicant is None or not applicant.nik or applicant.civil_status not in retryable:
             return CivilRetry(queued=False)

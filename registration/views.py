@@ -5,17 +5,23 @@ from functools import wraps
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.messages import get_messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from prakerja.models import OneTimeCode
 from prakerja.otp import OtpError, otp_active
+from prakerja.slots import Memo, slots_fill, slots_render
 from registration import imports, services
 from registration.enums import Channel, CivilRegistryStatus, ImportKind, ImportStatus
 from registration.forms import (
@@ -32,7 +38,7 @@ from registration.import_values import CODED_COLUMNS, offline_template_xlsx
 from registration.models import Applicant, ImportJob
 from registration.phones import phone_display, phone_masked
 from registration.regions import region_choices
-from registration.selectors import applicant_for_user
+from registration.selectors import applicant_for_user, applicant_row_of_user
 
 # --- Regions (public, cacheable) ------------------------------------------------
 
@@ -56,12 +62,54 @@ def districts(request: HttpRequest) -> JsonResponse:
 # --- Applicant ----------------------------------------------------------------
 
 
+# The blank profile page of a first-time applicant, per language and day (the birth date's
+# limits): the same for everyone but the CSRF token and the address the language switch
+# returns to, so it is rendered once per process and served with those filled in.
+_blank_profile_pages = Memo(8)
+
+
+def blank_profile_pages_clear() -> None:
+    _blank_profile_pages.clear()
+
+
+def _blank_profile_page(request: HttpRequest) -> HttpResponse:
+    key = (translation.get_language(), timezone.localdate().isoformat())
+    parts = _blank_profile_pages.get(key)
+    if parts is None:
+
+        def render_page(tokens: dict[str, str]) -> str:
+            context = {
+                "form": ProfileForm(),
+                "applicant": None,
+                "locked": False,
+                "first_time": True,
+                "consent_version": settings.REGISTRATION_CONSENT_VERSION,
+                "csrf_token": tokens["csrf"],
+                "language_next": tokens["next"],
+            }
+            return render_to_string("registration/profile_form.html", context, request)
+
+        parts = slots_render(render_page, ["csrf", "next"])
+        _blank_profile_pages.set(key, parts)
+    return HttpResponse(
+        slots_fill(parts, {"csrf": get_token(request), "next": escape(request.get_full_path())})
+    )
+
+
 @login_required
 @never_cache
 def profile_edit(request: HttpRequest) -> HttpResponse:
-    applicant = applicant_for_user(request.user)
+    applicant = applicant_row_of_user(request.user)
     locked = bool(applicant and applicant.identity_locked)
     initial = profile_initial(applicant)
+    if (
+        request.method != "POST"
+        and not initial
+        and not locked
+        and not request.user.is_staff
+        and not len(get_messages(request))
+    ):
+        return _blank_profile_page(request)
     if request.method == "POST":
         form = ProfileForm(request.POST, initial=initial, locked=locked)
         if form.is_valid():

@@ -87,9 +87,14 @@ def _test_settings(tmp_path_factory):
 def _clean_state():
     from django.core.cache import cache
 
+    from marketplace import catalog_cache
     from prakerja import sms
+    from registration.views import blank_profile_pages_clear
 
     cache.clear()
+    # Per-process memos keyed on the catalog version: a rolled-back test reuses version numbers.
+    catalog_cache.memo_clear()
+    blank_profile_pages_clear()
     sms.outbox.clear()
     yield
 

@@ -1,12 +1,16 @@
 """The applicant profile: rules in the service, and the form page in Indonesian."""
 
 import datetime
+import re
 
 import pytest
+from django.conf import settings
+from django.template.loader import render_to_string
 from django.urls import reverse
 
 from prakerja.models import AuditEntry
 from registration.enums import CivilRegistryStatus
+from registration.forms import ProfileForm
 from registration.models import Applicant
 from registration.regions import regions_cache_clear
 from registration.services import RegistrationError, applicant_profile_save
@@ -249,3 +253,57 @@ def test_profile_submission_takes_fewer_than_12_queries(client, django_assert_ma
     assert AuditEntry.objects.filter(
         action="registration.profile_created", target_id=str(applicant.pk)
     ).exists()
+
+
+# --- The blank form page of a first-time applicant, served from the process memo -------------
+
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def _rendered_the_ordinary_way(response) -> str:
+    """The page as the view renders it for a first-time applicant without the memo."""
+    context = {
+        "form": ProfileForm(initial={}, locked=False),
+        "applicant": None,
+        "locked": False,
+        "first_time": True,
+        "consent_version": settings.REGISTRATION_CONSENT_VERSION,
+    }
+    return render_to_string("registration/profile_form.html", context, response.wsgi_request)
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_the_blank_profile_page_is_the_rendered_page(client, language):
+    client.cookies["prakerja_language"] = language
+    client.force_login(UserFactory())
+    first = client.get(reverse("registration:profile") + "?dari=dasbor")
+    again = client.get(reverse("registration:profile") + "?dari=dasbor")
+    assert first.status_code == again.status_code == 200
+    expected = CSRF.sub("-", _rendered_the_ordinary_way(again))
+    assert CSRF.sub("-", first.content.decode()) == CSRF.sub("-", again.content.decode()) == expected
+    html = again.content.decode()
+    # The visitor's own token (logout, profile and language forms) and return address.
+    assert len(set(CSRF.findall(html))) == 1 and len(CSRF.findall(html)) == 3
+    assert '<input name="next" type="hidden" value="/profil/?dari=dasbor">' in html
+    assert ("Lengkapi profil" if language == "id" else "Complete your profile") in html
+
+
+def test_the_blank_profile_pages_token_is_accepted(client):
+    user = UserFactory()
+    client.force_login(user)
+    client.get(reverse("registration:profile"))  # rendered into the memo
+    html = client.get(reverse("registration:profile")).content.decode()
+    client.handler.enforce_csrf_checks = True
+    body = {**profile_post(), "csrfmiddlewaretoken": CSRF.search(html).group(1)}
+    response = client.post(reverse("registration:profile"), body)
+    assert response.status_code == 302
+    assert Applicant.objects.filter(user=user).exists()
+
+
+def test_a_waiting_message_and_a_returning_applicant_get_the_page_rendered(client):
+    client.force_login(UserFactory())
+    client.get(reverse("registration:profile"))
+    client.post(reverse("registration:profile"), profile_post())  # saved: "Profil Anda tersimpan"
+    html = client.get(reverse("registration:profile")).content.decode()
+    assert '<div class="messages" role="status">' in html
+    assert "<h1>Profil saya</h1>" in html and 'value="Budi Santoso"' in html
