@@ -289,19 +289,24 @@ def _manifest_usable(manifest: dict) -> bool:
     return manifest.get("format") == FORMAT and _manifest_matches_database(manifest)
 
 
-_search_pool: ThreadPoolExecutor | None = None
+_search_pool: tuple[int, ThreadPoolExecutor] | None = None  # (process id, pool)
 _search_pool_lock = threading.Lock()
 
 
 def _pool() -> ThreadPoolExecutor:
-    """Threads that search the segments side by side (one a core; faiss releases the GIL)."""
+    """Threads that search the segments side by side (one a core; faiss releases the GIL).
+
+    Made per process: a pool inherited through fork has no threads.
+    """
     global _search_pool
     with _search_pool_lock:
-        if _search_pool is None:
-            _search_pool = ThreadPoolExecutor(
-                max_workers=max(2, os.cpu_count() or 1), thread_name_prefix="face-index"
+        if _search_pool is None or _search_pool[0] != os.getpid():
+            workers = max(2, os.cpu_count() or 1)
+            _search_pool = (
+                os.getpid(),
+                ThreadPoolExecutor(max_workers=workers, thread_name_prefix="face-index"),
             )
-        return _search_pool
+        return _search_pool[1]
 
 
 def _segment_search(index, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
