@@ -48,7 +48,7 @@ import numpy as np  # noqa: E402
 from django.conf import settings  # noqa: E402
 from kyc_face_data import blocks, exact_truth, load_average, queries_for  # noqa: E402
 
-from kyc.face_index import FaceIndex, SegmentWriter, SharedFaceIndex  # noqa: E402
+from kyc.face_index import NPROBE, FaceIndex, SegmentWriter, SharedFaceIndex  # noqa: E402
 
 SEED = 2026
 TARGET = 16_000_000
@@ -92,6 +92,7 @@ def main() -> None:
     parser.add_argument("--segment-size", type=int, default=settings.KYC_FACE_INDEX_SEGMENT_SIZE)
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--old-max", type=int, default=2_000_000, help="skip the old exact matrix above this")
+    parser.add_argument("--nprobe", default=str(NPROBE), help="lists probed a segment, comma-separated")
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory (var/bench_faces)")
     args = parser.parse_args()
     threshold = settings.KYC_DUPLICATE_THRESHOLD
@@ -140,28 +141,35 @@ def main() -> None:
     with worker._lock:
         worker._sync()
     opened = time.perf_counter() - started
-    worker.search(queries[0], threshold=threshold)  # first touch
-    new_latencies, found, false_hits = [], 0, 0
-    for query, wanted in zip(queries, truth, strict=True):
-        started = time.perf_counter()
-        candidates = worker.search(query, threshold=threshold)
-        ids = np.array([c.face_id for c in candidates], dtype=np.int64)
-        exact = np.linalg.norm(stored[ids - 1].astype(np.float64) - query.astype(np.float64), axis=1)
-        hits = {int(i) - 1 for i in ids[exact <= threshold]}
-        new_latencies.append(time.perf_counter() - started)
-        found += len(hits & wanted)
-        false_hits += len(hits - wanted)
-    new_memory = memory()
     serial = SharedFaceIndex(workdir / "index", parallel=False)
     with serial._lock:
         serial._sync()
-    serial_latencies = []
-    for query in queries:
-        started = time.perf_counter()
-        candidates = serial.search(query, threshold=threshold)
-        ids = np.array([c.face_id for c in candidates], dtype=np.int64)
-        np.linalg.norm(stored[ids - 1].astype(np.float64) - query.astype(np.float64), axis=1)
-        serial_latencies.append(time.perf_counter() - started)
+    sweep = []  # (lists probed, parallel latencies, serial latencies, found, reported above the threshold)
+    for nprobe in [int(n) for n in args.nprobe.split(",")]:
+        for _name, index in worker._segments + serial._segments:
+            index.nprobe = nprobe
+        worker.search(queries[0], threshold=threshold)  # first touch
+        latencies, found, false_hits = [], 0, 0
+        for query, wanted in zip(queries, truth, strict=True):
+            started = time.perf_counter()
+            candidates = worker.search(query, threshold=threshold)
+            ids = np.array([c.face_id for c in candidates], dtype=np.int64)
+            exact = np.linalg.norm(stored[ids - 1].astype(np.float64) - query.astype(np.float64), axis=1)
+            hits = {int(i) - 1 for i in ids[exact <= threshold]}
+            latencies.append(time.perf_counter() - started)
+            found += len(hits & wanted)
+            false_hits += len(hits - wanted)
+        serial_latencies = []
+        for query in queries:
+            started = time.perf_counter()
+            candidates = serial.search(query, threshold=threshold)
+            ids = np.array([c.face_id for c in candidates], dtype=np.int64)
+            np.linalg.norm(stored[ids - 1].astype(np.float64) - query.astype(np.float64), axis=1)
+            serial_latencies.append(time.perf_counter() - started)
+        sweep.append((nprobe, latencies, serial_latencies, found, false_hits))
+        print(latency_line(f"  {nprobe} lists probed", latencies) + f"  recall {found / max(expected, 1):.3f}",
+              flush=True)  # fmt: skip
+    new_memory = memory()
 
     old_latencies, old_found = [], 0
     if args.faces <= args.old_max:
@@ -182,9 +190,10 @@ def main() -> None:
     if old_latencies:
         print(latency_line("old: exact matrix in each worker", old_latencies)
               + f"  recall {old_found / max(expected, 1):.3f}  ({args.faces * 512 / 2**20:.0f} MiB per worker)")  # fmt: skip
-    print(latency_line(f"new: {len(files)} mapped segments", new_latencies)
-          + f"  recall {found / max(expected, 1):.3f}  ({found}/{expected}), reported above threshold: {false_hits}")  # fmt: skip
-    print(latency_line("new: the same, segments one by one", serial_latencies))
+    for nprobe, latencies, serial_latencies, found, false_hits in sweep:
+        print(latency_line(f"new: {len(files)} segments, {nprobe} lists", latencies)
+              + f"  recall {found / max(expected, 1):.3f}  ({found}/{expected}), reported above threshold: {false_hits}")  # fmt: skip
+        print(latency_line("     the same, segments one by one", serial_latencies))
     print(
         f"new: a restarted worker maps the index in {opened * 1000:.0f} ms; after the queries: {new_memory}"
     )
@@ -195,7 +204,7 @@ def main() -> None:
           + ", ".join(f"{n:,} in {s:.0f} s" for n, s in curve)
           + f"; {args.faces / curve[-1][1]:.0f} faces/s, cpu {build_cpu:.0f} s")  # fmt: skip
     segments_16m = -(-TARGET // args.segment_size)
-    per_segment_ms = np.percentile(np.array(serial_latencies) * 1000, 95) / max(len(files), 1)
+    per_segment_ms = np.percentile(np.array(sweep[0][2]) * 1000, 95) / max(len(files), 1)
     print(f"to {TARGET:,} (linear extrapolation): files {index_bytes / args.faces * TARGET / 2**30:.1f} GiB "
           f"shared by all workers, build {per_face * TARGET / 60:.0f} min at this rate "
           f"(once; then only new faces), {segments_16m} segments of {args.segment_size:,} so p95 one "
