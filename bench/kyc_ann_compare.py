@@ -151,7 +151,7 @@ def build_and_open(lib: str, matrix: np.ndarray, workdir: Path):
             opened.nprobe = knob
             return opened.search(query[None], CANDIDATES)[1][0]
 
-        return search, (8, 16, 32, 64, 128), path, train_seconds, before
+        return search, (8, 16, 32, 64, 128, 256), path, train_seconds, before
     raise SystemExit(f"unknown library {lib}")
 
 
