@@ -137,7 +137,7 @@ def main() -> None:
     print(f"memory before searching: {memory()}")
     # New: a restarted worker maps the segments; nothing is rebuilt.
     started = time.perf_counter()
-    worker = SharedFaceIndex(workdir / "index")
+    worker = SharedFaceIndex(workdir / "index", parallel=True)
     with worker._lock:
         worker._sync()
     opened = time.perf_counter() - started

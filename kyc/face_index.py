@@ -22,8 +22,9 @@ A segment's faces are grouped into ``nlist`` lists around k-means centroids
 compares the query with the centroids and scans the faces of the ``NPROBE``
 nearest lists. A segment starts with the centroids of the previous full
 segment (same population, no training), or, for the first one, trains them on
-its own faces and trains again as it grows fourfold. Segments are searched in
-parallel threads (faiss releases the GIL).
+its own faces and trains again as it grows fourfold. Segments are searched one
+after the other (``parallel=True``: in threads, as faiss releases the GIL; that
+was slower on this loaded 2-core machine, bench/README.md).
 
 The segments give candidates (the nearest ``SEGMENT_CANDIDATES`` of each by
 the float16 distance, within a safety margin of the threshold); the caller
@@ -62,8 +63,9 @@ MANIFEST = "manifest.json"
 FORMAT = "faiss-ivf-fp16"
 SUFFIX = ".faiss"
 # Inverted lists: about LIST_SIZE faces a list when trained, at most NLIST_MAX
-# lists a segment; NPROBE lists searched a query (a sixteenth of 4,096: recall of
-# exact search at 0.40 was 0.986 with 128 and 0.965 with 64 at 1,000,000, bench/README.md).
+# lists a segment; NPROBE lists searched a query (recall of exact search at 0.40:
+# 0.986 with 128 at 1,000,000; 0.910 / 0.934 / 0.940 with 128 / 256 / 512 at
+# 16,000,000, below the 0.99 goal; bench/README.md).
 LIST_SIZE = 256
 NLIST_MAX = 4096
 NPROBE = 256
@@ -318,9 +320,11 @@ def _segment_search(index, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 class SharedFaceIndex:
     """The memory-mapped segments plus this process's exact tail; see the module docstring."""
 
-    def __init__(self, directory: Path | str | None = None, *, parallel: bool = True) -> None:
+    def __init__(self, directory: Path | str | None = None, *, parallel: bool = False) -> None:
         self._directory = Path(directory) if directory is not None else None
         self._lock = threading.RLock()
+        # Segments in parallel threads: slower than one after the other at 16,000,000 on
+        # this 2-core machine (p95 104 against 61 ms, bench/README.md), so off by default.
         self.parallel = parallel
         self.tail = FaceIndex()
         self.clear()

@@ -207,7 +207,7 @@ def test_segments_searched_in_parallel_give_the_same_candidates(tmp_path):
     writer = SegmentWriter(tmp_path, segment_size=700)
     writer.add(np.arange(3_000) + 1, faces)
     writer.commit()
-    parallel, serial = SharedFaceIndex(tmp_path), SharedFaceIndex(tmp_path, parallel=False)
+    parallel, serial = SharedFaceIndex(tmp_path, parallel=True), SharedFaceIndex(tmp_path)
     for index in (parallel, serial):
         with index._lock:
             index._sync()
