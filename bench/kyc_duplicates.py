@@ -1,6 +1,6 @@
 """Duplicate-face search (1:N): the old per-worker exact matrix and the shared index, side by side.
 
-    .venv/bin/python bench/kyc_duplicates.py [--faces 2000000] [--segment-size 1000000] [--queries 200]
+    .venv/bin/python bench/kyc_duplicates.py [--faces 2000000] [--segment-size 1000000] [--queries 1000]
 
 Synthetic encodings shaped like dlib's (``bench/kyc_face_data.py``: strangers
 about 0.8 apart, a few look-alikes under 0.40). Half the queries are
@@ -8,11 +8,13 @@ near-duplicates of stored faces at 0.20-0.40, the other half new people.
 
 * old: ``FaceIndex``, the float32 matrix every worker process used to copy
   (skipped above ``--old-max``).
-* new: the segments written by ``SegmentWriter`` (the code path of
-  ``manage.py kyc_face_index``) into a scratch directory under var/, then
-  mapped by a fresh ``SharedFaceIndex`` as a restarted worker would; each
-  query takes the candidates and re-ranks them with exact float64 distances
-  of the stored encodings (a float32 file standing in for the database rows
+* new: the faiss IVF segments written by ``SegmentWriter`` (the code path of
+  ``manage.py kyc_face_index``, every thread faiss offers; wall and CPU time
+  printed) into a scratch directory under var/, then mapped by a fresh
+  ``SharedFaceIndex`` as a restarted worker would; each query takes the
+  candidates (segments searched in parallel threads, and once more one after
+  the other for comparison) and re-ranks them with exact float64 distances of
+  the stored encodings (a float32 file standing in for the database rows
   ``kyc_duplicates_find`` reads).
 
 Recall is measured against exact float64 search over every stored face at
@@ -25,8 +27,6 @@ from __future__ import annotations
 
 import os
 
-for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_name, "1")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prakerja.settings")
 
 import argparse  # noqa: E402
@@ -48,7 +48,7 @@ import numpy as np  # noqa: E402
 from django.conf import settings  # noqa: E402
 from kyc_face_data import blocks, exact_truth, load_average, queries_for  # noqa: E402
 
-from kyc.face_index import FaceIndex, SegmentWriter, SharedFaceIndex  # noqa: E402
+from kyc.face_index import NPROBE, FaceIndex, SegmentWriter, SharedFaceIndex  # noqa: E402
 
 SEED = 2026
 TARGET = 16_000_000
@@ -73,6 +73,11 @@ def memory() -> str:
     )
 
 
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def latency_line(name: str, latencies: list[float]) -> str:
     ms = np.array(latencies) * 1000
     return (
@@ -85,8 +90,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--faces", type=int, default=2_000_000)
     parser.add_argument("--segment-size", type=int, default=settings.KYC_FACE_INDEX_SEGMENT_SIZE)
-    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--old-max", type=int, default=2_000_000, help="skip the old exact matrix above this")
+    parser.add_argument("--nprobe", default=str(NPROBE), help="lists probed a segment, comma-separated")
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory (var/bench_faces)")
     args = parser.parse_args()
     threshold = settings.KYC_DUPLICATE_THRESHOLD
@@ -101,18 +107,24 @@ def main() -> None:
     )
     writer = SegmentWriter(workdir / "index", segment_size=args.segment_size)
     curve = []  # (faces, cumulative build seconds)
+    build_cpu = 0.0
+    step = 500_000 if args.faces <= 4_000_000 else 1_000_000
     for start, rows in blocks(args.faces, seed=SEED):
         stored[start : start + len(rows)] = rows
+        cpu_started = cpu_seconds()
         writer.add(np.arange(start, start + len(rows)) + 1, rows)
+        build_cpu += cpu_seconds() - cpu_started
         done = start + len(rows)
-        if done % 500_000 == 0 or done == args.faces:
+        if done % step == 0 or done == args.faces:
             curve.append((done, writer.build_seconds))
-            print(f"  built {done:>11,} faces: {writer.build_seconds:8.1f} s", flush=True)
-    started = time.perf_counter()
+            print(f"  built {done:>11,} faces: {writer.build_seconds:8.1f} s, cpu {build_cpu:8.1f} s "
+                  f"({load_average()})", flush=True)  # fmt: skip
+    started, cpu_started = time.perf_counter(), cpu_seconds()
     writer.commit()
+    build_cpu += cpu_seconds() - cpu_started
     curve[-1] = (curve[-1][0], curve[-1][1] + time.perf_counter() - started)
     stored.flush()
-    files = sorted((workdir / "index").glob("*.usearch"))
+    files = sorted((workdir / "index").glob("*.faiss"))
     index_bytes = sum(path.stat().st_size for path in files)
 
     queries, _planted = queries_for(stored, args.queries, seed=7)
@@ -125,21 +137,38 @@ def main() -> None:
     print(f"memory before searching: {memory()}")
     # New: a restarted worker maps the segments; nothing is rebuilt.
     started = time.perf_counter()
-    worker = SharedFaceIndex(workdir / "index")
+    worker = SharedFaceIndex(workdir / "index", parallel=True)
     with worker._lock:
         worker._sync()
     opened = time.perf_counter() - started
-    worker.search(queries[0], threshold=threshold)  # first touch
-    new_latencies, found, false_hits = [], 0, 0
-    for query, wanted in zip(queries, truth, strict=True):
-        started = time.perf_counter()
-        candidates = worker.search(query, threshold=threshold)
-        ids = np.array([c.face_id for c in candidates], dtype=np.int64)
-        exact = np.linalg.norm(stored[ids - 1].astype(np.float64) - query.astype(np.float64), axis=1)
-        hits = {int(i) - 1 for i in ids[exact <= threshold]}
-        new_latencies.append(time.perf_counter() - started)
-        found += len(hits & wanted)
-        false_hits += len(hits - wanted)
+    serial = SharedFaceIndex(workdir / "index", parallel=False)
+    with serial._lock:
+        serial._sync()
+    sweep = []  # (lists probed, parallel latencies, serial latencies, found, reported above the threshold)
+    for nprobe in [int(n) for n in args.nprobe.split(",")]:
+        for _name, index in worker._segments + serial._segments:
+            index.nprobe = nprobe
+        worker.search(queries[0], threshold=threshold)  # first touch
+        latencies, found, false_hits = [], 0, 0
+        for query, wanted in zip(queries, truth, strict=True):
+            started = time.perf_counter()
+            candidates = worker.search(query, threshold=threshold)
+            ids = np.array([c.face_id for c in candidates], dtype=np.int64)
+            exact = np.linalg.norm(stored[ids - 1].astype(np.float64) - query.astype(np.float64), axis=1)
+            hits = {int(i) - 1 for i in ids[exact <= threshold]}
+            latencies.append(time.perf_counter() - started)
+            found += len(hits & wanted)
+            false_hits += len(hits - wanted)
+        serial_latencies = []
+        for query in queries:
+            started = time.perf_counter()
+            candidates = serial.search(query, threshold=threshold)
+            ids = np.array([c.face_id for c in candidates], dtype=np.int64)
+            np.linalg.norm(stored[ids - 1].astype(np.float64) - query.astype(np.float64), axis=1)
+            serial_latencies.append(time.perf_counter() - started)
+        sweep.append((nprobe, latencies, serial_latencies, found, false_hits))
+        print(latency_line(f"  {nprobe} lists probed", latencies) + f"  recall {found / max(expected, 1):.3f}",
+              flush=True)  # fmt: skip
     new_memory = memory()
 
     old_latencies, old_found = [], 0
@@ -161,22 +190,25 @@ def main() -> None:
     if old_latencies:
         print(latency_line("old: exact matrix in each worker", old_latencies)
               + f"  recall {old_found / max(expected, 1):.3f}  ({args.faces * 512 / 2**20:.0f} MiB per worker)")  # fmt: skip
-    print(latency_line(f"new: {len(files)} mapped segments", new_latencies)
-          + f"  recall {found / max(expected, 1):.3f}  ({found}/{expected}), reported above threshold: {false_hits}")  # fmt: skip
+    for nprobe, latencies, serial_latencies, found, false_hits in sweep:
+        print(latency_line(f"new: {len(files)} segments, {nprobe} lists", latencies)
+              + f"  recall {found / max(expected, 1):.3f}  ({found}/{expected}), reported above threshold: {false_hits}")  # fmt: skip
+        print(latency_line("     the same, segments one by one", serial_latencies))
     print(
         f"new: a restarted worker maps the index in {opened * 1000:.0f} ms; after the queries: {new_memory}"
     )
     print(f"index files: {len(files)} segments, {index_bytes / 2**20:.0f} MiB "
           f"({index_bytes / args.faces:.0f} bytes a face)")  # fmt: skip
     per_face = curve[-1][1] / args.faces
-    print("build (one thread): " + ", ".join(f"{n:,} in {s:.0f} s" for n, s in curve)
-          + f"; {args.faces / curve[-1][1]:.0f} faces/s")  # fmt: skip
+    print(f"build ({os.cpu_count()} threads, {writer.trainings} k-means trainings): "
+          + ", ".join(f"{n:,} in {s:.0f} s" for n, s in curve)
+          + f"; {args.faces / curve[-1][1]:.0f} faces/s, cpu {build_cpu:.0f} s")  # fmt: skip
     segments_16m = -(-TARGET // args.segment_size)
-    per_segment_ms = np.percentile(np.array(new_latencies) * 1000, 95) / max(len(files), 1)
+    per_segment_ms = np.percentile(np.array(sweep[0][2]) * 1000, 95) / max(len(files), 1)
     print(f"to {TARGET:,} (linear extrapolation): files {index_bytes / args.faces * TARGET / 2**30:.1f} GiB "
-          f"shared by all workers, build {per_face * TARGET / 3600:.1f} h on one thread "
-          f"(once; then only new faces), {segments_16m} segments of {args.segment_size:,} so p95 about "
-          f"{per_segment_ms * segments_16m:.0f} ms at this machine's load")  # fmt: skip
+          f"shared by all workers, build {per_face * TARGET / 60:.0f} min at this rate "
+          f"(once; then only new faces), {segments_16m} segments of {args.segment_size:,} so p95 one "
+          f"segment after another about {per_segment_ms * segments_16m:.0f} ms at this machine's load")  # fmt: skip
     if not args.keep:
         shutil.rmtree(workdir, ignore_errors=True)
     print(f"# done ({load_average()})")

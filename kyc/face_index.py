@@ -2,27 +2,38 @@
 
 Two parts, searched together by ``SharedFaceIndex``:
 
-* Segments on disk (``KYC_FACE_INDEX_DIR``): usearch HNSW graphs of the
-  encodings in half precision (float16), at most ``KYC_FACE_INDEX_SEGMENT_SIZE`` faces
-  each, listed with the highest face id they cover in ``manifest.json``.
-  Every worker process memory-maps them read-only (``view=True``), so the
-  operating system keeps one copy in its page cache for all the workers of a
-  machine. ``face_index_update`` (a beat task and ``manage.py kyc_face_index``)
-  appends the faces verified since the manifest's ``last_id`` to the newest
-  segment (or starts a new one), writes it under a new name and replaces the
-  manifest atomically; workers notice the new manifest on their next search.
-  Nothing is rebuilt on a restart: the files are simply mapped again.
+* Segments on disk (``KYC_FACE_INDEX_DIR``): faiss inverted-file indexes
+  (IVF) of the encodings in half precision (float16, 256 bytes a face), at
+  most ``KYC_FACE_INDEX_SEGMENT_SIZE`` faces each, listed with the highest
+  face id they cover in ``manifest.json``. Every worker process maps them
+  read-only (``IO_FLAG_MMAP_IFC``), so the operating system keeps one copy in
+  its page cache for all the workers of a machine. ``face_index_update`` (a
+  beat task and ``manage.py kyc_face_index``) appends the faces verified since
+  the manifest's ``last_id`` to the newest segment (or starts a new one),
+  writes it under a new name and replaces the manifest atomically; workers
+  notice the new manifest on their next search. Nothing is rebuilt on a
+  restart: the files are simply mapped again.
 * The tail: faces newer than the manifest, kept by each worker in an exact
   float32 matrix (``FaceIndex``) and topped up with one indexed query per
   search (``id > last_id``).
 
+A segment's faces are grouped into ``nlist`` lists around k-means centroids
+(about ``LIST_SIZE`` faces a list, at most ``NLIST_MAX`` lists); a search
+compares the query with the centroids and scans the faces of the ``NPROBE``
+nearest lists. A segment starts with the centroids of the previous full
+segment (same population, no training), or, for the first one, trains them on
+its own faces and trains again as it grows fourfold. Segments are searched one
+after the other (``parallel=True``: in threads, as faiss releases the GIL; that
+was slower on this loaded 2-core machine, bench/README.md).
+
 The segments give candidates (the nearest ``SEGMENT_CANDIDATES`` of each by
-the quantised distance, within a safety margin of the threshold); the caller
+the float16 distance, within a safety margin of the threshold); the caller
 confirms every candidate with the exact float64 distance of the stored
 encoding (``kyc_duplicates_find`` reads them from the database), so the
 decision at the threshold is exact and a removed face is never reported.
 ``bench/kyc_duplicates.py`` measures it, ``bench/kyc_ann_compare.py`` compares
-libraries.
+libraries (faiss IVF was chosen over usearch and hnswlib HNSW graphs for its
+build time; bench/README.md).
 """
 
 from __future__ import annotations
@@ -34,6 +45,7 @@ import logging
 import os
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,13 +58,23 @@ logger = logging.getLogger(__name__)
 
 LOAD_CHUNK = 20_000
 MANIFEST = "manifest.json"
-# HNSW parameters: 16 links a node, 64 candidates while building, 256 while searching
-# (64 gave recall 0.976 of exact search at 300,000 faces, bench/README.md).
-CONNECTIVITY = 16
-EXPANSION_ADD = 64
-EXPANSION_SEARCH = 256
+# The segment file format; a manifest of another format (the earlier usearch
+# segments) is ignored and the next update rebuilds.
+FORMAT = "faiss-ivf-fp16"
+SUFFIX = ".faiss"
+# Inverted lists: about LIST_SIZE faces a list when trained, at most NLIST_MAX
+# lists a segment; NPROBE lists searched a query (recall of exact search at 0.40:
+# 0.986 with 128 at 1,000,000; 0.910 / 0.934 / 0.940 with 128 / 256 / 512 at
+# 16,000,000, below the 0.99 goal; bench/README.md).
+LIST_SIZE = 256
+NLIST_MAX = 4096
+NPROBE = 256
+TRAIN_POINTS_PER_LIST = 40
+TRAIN_ITERATIONS = 10
+# Faces read from the database before they go to the writer (a first segment trains on them).
+TRAIN_BATCH = 262_144
 # Nearest faces taken from each segment, and how far past the threshold (in
-# distance) a quantised candidate may be and still be checked exactly.
+# distance) a float16 candidate may be and still be checked exactly.
 SEGMENT_CANDIDATES = 32
 QUANTISATION_MARGIN = 0.10
 
@@ -182,28 +204,79 @@ class FaceIndex:
         return sorted(found, key=lambda match: match.distance)
 
 
-def _new_usearch_index():
-    from usearch.index import Index  # native code: loaded on first use, not at import
+def _faiss():
+    import faiss  # native code: loaded on first use, not at import
 
-    return Index(
-        ndim=ENCODING_SIZE,
-        metric="l2sq",
-        # Half precision: 256 bytes a face and distances within about 0.001 of
-        # float32. (usearch's int8 scales every vector to length 1, which is
-        # right for cosine search but distorts these Euclidean distances.)
-        dtype="f16",
-        connectivity=CONNECTIVITY,
-        expansion_add=EXPANSION_ADD,
-        expansion_search=EXPANSION_SEARCH,
+    return faiss
+
+
+def nlist_for(count: int) -> int:
+    """Lists for a segment trained on ``count`` faces: a power of two, about LIST_SIZE faces each."""
+    lists = 1
+    while lists * 2 <= min(count // LIST_SIZE, NLIST_MAX):
+        lists *= 2
+    return lists
+
+
+def _centroids(vectors: np.ndarray, nlist: int) -> np.ndarray:
+    """k-means centroids of a sample (fixed seed: the same faces give the same segment)."""
+    if nlist == 1:
+        return vectors.mean(axis=0, keepdims=True, dtype=np.float64).astype(np.float32)
+    faiss = _faiss()
+    sample_size = min(len(vectors), nlist * TRAIN_POINTS_PER_LIST)
+    rows = np.random.default_rng(nlist).choice(len(vectors), sample_size, replace=False)
+    kmeans = faiss.Kmeans(
+        ENCODING_SIZE,
+        nlist,
+        niter=TRAIN_ITERATIONS,
+        seed=1234,
+        max_points_per_centroid=TRAIN_POINTS_PER_LIST,
+        verbose=False,
     )
+    kmeans.train(np.ascontiguousarray(vectors[np.sort(rows)]))
+    return kmeans.centroids
+
+
+def _new_segment_index(centroids: np.ndarray):
+    """An empty IVF index (float16 codes of the encodings themselves, not of residuals)."""
+    faiss = _faiss()
+    quantizer = faiss.IndexFlatL2(ENCODING_SIZE)
+    quantizer.add(np.ascontiguousarray(centroids, dtype=np.float32))
+    index = faiss.IndexIVFScalarQuantizer(
+        quantizer, ENCODING_SIZE, len(centroids), faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_L2, False
+    )
+    index.train(np.ascontiguousarray(centroids, dtype=np.float32))  # the quantizer is already trained
+    index.nprobe = NPROBE
+    return index
+
+
+def _segment_contents(index) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, float32 encodings) of every face in an in-memory segment, ids ascending."""
+    faiss = _faiss()
+    invlists = index.invlists
+    ids, codes = [], []
+    for number in range(index.nlist):
+        size = invlists.list_size(number)
+        if size:
+            ids.append(faiss.rev_swig_ptr(invlists.get_ids(number), size).copy())
+            codes.append(faiss.rev_swig_ptr(invlists.get_codes(number), size * index.code_size).copy())
+    if not ids:
+        return np.empty(0, dtype=np.int64), np.empty((0, ENCODING_SIZE), dtype=np.float32)
+    all_ids = np.concatenate(ids)
+    vectors = np.concatenate(codes).view(np.float16).reshape(-1, ENCODING_SIZE).astype(np.float32)
+    order = np.argsort(all_ids, kind="stable")
+    return all_ids[order], vectors[order]
+
+
+def _segment_centroids(index) -> np.ndarray:
+    return index.quantizer.reconstruct_n(0, index.nlist)
 
 
 def _open_segment(path: Path, *, view: bool):
-    index = _new_usearch_index()
-    if view:
-        index.view(str(path))  # memory-mapped, read-only, shared through the page cache
-    else:
-        index.load(str(path))
+    faiss = _faiss()
+    # view: mapped in place, read-only, so the pages are shared through the page cache.
+    index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC if view else 0)
+    index.nprobe = NPROBE
     return index
 
 
@@ -212,15 +285,47 @@ def _manifest_read(directory: Path) -> dict:
         with open(directory / MANIFEST, encoding="utf-8") as handle:
             return json.load(handle)
     except FileNotFoundError:
-        return {"segments": [], "last_id": 0}
+        return {"format": FORMAT, "segments": [], "last_id": 0}
+
+
+def _manifest_usable(manifest: dict) -> bool:
+    return manifest.get("format") == FORMAT and _manifest_matches_database(manifest)
+
+
+_search_pool: tuple[int, ThreadPoolExecutor] | None = None  # (process id, pool)
+_search_pool_lock = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    """Threads that search the segments side by side (one a core; faiss releases the GIL).
+
+    Made per process: a pool inherited through fork has no threads.
+    """
+    global _search_pool
+    with _search_pool_lock:
+        if _search_pool is None or _search_pool[0] != os.getpid():
+            workers = max(2, os.cpu_count() or 1)
+            _search_pool = (
+                os.getpid(),
+                ThreadPoolExecutor(max_workers=workers, thread_name_prefix="face-index"),
+            )
+        return _search_pool[1]
+
+
+def _segment_search(index, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    squared, keys = index.search(query, SEGMENT_CANDIDATES)
+    return squared[0], keys[0]
 
 
 class SharedFaceIndex:
     """The memory-mapped segments plus this process's exact tail; see the module docstring."""
 
-    def __init__(self, directory: Path | str | None = None) -> None:
+    def __init__(self, directory: Path | str | None = None, *, parallel: bool = False) -> None:
         self._directory = Path(directory) if directory is not None else None
         self._lock = threading.RLock()
+        # Segments in parallel threads: slower than one after the other at 16,000,000 on
+        # this 2-core machine (p95 104 against 61 ms, bench/README.md), so off by default.
+        self.parallel = parallel
         self.tail = FaceIndex()
         self.clear()
 
@@ -232,12 +337,12 @@ class SharedFaceIndex:
         """Forget the mapped segments and the tail, as a new worker process would start."""
         with self._lock:
             self._manifest_stamp: tuple | None = None
-            self._segments: list = []  # (file name, usearch index view)
+            self._segments: list = []  # (file name, mapped faiss index)
             self.last_id = 0
             self.tail.clear()
 
     def __len__(self) -> int:
-        return sum(len(index) for _name, index in self._segments) + len(self.tail)
+        return sum(index.ntotal for _name, index in self._segments) + len(self.tail)
 
     def _sync(self) -> None:
         """Map the segments of the current manifest if it changed since the last look (one stat)."""
@@ -251,9 +356,11 @@ class SharedFaceIndex:
         if stamp == self._manifest_stamp:
             return
         manifest = _manifest_read(self.directory)
-        if not _manifest_matches_database(manifest):
-            logger.warning("kyc face index: %s is not from this database; searching exactly", self.directory)
-            manifest = {"segments": [], "last_id": 0}
+        if not _manifest_usable(manifest):
+            logger.warning(
+                "kyc face index: %s is not from this database or version; searching exactly", self.directory
+            )
+            manifest = {"format": FORMAT, "segments": [], "last_id": 0}
         opened = dict(self._segments)
         segments = []
         try:
@@ -287,28 +394,29 @@ class SharedFaceIndex:
         exclude_applicant_id: int | None = None,
         limit: int = 10,
     ) -> list[FaceMatch]:
-        """Candidates: exact matches from the tail, then segment faces by quantised distance.
+        """Candidates: exact matches from the tail, then segment faces by float16 distance.
 
         Segment candidates carry ``applicant_id=0`` and an approximate distance:
         the caller must confirm them with the stored encoding (exact distance,
         the applicant, whether the face still exists).
         """
-        query = np.asarray(encoding, dtype=np.float32).reshape(ENCODING_SIZE)
+        query = np.ascontiguousarray(np.asarray(encoding, dtype=np.float32).reshape(1, ENCODING_SIZE))
         with self._lock:
             found = self.tail.search(
-                query, threshold=threshold, exclude_applicant_id=exclude_applicant_id, limit=limit
+                query[0], threshold=threshold, exclude_applicant_id=exclude_applicant_id, limit=limit
             )
-            seen = {match.face_id for match in found}
-            bound = (threshold + QUANTISATION_MARGIN) ** 2
-            for _name, index in self._segments:
-                if not len(index):
-                    continue
-                result = index.search(query, SEGMENT_CANDIDATES, threads=1)
-                for key, squared in zip(result.keys, result.distances, strict=True):
-                    if squared <= bound and int(key) not in seen:
-                        seen.add(int(key))
-                        approximate = float(np.sqrt(max(squared, 0.0)))
-                        found.append(FaceMatch(int(key), 0, approximate))
+            indexes = [index for _name, index in self._segments if index.ntotal]
+            if self.parallel and len(indexes) > 1:
+                results = list(_pool().map(lambda index: _segment_search(index, query), indexes))
+            else:
+                results = [_segment_search(index, query) for index in indexes]
+        seen = {match.face_id for match in found}
+        bound = (threshold + QUANTISATION_MARGIN) ** 2
+        for squared, keys in results:
+            for key, distance in zip(keys.tolist(), squared.tolist(), strict=True):
+                if key >= 0 and distance <= bound and key not in seen:
+                    seen.add(key)
+                    found.append(FaceMatch(key, 0, float(np.sqrt(max(distance, 0.0)))))
         return sorted(found, key=lambda match: match.distance)
 
 
@@ -348,35 +456,62 @@ class SegmentWriter:
         self._open_dirty = False
         self.added = 0
         self.build_seconds = 0.0
+        self.trainings = 0
 
-    def _open_segment(self):
+    def _previous_centroids(self) -> np.ndarray | None:
+        """The centroids of the last full segment, if it has all its lists (a new segment reuses them)."""
+        for entry in reversed(self.manifest["segments"]):
+            if entry["file"] and entry.get("nlist") == NLIST_MAX:
+                return _segment_centroids(_open_segment(self.directory / entry["file"], view=True))
+        return None
+
+    def _open_segment(self, ids: np.ndarray, encodings: np.ndarray):
+        """The segment to append to: the last one if it has room, else a new one (trained on these faces)."""
         if self._open is None:
             segments = self.manifest["segments"]
             if segments and segments[-1]["count"] < self.segment_size:
                 self._open = _open_segment(self.directory / segments[-1]["file"], view=False)
             else:
-                self._open = _new_usearch_index()
-                segments.append({"file": "", "count": 0, "last_id": self.manifest["last_id"]})
+                centroids = self._previous_centroids()
+                if centroids is None:
+                    centroids = self._train(encodings)
+                self._open = _new_segment_index(centroids)
+                segments.append({"file": "", "count": 0, "last_id": self.manifest["last_id"], "nlist": 0})
         return self._open
+
+    def _train(self, encodings: np.ndarray) -> np.ndarray:
+        self.trainings += 1
+        return _centroids(encodings, nlist_for(len(encodings)))
+
+    def _grown(self, index):
+        """The open segment trained again if it grew fourfold since its centroids were made."""
+        if nlist_for(index.ntotal) < 4 * index.nlist:
+            return index
+        ids, vectors = _segment_contents(index)
+        grown = _new_segment_index(self._train(vectors))
+        grown.add_with_ids(vectors, ids)
+        return grown
 
     def add(self, ids, encodings) -> None:
         ids = np.asarray(ids, dtype=np.int64)
-        encodings = np.asarray(encodings, dtype=np.float32).reshape(-1, ENCODING_SIZE)
+        encodings = np.ascontiguousarray(np.asarray(encodings, dtype=np.float32).reshape(-1, ENCODING_SIZE))
         start = 0
         while start < len(ids):
-            index = self._open_segment()
-            room = self.segment_size - len(index)
-            end = min(len(ids), start + room)
             started = time.perf_counter()
-            index.add(ids[start:end].astype(np.uint64), encodings[start:end], threads=1)
+            index = self._open_segment(ids[start:], encodings[start : start + self.segment_size])
+            room = self.segment_size - index.ntotal
+            end = min(len(ids), start + room)
+            index.add_with_ids(encodings[start:end], ids[start:end])
+            index = self._open = self._grown(index)
             self.build_seconds += time.perf_counter() - started
             entry = self.manifest["segments"][-1]
-            entry["count"] = len(index)
+            entry["count"] = int(index.ntotal)
+            entry["nlist"] = int(index.nlist)
             entry["last_id"] = int(ids[end - 1])
             self.manifest["last_id"] = int(ids[end - 1])
             self.added += end - start
             self._open_dirty = True
-            if len(index) >= self.segment_size:
+            if index.ntotal >= self.segment_size:
                 self._seal()
             start = end
 
@@ -385,25 +520,28 @@ class SegmentWriter:
         if self._open is None or not self._open_dirty:
             return
         entry = self.manifest["segments"][-1]
-        name = f"faces-{len(self.manifest['segments']):04d}-{entry['last_id']}.usearch"
+        name = f"faces-{len(self.manifest['segments']):04d}-{entry['last_id']}{SUFFIX}"
         temporary = self.directory / f".{name}.tmp"
-        self._open.save(str(temporary))
+        started = time.perf_counter()
+        _faiss().write_index(self._open, str(temporary))
         os.replace(temporary, self.directory / name)
+        self.build_seconds += time.perf_counter() - started
         entry["file"] = name
         self._open = None
         self._open_dirty = False
 
     def commit(self) -> None:
         self._seal()
+        self.manifest["format"] = FORMAT
         temporary = self.directory / f".{MANIFEST}.tmp"
         with open(temporary, "w", encoding="utf-8") as handle:
             json.dump(self.manifest, handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, self.directory / MANIFEST)
-        keep = {entry["file"] for entry in self.manifest["segments"]} | {MANIFEST, "writer.lock"}
+        keep = {entry["file"] for entry in self.manifest["segments"]}
         for path in self.directory.iterdir():
-            if path.name not in keep and path.suffix == ".usearch":
+            if path.name not in keep and path.suffix in (SUFFIX, ".usearch"):
                 path.unlink()  # a worker still mapping it keeps its pages until it remaps
 
 
@@ -412,12 +550,14 @@ def face_index_update(*, rebuild: bool = False, directory: Path | str | None = N
 
     Runs in a worker (beat task, ``manage.py kyc_face_index``); one at a time
     per directory, another call returns at once with ``{"skipped": True}``.
+    Faces are handed to the writer in batches of up to ``TRAIN_BATCH`` so a
+    first segment trains its lists on many faces at once.
     """
     directory = Path(directory or settings.KYC_FACE_INDEX_DIR)
     with _writer_lock(directory) as acquired:
         if not acquired:
             return {"skipped": True}
-        if rebuild or not _manifest_matches_database(_manifest_read(directory)):
+        if rebuild or not _manifest_usable(_manifest_read(directory)):
             (directory / MANIFEST).unlink(missing_ok=True)
         writer = SegmentWriter(directory, segment_size=settings.KYC_FACE_INDEX_SEGMENT_SIZE)
         rows = (
@@ -429,7 +569,7 @@ def face_index_update(*, rebuild: bool = False, directory: Path | str | None = N
         for face_id, encoding, created_at in rows.iterator(chunk_size=LOAD_CHUNK):
             batch.append((face_id, encoding))
             writer.manifest["last_created_at"] = created_at.isoformat()
-            if len(batch) >= LOAD_CHUNK:
+            if len(batch) >= TRAIN_BATCH:
                 _writer_add(writer, batch)
                 batch = []
         _writer_add(writer, batch)

@@ -445,6 +445,9 @@ LOGGING = {
         # Embedded setup: tasks run in-process; a line per task is noise there.
         "celery.app.trace": {"level": LOG_LEVEL if REDIS_URL else "WARNING"},
         "kombu.connection": {"level": LOG_LEVEL if REDIS_URL else "ERROR"},
+        # faiss logs at INFO, in every process, that it picked its generic build (which
+        # dispatches to AVX2 at run time) after not finding a separate AVX2 module.
+        "faiss.loader": {"level": "WARNING"},
     },
 }
 

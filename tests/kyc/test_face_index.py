@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
+from kyc import face_index as face_index_module
 from kyc.face_index import MANIFEST, SegmentWriter, SharedFaceIndex, face_index, face_index_update
 from kyc.models import VerifiedFace
 from kyc.services import kyc_duplicates_find
@@ -38,7 +41,7 @@ def test_segments_give_every_face_within_the_threshold(tmp_path):
     with index._lock:
         index._sync()
     assert len(index) == 3000
-    assert len(list(tmp_path.glob("*.usearch"))) == 3
+    assert len(list(tmp_path.glob("*.faiss"))) == 3
     for seed, row in enumerate(rng.choice(3000, 40, replace=False)):
         query = _at_distance(faces[row], 0.30 + 0.1 * seed / 40, seed)  # 0.30 to 0.40
         exact = np.linalg.norm(faces.astype(np.float64) - query.astype(np.float64), axis=1)
@@ -74,7 +77,7 @@ def test_update_is_incremental_and_survives_a_restart(settings):
         applicant = verified_applicant(random_encoding(seed))
         faces[VerifiedFace.objects.get(applicant=applicant).id] = random_encoding(seed)
     assert face_index_update() == {"added": 6, "segments": 2, "last_id": max(faces)}
-    first_files = {path.name: path.stat().st_mtime_ns for path in directory.glob("*.usearch")}
+    first_files = {path.name: path.stat().st_mtime_ns for path in directory.glob("*.faiss")}
     assert len(first_files) == 2
 
     # A worker sees faces verified after the update in its exact tail ...
@@ -88,7 +91,7 @@ def test_update_is_incremental_and_survives_a_restart(settings):
     # ... the next update adds only those (the full segment is not rewritten) ...
     assert face_index_update()["added"] == 3
     assert face_index_update()["added"] == 0
-    files = {path.name: path.stat().st_mtime_ns for path in directory.glob("*.usearch")}
+    files = {path.name: path.stat().st_mtime_ns for path in directory.glob("*.faiss")}
     sealed = min(first_files)
     assert files[sealed] == first_files[sealed]
     assert len(files) == 3  # the rewritten open segment replaced its old file
@@ -131,4 +134,106 @@ def test_an_index_from_another_database_is_ignored():
     face_index().clear()
     found = kyc_duplicates_find(encoding=random_encoding(2), applicant_id=-1)
     assert [m.applicant_id for m in found] == [again.id]
+    assert len(face_index().tail) == 0
+
+
+def _face_like(count: int, seed: int) -> np.ndarray:
+    """Vectors with the structure of face encodings (a few dozen main directions, strangers ~0.8 apart)."""
+    rng = np.random.default_rng(seed)
+    directions = np.random.default_rng(0).normal(0, 1, (24, 128))
+    directions /= np.linalg.norm(directions, axis=1)[:, None]
+    latent = rng.normal(0, 1, (count, 24)) * np.linspace(1.0, 0.3, 24)
+    return (latent @ directions * 0.16 + rng.normal(0, 0.022, (count, 128))).astype(np.float32)
+
+
+def _search_ids(index: SharedFaceIndex, query) -> set[int]:
+    return {match.face_id for match in index.search(query, threshold=THRESHOLD)}
+
+
+def test_lists_are_trained_as_the_first_segment_grows_and_probed_approximately(tmp_path, monkeypatch):
+    """300 faces (one list), then 20,000: trained again on the way; ids and encodings kept; recall.
+
+    A quarter of the lists is probed (as the product probes a sixteenth of 4,096 lists).
+    """
+    monkeypatch.setattr(face_index_module, "NPROBE", 16)
+    faces = _face_like(20_000, seed=3)
+    writer = SegmentWriter(tmp_path, segment_size=50_000)
+    writer.add(np.arange(300) + 1, faces[:300])
+    assert writer.manifest["segments"][0]["nlist"] == 1
+    for start in range(300, 20_000, 4_000):
+        writer.add(np.arange(start, min(start + 4_000, 20_000)) + 1, faces[start : start + 4_000])
+    writer.commit()
+    entry = writer.manifest["segments"][0]
+    assert entry["count"] == 20_000 and entry["nlist"] == 64 > face_index_module.NPROBE
+    assert writer.trainings >= 3
+    ids, vectors = face_index_module._segment_contents(
+        face_index_module._open_segment(tmp_path / entry["file"], view=False)
+    )
+    assert ids.tolist() == list(range(1, 20_001))
+    assert np.abs(vectors - faces).max() < 1e-3  # float16 codes of the encodings
+
+    index = SharedFaceIndex(tmp_path)
+    with index._lock:
+        index._sync()
+    rng = np.random.default_rng(9)
+    planted = 0
+    for seed, row in enumerate(rng.choice(20_000, 60, replace=False)):
+        query = _at_distance(faces[row], 0.20 + 0.2 * seed / 60, seed)  # 0.20 to 0.40
+        exact = np.linalg.norm(faces.astype(np.float64) - query.astype(np.float64), axis=1)
+        expected = {int(i) + 1 for i in np.flatnonzero(exact <= THRESHOLD)}
+        planted += row + 1 in expected
+        assert expected <= _search_ids(index, query)
+    assert planted == 60
+
+
+def test_a_new_segment_reuses_the_lists_of_the_full_one(tmp_path, monkeypatch):
+    monkeypatch.setattr(face_index_module, "LIST_SIZE", 16)
+    monkeypatch.setattr(face_index_module, "NLIST_MAX", 8)
+    faces = _face_like(1_200, seed=4)
+    writer = SegmentWriter(tmp_path, segment_size=500)
+    writer.add(np.arange(1_200) + 1, faces)
+    writer.commit()
+    assert [(e["count"], e["nlist"]) for e in writer.manifest["segments"]] == [(500, 8), (500, 8), (200, 8)]
+    assert writer.trainings == 1
+    centroids = [
+        face_index_module._segment_centroids(face_index_module._open_segment(tmp_path / e["file"], view=True))
+        for e in writer.manifest["segments"]
+    ]
+    assert np.array_equal(centroids[0], centroids[1]) and np.array_equal(centroids[0], centroids[2])
+
+
+def test_segments_searched_in_parallel_give_the_same_candidates(tmp_path):
+    faces = _face_like(3_000, seed=5)
+    writer = SegmentWriter(tmp_path, segment_size=700)
+    writer.add(np.arange(3_000) + 1, faces)
+    writer.commit()
+    parallel, serial = SharedFaceIndex(tmp_path, parallel=True), SharedFaceIndex(tmp_path)
+    for index in (parallel, serial):
+        with index._lock:
+            index._sync()
+    assert len(parallel._segments) == 5
+    for seed, row in enumerate(range(0, 3_000, 75)):
+        query = _at_distance(faces[row], 0.35, seed)
+        assert parallel.search(query, threshold=THRESHOLD) == serial.search(query, threshold=THRESHOLD)
+        assert row + 1 in _search_ids(parallel, query)
+
+
+@pytest.mark.django_db
+def test_an_index_of_the_earlier_format_is_ignored_and_rebuilt(settings):
+    """The earlier usearch segments: search exactly until the next update rebuilds in the new format."""
+    directory = settings.KYC_FACE_INDEX_DIR
+    applicant = verified_applicant(random_encoding(1))
+    face_id = VerifiedFace.objects.get(applicant=applicant).id
+    directory.mkdir(parents=True)
+    (directory / "faces-0001-1.usearch").write_bytes(b"old graph")
+    old = {"segments": [{"file": "faces-0001-1.usearch", "count": 1, "last_id": face_id}], "last_id": face_id}
+    (directory / MANIFEST).write_text(json.dumps(old))
+    found = kyc_duplicates_find(encoding=random_encoding(1), applicant_id=-1)
+    assert [m.applicant_id for m in found] == [applicant.id]
+    assert len(face_index().tail) == 1
+    assert face_index_update() == {"added": 1, "segments": 1, "last_id": face_id}
+    assert [path.suffix for path in directory.glob("faces-*")] == [".faiss"]
+    face_index().clear()
+    found = kyc_duplicates_find(encoding=random_encoding(1), applicant_id=-1)
+    assert [m.applicant_id for m in found] == [applicant.id]
     assert len(face_index().tail) == 0
