@@ -224,6 +224,23 @@ def test_a_slow_admitted_post_lowers_the_rate(queue_gate):
     assert gate.rate() == 1.875
 
 
+def test_waiting_for_a_process_slot_is_not_a_slow_post(queue_gate, monkeypatch):
+    make, clock, timer = queue_gate
+    gate = _adaptive(make)
+    acquire = gate.limit.acquire
+
+    def slow_acquire():
+        timer.now += 3.0  # waited 3 s for one of the process's slots (slower than the 1 s target)
+        return acquire()
+
+    monkeypatch.setattr(gate.limit, "acquire", slow_acquire)
+    ticket, decision = gate.enter()
+    assert decision.admitted
+    timer.now += 0.4  # the post itself was quick
+    ticket.release()
+    assert gate.rate() == 2.5  # up, as for any quick post
+
+
 def test_busy_process_sends_the_admitted_post_back_with_its_ticket(queue_gate, settings):
     settings.ADMISSION_RETRY_AFTER_MIN = 4
     settings.ADMISSION_RETRY_AFTER_MAX = 6
