@@ -462,10 +462,11 @@ class AdmissionGate:
             return None, decision
         if not self.limit.acquire():
             # The machine had room but this process is full: the post keeps the turn it was given
-            # (valid again at once) and comes back after a short random pause. A full process is the
-            # clearest sign that too much is let in: it counts as a slow post for the adaptive rate.
+            # (valid again at once) and comes back after a short random pause. A full process is not
+            # fed to the adaptive rate: admitted posts arrive in bursts and land unevenly on the
+            # processes, so "full" happened often at 1x and cut the rate to a third of what the machine
+            # served (surge bench). The rate follows the posts' own service time instead.
             self.unuse(decision.ticket)
-            self.feedback(seconds=1e9)
             low, high = settings.ADMISSION_RETRY_AFTER_MIN, settings.ADMISSION_RETRY_AFTER_MAX
             return None, Decision(False, float(random.randint(low, max(low, high))), decision.ticket)
         # The signal is the post's own service time, from the moment it holds one of the process's

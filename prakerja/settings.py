@@ -284,7 +284,7 @@ ADMISSION_LOCAL_RATE = env_float("ADMISSION_LOCAL_RATE", ADMISSION_RATE / WEB_CO
 # long; the rest keep their ticket and come back a few seconds later (threaded workers answer them at
 # once: prakerja/gunicorn_conf.py).
 ADMISSION_PROCESS_CONCURRENCY = env_int("ADMISSION_PROCESS_CONCURRENCY", 2)
-ADMISSION_PROCESS_QUEUE = env_int("ADMISSION_PROCESS_QUEUE", 2)
+ADMISSION_PROCESS_QUEUE = env_int("ADMISSION_PROCESS_QUEUE", 4)
 ADMISSION_WAIT_SECONDS = env_float("ADMISSION_WAIT_SECONDS", 2.0)
 # Retry-After without a ticket (the KYC photos, a full queue) or with a ticket in a busy process: a
 # random number of seconds in this range, so the people waiting come back spread out.

@@ -251,7 +251,7 @@ def test_busy_process_sends_the_admitted_post_back_with_its_ticket(queue_gate, s
     refused, decision = gate.enter()  # the machine has room, this process does not
     assert refused is None
     assert not decision.admitted and decision.ticket and 4 <= decision.wait <= 6
-    assert gate.rate() == 75.0  # a full process counts as a slow post
+    assert gate.rate() == 100.0  # a full process is not a slow post: the rate is left alone
     # A ticket whose turn has come, refused by the busy process, is still good for one post.
     turn, _ = gate.enter(ticket=decision.ticket)
     assert turn is None
