@@ -280,7 +280,8 @@ def main() -> None:
         print(
             f"\nadmission: ADMISSION_RATE={rate} (capacity x {args.headroom}), burst {max(1.0, rate / 4):.1f}; "
             f"'on' adapts it within [{rate / 10:.2f}, {rate * 2:.1f}] (target 1.5 s per admitted post), "
-            "2 processes x 8 threads, at most 2 expensive posts running and 2 waiting (2 s) per process"
+            "2 processes x 8 threads, at most 2 expensive posts running and 4 waiting (2 s) per process "
+            "(the settings' defaults)"
         )
         print(
             "\n| admission | offered/s | people | completed/s in window | completed by end | waiting answers (429) "
