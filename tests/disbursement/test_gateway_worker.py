@@ -1,4 +1,4 @@
-"""SIGKILL a real Celery worker ten times while it sends a 2,000-payout batch to the real simulator.
+"""SIGKILL a real Celery worker five times while it sends a 1,000-payout batch to the real simulator.
 
 Afterwards the simulator holds exactly one disbursement per idempotency key, every payout reached it,
 every payout ends paid, and the ledger adds up.
@@ -25,8 +25,8 @@ from tests.disbursement.gateway_helpers import partner_at, payees
 from tests.disbursement.payout_helpers import finance_officer
 from tests.disbursement.simulator_process import SimulatorProcess
 
-PAYOUTS = 2000
-KILLS = 10
+PAYOUTS = 1000
+KILLS = 5
 
 
 def _worker_start(queue: str) -> WorkerProcess:
@@ -71,7 +71,7 @@ def simulator(tmp_path):
 
 @pytest.mark.worker
 def test_sigkilled_worker_mid_batch_never_pays_twice_and_loses_nothing(celery_worker, simulator, settings):
-    """The fixture's worker is replaced by one this test kills and restarts ten times."""
+    """The fixture's worker is replaced by one this test kills and restarts five times."""
     settings.PAYOUT_CALLBACK_BASE_URL = "http://127.0.0.1:9"
     celery_worker.process.terminate()
     celery_worker.process.wait(timeout=30)
