@@ -20,7 +20,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from prakerja import otp
-from prakerja.audit import audit_log
+from prakerja.audit import audit_log, field_changes_apply
 from prakerja.masking import mask_identifier
 from prakerja.notifications import notify_user
 from registration import civil_registry
@@ -906,17 +906,10 @@ def screening_list_save(*, screening_list_id: int | None, actor, **fields) -> Sc
         raise TypeError(f"unknown screening list fields: {sorted(unknown)}")
     with transaction.atomic():
         if screening_list_id is None:
-            screening_list = ScreeningList(created_by=actor if getattr(actor, "pk", None) else None, **fields)
-            changes = {name: [None, str(value)] for name, value in fields.items()}
+            screening_list = ScreeningList(created_by=actor if getattr(actor, "pk", None) else None)
         else:
             screening_list = ScreeningList.objects.select_for_update().get(pk=screening_list_id)
-            changes = {
-                name: [str(getattr(screening_list, name)), str(value)]
-                for name, value in fields.items()
-                if getattr(screening_list, name) != value
-            }
-            for name in changes:
-                setattr(screening_list, name, fields[name])
+        changes = field_changes_apply(screening_list, fields)
         if not screening_list.reason:
             with translation.override("id"):
                 screening_list.reason = str(screening_list.get_category_display())
