@@ -45,6 +45,7 @@ import datetime
 import hashlib
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -219,9 +220,8 @@ class DistanceOrder:
     def count(self) -> int:
         return len(self.pks) + len(self.rest)
 
-    def ordered(self, latitude: float, longitude: float) -> tuple[list[int], np.ndarray]:
-        """Every pk nearest first, as ``catalog_listings`` orders them; and the squared distances
-        (in degrees) of the first ``len(self.pks)`` of them.
+    def ordered(self, latitude: float, longitude: float) -> NearestOrder:
+        """Every pk nearest first, as ``catalog_listings`` orders them, sorted only as far as asked.
 
         The same arithmetic, in the same order, as ``selectors._squared_degrees`` in SQL
         (IEEE doubles both), then ties by the neutral key and the pk.
@@ -229,9 +229,64 @@ class DistanceOrder:
         scale = math.cos(math.radians(latitude))
         dlat = self.latitudes - latitude
         dlon = (self.longitudes - longitude) * scale
-        squared = dlat * dlat + dlon * dlon
-        index = np.lexsort((self.pks, self.ties, squared))
-        return self.pks[index].tolist() + list(self.rest), squared[index]
+        return NearestOrder(self, dlat * dlat + dlon * dlon)
+
+
+class NearestOrder(Sequence):
+    """The pks of a ``DistanceOrder`` nearest first, as a sequence a ``Paginator`` can slice.
+
+    A page needs only the listings up to its end: those are picked with a partial sort
+    (``argpartition``, then the full ordering of every listing at most as far as the last one
+    picked, ties included), so a request for an early page does not sort the whole catalog.
+    """
+
+    def __init__(self, order: DistanceOrder, squared: np.ndarray) -> None:
+        self._order = order
+        self._squared = squared
+        self._sorted = np.empty(0, dtype=np.int64)  # positions into order.pks, nearest first
+
+    def __len__(self) -> int:
+        return self._order.count
+
+    def _sort_through(self, end: int) -> None:
+        near = len(self._squared)
+        end = min(end, near)
+        if end <= len(self._sorted):
+            return
+        order, squared = self._order, self._squared
+        if end < near:
+            # Every listing no farther than the end-th nearest, ties at that distance included.
+            bound = squared[np.argpartition(squared, end - 1)[:end]].max()
+            candidates = np.flatnonzero(squared <= bound)
+        else:
+            candidates = np.arange(near)
+        # Everything left out is farther than every candidate: the sorted candidates are a prefix
+        # of the whole order.
+        self._sorted = candidates[
+            np.lexsort((order.pks[candidates], order.ties[candidates], squared[candidates]))
+        ]
+
+    def __getitem__(self, item):
+        if isinstance(item, slice):
+            start, stop, step = item.indices(len(self))
+            self._sort_through(stop)
+            return [self[i] for i in range(start, stop, step)]
+        if item < 0:
+            item += len(self)
+        if not 0 <= item < len(self):
+            raise IndexError(item)
+        near = len(self._squared)
+        if item >= near:
+            return self._order.rest[item - near]
+        self._sort_through(item + 1)
+        return int(self._order.pks[self._sorted[item]])
+
+    def squared(self, position: int) -> float | None:
+        """The squared distance (degrees) of the listing at ``position``; None past those with one."""
+        if position >= len(self._squared):
+            return None
+        self._sort_through(position + 1)
+        return float(self._squared[self._sorted[position]])
 
 
 def distance_order_key(*, version: int, params, day: datetime.date | None = None) -> str:

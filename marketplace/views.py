@@ -200,7 +200,7 @@ def _nearest(params, *, version: int, location: catalog_cache.Location) -> Neare
     order = catalog_cache.distance_order_get(
         catalog_cache.distance_order_key(version=version, params=params), build
     )
-    pks, squared = order.ordered(location.latitude, location.longitude)
+    pks = order.ordered(location.latitude, location.longitude)
     page = Paginator(pks, settings.MARKETPLACE_CATALOG_PAGE_SIZE).get_page(params.get("page"))
     offset = page.start_index() - 1 if page.object_list else 0
     keys = {pk: catalog_cache.card_key(version=version, pk=pk, variant="location") for pk in page.object_list}
@@ -224,7 +224,7 @@ def _nearest(params, *, version: int, location: catalog_cache.Location) -> Neare
         parts = found.get(keys[pk])
         if parts is None:  # hidden since the order was read: it simply drops out
             continue
-        km = float(squared[position]) if position < len(squared) else None
+        km = pks.squared(position)
         cards.append(slots_fill(parts, {"km": _distance_label(km)}))
         shown.append(pk)
     page.object_list = shown

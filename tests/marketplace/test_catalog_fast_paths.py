@@ -227,3 +227,42 @@ def test_the_process_memo_keeps_the_most_recently_used():
     assert (memo.get("a"), memo.get("b"), memo.get("c")) == (1, None, 3)
     memo.clear()
     assert memo.get("a") is None
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_nearest_partial_order_equals_the_full_sort_for_every_page(seed):
+    """The partial sort (only as far as a page needs) gives the full sort's order, ties included."""
+    import math
+
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    near = 300
+    # Few distinct places and neutral keys: many listings at exactly the same distance and key.
+    places = rng.uniform(-8.0, -6.0, (12, 2))
+    chosen = places[rng.integers(0, len(places), near)]
+    order = catalog_cache.DistanceOrder(
+        pks=rng.permutation(np.arange(1000, 1000 + near)).astype(np.int64),
+        ties=rng.integers(0, 5, near).astype(np.int64),
+        latitudes=chosen[:, 0].copy(),
+        longitudes=chosen[:, 1].copy() + 107.0,
+        rest=(7, 3, 5),
+    )
+    latitude, longitude = -7.0, 107.5
+    scale = math.cos(math.radians(latitude))
+    squared = (order.latitudes - latitude) ** 2 + ((order.longitudes - longitude) * scale) ** 2
+    full = np.lexsort((order.pks, order.ties, squared))
+    expected = order.pks[full].tolist() + [7, 3, 5]
+    for size in (1, 20, 37, 299, 300, 301, 303, 400):
+        for start in (0, 20, 280, 299, 300, 302):
+            fresh = order.ordered(latitude, longitude)  # a page is read once, from a fresh order
+            assert len(fresh) == near + 3
+            assert fresh[start : start + size] == expected[start : start + size]
+            for position in range(start, min(start + size, near)):
+                assert fresh.squared(position) == float(squared[full][position])
+            assert fresh.squared(near) is None
+    whole = order.ordered(latitude, longitude)
+    assert [whole[i] for i in range(near + 3)] == expected
+    assert whole[-1] == 5
+    with pytest.raises(IndexError):
+        whole[near + 3]
