@@ -571,6 +571,12 @@ def _write_results(params: dict) -> None:
 
     One UPDATE of columns no index covers, so with the room the table keeps in each page
     (fillfactor, migration 0006) PostgreSQL rewrites each row in place (HOT): no index is touched.
+
+    The rows must reach the UPDATE in the table's order (the staged pool's), not in draw order:
+    in draw order every page of the table was dirtied, evicted and written again about 25 times
+    (2,000,000 rows: 1.4 million buffer writes, 31 s; in table order 62,000 writes, 11 s). The
+    ranked table has statistics (``_materialise_in_one_pass`` analyses it), so the planner hashes it,
+    the smaller side, and reads the pool in order; without them it hashed the pool.
     """
     t = _tables()
     with connection.cursor() as cursor:
