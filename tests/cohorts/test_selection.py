@@ -271,7 +271,7 @@ def _ranked_rows():
 
 
 @pytest.mark.parametrize("draw_version", [1, 2])
-def test_the_one_pass_cut_equals_the_sql_cut(draw_version):
+def test_the_one_pass_cut_equals_the_sql_cut(draw_version, monkeypatch):
     """The selection's cut streamed in draw order (``_materialise_in_one_pass``) gives the same rows and
     ranks as the set-based ``_ranking_sql``: family cards shared by up to five applicants, a card with a
     participant from an earlier wave, applicants without a card, priority applicants, two province
@@ -300,6 +300,7 @@ def test_the_one_pass_cut_equals_the_sql_cut(draw_version):
     # One card already has a participant from the earlier wave: one place left on it.
     participant_with_balance(wave=earlier, kk_number="3374010100000004")
 
+    monkeypatch.setattr(selection, "RANKED_CHUNK", 4)  # written while the pool is still being read
     pool_sql = selection._live_pool_sql()
     for seed in ("a", "b", "c", "d", "e", "f"):
         params = selection._base_params(wave, seed)
