@@ -43,6 +43,11 @@ def main() -> None:
         action="store_true",
         help="stop after the announcement (no outbox, no draw file)",
     )
+    parser.add_argument(
+        "--skip-announcement",
+        action="store_true",
+        help="stop after the committed selection (no announcement, notifications or ledger_check)",
+    )
     args = parser.parse_args()
 
     url = os.environ.get("DATABASE_URL", "")
@@ -115,6 +120,10 @@ def main() -> None:
     assert run.status == "done", run.error
     print(f"   selected {run.result['selected']:,} of {run.result['pool']:,}")
     print(f"   stages (s): {run.result['stage_seconds']}")
+    print(f"   fingerprint {run.fingerprint}")
+    if args.skip_announcement:
+        print(f"load average after: {os.getloadavg()}")
+        return
 
     from unittest import mock
 

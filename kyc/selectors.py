@@ -20,15 +20,13 @@ def kyc_case_for(applicant) -> KycCase | None:
     return KycCase.objects.select_related("latest_submission").filter(applicant=applicant).first()
 
 
-def kyc_verified_sql(*, applicant_id_column: str) -> tuple[str, dict[str, str]]:
-    """A SQL condition true when the applicant in ``applicant_id_column`` is KYC verified, and its params.
+def kyc_verified_applicants_sql() -> tuple[str, dict[str, str]]:
+    """A SQL query of the ids (``applicant_id``) of the KYC-verified applicants, and its params.
 
     The set-based twin of ``kyc_is_verified`` for the waves app's selection SQL: the one place
-    outside kyc that knows the table and the status value. ``applicant_id_column`` is an
-    identifier written by the caller's code (e.g. ``"a.applicant_id"``), never user input.
+    outside kyc that knows the table and the status value. An applicant has at most one case
+    (``KycCase.applicant`` is one-to-one), so each id appears at most once and the query can be
+    joined to one row per applicant.
     """
-    sql = (
-        f"EXISTS (SELECT 1 FROM {KycCase._meta.db_table} kc "  # noqa: S608 - identifiers from code
-        f"WHERE kc.applicant_id = {applicant_id_column} AND kc.status = %(kyc_verified)s)"
-    )
+    sql = f"SELECT kc.applicant_id FROM {KycCase._meta.db_table} kc WHERE kc.status = %(kyc_verified)s"  # noqa: S608 - identifiers from code
     return sql, {"kyc_verified": CaseStatus.VERIFIED.value}

@@ -89,12 +89,11 @@ def _joined(wave, applicant):
 
 def _sql_reasons(wave) -> dict[int, str | None]:
     """The selection's first reason per pending application (None: eligible)."""
-    tables = selection._tables()
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
             SELECT a.applicant_id, ({selection._ineligible_case()})
-            FROM {tables["application"]} a JOIN {tables["applicant"]} ap ON ap.id = a.applicant_id
+            FROM {selection._eligibility_from()}
             WHERE a.wave_id = %(wave)s AND a.status = %(pending)s
             """,  # noqa: S608 - identifiers from model metadata
             selection._base_params(wave, "x"),
@@ -149,11 +148,12 @@ def test_python_and_sql_agree_on_every_reason():
 def test_the_selection_reads_kyc_through_its_selector():
     """The SQL condition comes from kyc.selectors, the same status kyc_is_verified uses."""
     from kyc.enums import CaseStatus
-    from kyc.selectors import kyc_verified_sql
+    from kyc.selectors import kyc_verified_applicants_sql
 
-    sql, params = kyc_verified_sql(applicant_id_column="a.applicant_id")
+    sql, params = kyc_verified_applicants_sql()
     assert params == {"kyc_verified": CaseStatus.VERIFIED.value}
     assert KycCase._meta.db_table in sql
-    assert sql == selection.KYC_VERIFIED_SQL
+    assert sql == selection.KYC_VERIFIED_APPLICANTS_SQL
+    assert sql in selection._eligibility_from()
     assert selection._base_params(WaveFactory(), "x")["kyc_verified"] == CaseStatus.VERIFIED.value
     assert not hasattr(selection, "KYC_VERIFIED")  # no hard-coded copy of kyc's status

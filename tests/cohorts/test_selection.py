@@ -258,3 +258,61 @@ def test_the_committed_snapshot_is_taken_once_for_the_pool_and_never_for_the_ine
     assert rows[moved.pk][2] in (ApplicationStatus.SELECTED, ApplicationStatus.NOT_SELECTED)
     assert rows[unverified.pk] == ("33", apps[1].kk_number, ApplicationStatus.INELIGIBLE, "kyc_not_verified")
     assert selection.selection_verify(wave=wave)["selection_matches"]
+
+
+def _ranked_rows():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, province_id, is_priority, overall_rank FROM {selection.RANKED_TABLE} ORDER BY id"  # noqa: S608
+        )
+        return [(i, p, bool(pr), r) for i, p, pr, r in cursor.fetchall()]
+
+
+@pytest.mark.parametrize("draw_version", [1, 2])
+def test_the_one_pass_cut_equals_the_sql_cut(draw_version, monkeypatch):
+    """The selection's cut streamed in draw order (``_materialise_in_one_pass``) gives the same rows and
+    ranks as the set-based ``_ranking_sql``: family cards shared by up to five applicants, a card with a
+    participant from an earlier wave, applicants without a card, priority applicants, two province
+    quotas and a province without one, and a total that cuts too."""
+    from django.db import transaction
+
+    from tests.marketplace.factories import participant_with_balance
+
+    programme()
+    earlier = WaveFactory(status=WaveStatus.ANNOUNCED)
+    wave = WaveFactory(status=WaveStatus.CLOSED, total_quota=14, max_per_kk=2)
+    wave.draw_version = draw_version
+    wave.save()
+    ProvinceQuota.objects.create(wave=wave, province_id="31", quota=5)
+    ProvinceQuota.objects.create(wave=wave, province_id="32", quota=4)
+    applicants = (
+        pool(wave, district_code=JAKARTA, count=12, priority=3)
+        + pool(wave, district_code=BEKASI, count=12, priority=2)
+        + pool(wave, district_code=SEMARANG, count=12)
+    )
+    # Cards shared across provinces, in groups of 1 to 5; every seventh applicant has no card.
+    for n, applicant in enumerate(applicants):
+        applicant.kk_number = "" if n % 7 == 0 else f"33740101{n % 9:08d}"
+        applicant.save()
+    Application.objects.filter(wave=wave).update(kk_number="")  # the pool takes the applicants' current cards
+    # One card already has a participant from the earlier wave: one place left on it.
+    participant_with_balance(wave=earlier, kk_number="3374010100000004")
+
+    monkeypatch.setattr(selection, "RANKED_CHUNK", 4)  # written while the pool is still being read
+    pool_sql = selection._live_pool_sql()
+    for seed in ("a", "b", "c", "d", "e", "f"):
+        params = selection._base_params(wave, seed)
+        with transaction.atomic():
+            selection._materialise(selection._ranking_sql(pool_sql, draw_version=draw_version), params)
+            expected = _ranked_rows()
+            selection._materialise_in_one_pass(wave, pool_sql, params, draw_version=draw_version)
+            assert _ranked_rows() == expected
+            selection._drop_materialised()
+        assert len(expected) == 14
+        assert [r for *_, r in sorted(expected, key=lambda row: row[3])] == list(range(1, 15))
+
+    # And the committed selection (one pass) is what selection_verify (the set-based cut) recomputes.
+    _commit(wave, seed="z")
+    assert selection.selection_verify(wave=wave)["selection_matches"]
