@@ -181,7 +181,6 @@ def _ranking_sql(pool_sql: str, *, draw_version: int, exclude_wave_participants:
     """Rows (id, applicant_id, province_id, is_priority, overall_rank) of the selected applications."""
     t = _tables()
     # Participants from earlier waves count against their KK's limit.
-    wave_filter = "AND pa.wave_id <> %(wave)s" if exclude_wave_participants else ""
     return f"""
         WITH pool AS ({pool_sql}),
         keyed AS ({_keyed_sql(draw_version)}),
@@ -192,12 +191,7 @@ def _ranking_sql(pool_sql: str, *, draw_version: int, exclude_wave_participants:
             ) AS position
             FROM keyed k
         ),
-        kk_existing AS (
-            SELECT ap.kk_number, COUNT(*) AS n
-            FROM {t["participant"]} pa JOIN {t["applicant"]} ap ON ap.id = pa.applicant_id
-            WHERE ap.kk_number <> '' {wave_filter}
-            GROUP BY ap.kk_number
-        ),
+        kk_existing AS ({_kk_participants_sql(exclude_wave_participants=exclude_wave_participants)}),
         kk_ranked AS (
             SELECT k.*, ROW_NUMBER() OVER (PARTITION BY {_bytes("k.kk_number")} ORDER BY k.position) AS kk_rank
             FROM ordered k
@@ -236,17 +230,30 @@ def _ordered_sql(pool_sql: str, *, draw_version: int) -> str:
     """
 
 
-def _kk_existing_sql(pool_sql: str, *, exclude_wave_participants: bool) -> str:
-    """Participants (from earlier waves) per family card, for the cards in the pool only."""
+def _kk_participants_sql(*, exclude_wave_participants: bool, only_pool: bool = False) -> str:
+    """Rows (kk_number, n): participants per family card, which count against the card's limit.
+
+    ``exclude_wave_participants``: leave out this wave's own (re-verifying a committed draw);
+    ``only_pool``: only the cards in the ``pool`` CTE of the enclosing statement.
+    """
     t = _tables()
     wave_filter = "AND pa.wave_id <> %(wave)s" if exclude_wave_participants else ""
+    pool_filter = (
+        "AND ap.kk_number IN (SELECT p.kk_number FROM pool p WHERE p.kk_number <> '')" if only_pool else ""
+    )
+    return f"""
+        SELECT ap.kk_number, COUNT(*) AS n
+        FROM {t["participant"]} pa JOIN {t["applicant"]} ap ON ap.id = pa.applicant_id
+        WHERE ap.kk_number <> '' {wave_filter} {pool_filter}
+        GROUP BY ap.kk_number
+    """
+
+
+def _kk_existing_sql(pool_sql: str, *, exclude_wave_participants: bool) -> str:
+    """Participants (from earlier waves) per family card, for the cards in the pool only."""
     return f"""
         WITH pool AS ({pool_sql})
-        SELECT ap.kk_number, COUNT(*)
-        FROM {t["participant"]} pa JOIN {t["applicant"]} ap ON ap.id = pa.applicant_id
-        WHERE ap.kk_number <> '' {wave_filter}
-          AND ap.kk_number IN (SELECT p.kk_number FROM pool p WHERE p.kk_number <> '')
-        GROUP BY ap.kk_number
+        {_kk_participants_sql(exclude_wave_participants=exclude_wave_participants, only_pool=True)}
     """
 
 
