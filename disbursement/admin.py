@@ -14,6 +14,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.formats import date_format
+from django.utils.formats import number_format as format_number
 from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
@@ -50,14 +51,39 @@ def _money(amount: int) -> str:
 
 
 def _legs(movement: LedgerMovement) -> tuple[LedgerEntry | None, LedgerEntry | None]:
-    """(the entry money left, the entry money reached), from prefetched entries."""
+    """(the entry money left, the first entry money reached), from prefetched entries (``_LEGS``).
+
+    A batch credit has one leg in per account; only its first is prefetched (``_is_batch``).
+    """
     out = into = None
-    for entry in movement.entries.all():
+    legs = getattr(movement, "legs", None)
+    if legs is None:
+        legs = movement.entries.select_related("account__owner").order_by("amount", "id")[:2]
+    for entry in legs:
         if entry.amount < 0:
             out = entry
-        else:
+        elif into is None:
             into = entry
     return out, into
+
+
+def _is_batch(movement: LedgerMovement) -> bool:
+    """A batch credit into several accounts: its first leg in does not carry the whole amount."""
+    _out, into = _legs(movement)
+    return into is not None and into.amount != movement.amount
+
+
+# The leg out and the first leg in of each movement: a batch credit has tens of thousands of legs.
+_LEGS = Prefetch(
+    "entries",
+    queryset=LedgerEntry.objects.select_related("account__owner").order_by("amount", "id")[:2],
+    to_attr="legs",
+)
+
+
+def _entries_link(movement: LedgerMovement, label) -> str:
+    url = reverse("admin:disbursement_ledgerentry_changelist") + f"?movement__id__exact={movement.pk}"
+    return format_html('<a href="{}">{}</a>', url, label)
 
 
 def _account_link(account: LedgerAccount) -> str:
@@ -168,12 +194,35 @@ class LedgerMovementAdmin(LedgerAdmin):
     change_form_template = "admin/disbursement/ledgermovement/change_form.html"
 
     def get_queryset(self, request):
-        entries = LedgerEntry.objects.select_related("account__owner")
         return (
             super()
             .get_queryset(request)
             .select_related("actor", "reverses")
-            .prefetch_related(Prefetch("entries", queryset=entries), "reversals")
+            .prefetch_related(_LEGS, "reversals")
+        )
+
+    def get_inlines(self, request, obj):
+        # A batch credit's legs are listed on the entries page, a page at a time (legs_summary).
+        return [] if obj is not None and _is_batch(obj) else self.inlines
+
+    def get_fields(self, request, obj=None):
+        return [*self.fields, "legs_summary"] if obj is not None and _is_batch(obj) else self.fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
+
+    @admin.display(description=_("entries"))
+    def legs_summary(self, obj):
+        out, into = _legs(obj)
+        accounts = LedgerEntry.objects.filter(movement=obj, amount__gt=0).count()
+        return format_html(
+            "{}<br>{}",
+            format_html("{} {}", _("From:"), _account_link(out.account)) if out else "-",
+            _entries_link(
+                obj,
+                _("Into %(count)s accounts (batch credit): see the entries")
+                % {"count": format_number(accounts, force_grouping=True)},
+            ),
         )
 
     @admin.display(description=_("amount"), ordering="amount")
@@ -187,6 +236,8 @@ class LedgerMovementAdmin(LedgerAdmin):
 
     @admin.display(description=_("to"))
     def to_account(self, obj):
+        if _is_batch(obj):
+            return _entries_link(obj, _("several accounts"))
         _out, into = _legs(obj)
         return _account_link(into.account) if into else "-"
 
@@ -206,6 +257,7 @@ class LedgerMovementAdmin(LedgerAdmin):
             self.has_reverse_permission(request)
             and movement.reverses_id is None
             and not movement.reversals.all()
+            and not _is_batch(movement)
         )
 
     def get_urls(self):
@@ -236,7 +288,8 @@ class LedgerMovementAdmin(LedgerAdmin):
         change_url = reverse("admin:disbursement_ledgermovement_change", args=[movement.pk])
         if not self._can_reverse(request, movement):
             messages.error(
-                request, _("This movement cannot be reversed: it is a reversal or already reversed.")
+                request,
+                _("This movement cannot be reversed: it is a reversal, already reversed, or a batch credit."),
             )
             return redirect(change_url)
         form = MovementReverseForm(request.POST or None)

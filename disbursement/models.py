@@ -137,7 +137,8 @@ class AppendOnlyModel(models.Model):
 
 
 class LedgerMovement(AppendOnlyModel):
-    """One transfer of ``amount`` rupiah between two accounts, recorded as two entries."""
+    """One transfer of ``amount`` rupiah out of one account, recorded as its entries: one leg out
+    (-amount) and one leg in (+amount), or for a batch credit one leg into each account credited."""
 
     created_at = models.DateTimeField(_("time"), default=timezone.now)
     kind = models.CharField(_("kind"), max_length=20, choices=MovementKind.choices)

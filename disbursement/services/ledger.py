@@ -4,7 +4,10 @@ Rules the functions keep:
 
 - A movement moves a positive, whole-rupiah ``amount`` from one account to
   another and is written as two entries (-amount, +amount) plus the cached
-  balances of both accounts, in one transaction.
+  balances of both accounts, in one transaction. The one exception is the
+  batch credit of ``ledger_accounts_open_credited_bulk``: one leg out of the
+  source (-amount) and one leg into each account it opened, the legs into
+  summing to ``amount``. Every movement has exactly one leg out.
 - Accounts are locked before their balance is read (``SELECT ... FOR UPDATE``),
   always in the same order, programme accounts first, so two movements never
   deadlock and a balance is never spent twice.
@@ -118,13 +121,17 @@ def ledger_accounts_open_credited_bulk(
 ) -> BulkResult:
     """Open a ``kind`` account for every user in ``owners`` that has none, each credited with ``amount``.
 
-    The credit is an ordinary movement from ``source`` (default: the training budget) under the key
-    ``ledger_bulk_key(key_prefix, account id)`` with its two entries, as ``ledger_credit_bulk`` would
-    record it; but each account is written once, already holding its balance, instead of being
-    opened at zero and then updated (on PostgreSQL: one statement for accounts, movements and
-    entries). Accounts that already existed are left alone: credit those with
-    ``ledger_credit_bulk`` (``disbursement.selectors.ledger_accounts_without_movement`` leaves out
-    the ones credited here). Safe to repeat: a second call opens nothing and moves nothing.
+    The credit is one *batch* movement from ``source`` (default: the training budget) of ``amount``
+    times the accounts opened: one leg out of the source and one leg of ``amount`` into each new
+    account, under the key ``ledger_batch_key_prefix(key_prefix)`` + the first new account's id.
+    Each account is written once, already holding its balance (on PostgreSQL: one statement for the
+    accounts, the movement and its legs). A batch is not reversed as a whole (``ledger_reverse``
+    refuses it); one person's credit is corrected with a movement of its own, e.g. a forfeit.
+
+    Accounts that already existed are left alone: credit those with ``ledger_credit_bulk`` under the
+    same ``key_prefix``, which skips the accounts a batch under that prefix credited (so does
+    ``disbursement.selectors.ledger_accounts_without_movement``). Safe to repeat: a second call opens
+    nothing and moves nothing. ``BulkResult.moved`` counts the accounts credited.
 
     Several calls may run at once on other connections (e.g. a wave's chunks): they touch only
     the accounts they open and, last, the source's balance, so they wait for each other only for
@@ -183,51 +190,46 @@ def ledger_accounts_open_credited_bulk(
 def _open_credited_postgres(
     cursor, *, owner_sql, owner_params, kind, amount, key_prefix, reference, actor_id, source_id
 ) -> int:
-    """Accounts, movements and both entries of each in one statement; the source's balance is the caller's."""
+    """The accounts, their batch movement and its legs in one statement; the source's balance is the caller's.
+
+    Per new account: the account row and one entry (no movement of its own, no leg on the source).
+    """
     accounts = LedgerAccount._meta.db_table
     movements = LedgerMovement._meta.db_table
     entries = LedgerEntry._meta.db_table
-    # Each movement's id is drawn here, so its entries need no join back on the key. The sequence is
-    # named once: pg_get_serial_sequence() in the statement would search the catalog for every row.
-    cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [movements])
-    sequence = cursor.fetchone()[0]
     cursor.execute(
         f"""
-        WITH opened AS (
+        WITH opened AS MATERIALIZED (
             INSERT INTO {accounts} (kind, owner_id, code, name, allow_negative, balance, created_at)
             SELECT %s, o.pk_, NULL, '', false, %s, %s FROM ({owner_sql}) o WHERE true
             ON CONFLICT DO NOTHING
             RETURNING id
-        ), pairs AS MATERIALIZED (
-            SELECT id AS account_id, nextval(CAST(%s AS regclass)) AS movement_id FROM opened
         ), moved AS (
-            INSERT INTO {movements} (id, created_at, kind, amount, idempotency_key, reference, actor_id, memo)
-            SELECT p.movement_id, %s, %s, %s, CAST(%s AS varchar(200)) || CAST(p.account_id AS varchar(20)),
-                   %s, %s, ''
-            FROM pairs p
+            INSERT INTO {movements} (created_at, kind, amount, idempotency_key, reference, actor_id, memo)
+            SELECT %s, %s, %s * COUNT(*), CAST(%s AS varchar(200)) || CAST(MIN(id) AS varchar(20)), %s, %s, ''
+            FROM opened HAVING COUNT(*) > 0
+            RETURNING id, amount
         ), legs AS (
             INSERT INTO {entries} (movement_id, account_id, amount)
-            SELECT movement_id, account_id, %s FROM pairs
+            SELECT m.id, o.id, %s FROM moved m CROSS JOIN opened o
             UNION ALL
-            SELECT movement_id, %s, -%s FROM pairs
+            SELECT id, %s, -amount FROM moved
         )
-        SELECT COUNT(*) FROM pairs
+        SELECT COUNT(*) FROM opened
         """,  # noqa: S608 - identifiers from model metadata, values bound
         [
             kind,
             amount,
             _db_now(),
             *owner_params,
-            sequence,
             _db_now(),
             MovementKind.CREDIT,
             amount,
-            f"{key_prefix}:",
+            ledger_batch_key_prefix(key_prefix),
             reference,
             actor_id,
             amount,
             source_id,
-            amount,
         ],  # fmt: skip
     )
     return int(cursor.fetchone()[0])
@@ -253,21 +255,22 @@ def _open_credited_generic(
         [kind, False, amount, _db_now()],
     )
     opened = cursor.rowcount
-    new_accounts = (
-        f"FROM {stage} s JOIN {accounts} a ON a.owner_id = s.owner_id AND a.kind = %s "
-        f"JOIN {movements} m ON m.idempotency_key = %s || CAST(a.id AS TEXT)"
-    )
-    cursor.execute(
-        f"INSERT INTO {movements} (created_at, kind, amount, idempotency_key, reference, actor_id, memo) "  # noqa: S608
-        f"SELECT %s, %s, %s, %s || CAST(a.id AS TEXT), %s, %s, '' "
-        f"FROM {stage} s JOIN {accounts} a ON a.owner_id = s.owner_id AND a.kind = %s",
-        [_db_now(), MovementKind.CREDIT, amount, f"{key_prefix}:", reference, actor_id, kind],
-    )
-    cursor.execute(
-        f"INSERT INTO {entries} (movement_id, account_id, amount) "  # noqa: S608
-        f"SELECT m.id, a.id, %s {new_accounts} UNION ALL SELECT m.id, %s, -%s {new_accounts}",
-        [amount, kind, f"{key_prefix}:", source_id, amount, kind, f"{key_prefix}:"],
-    )
+    if opened:
+        new_accounts = f"FROM {stage} s JOIN {accounts} a ON a.owner_id = s.owner_id AND a.kind = %s"
+        cursor.execute(f"SELECT MIN(a.id) {new_accounts}", [kind])  # noqa: S608
+        key = f"{ledger_batch_key_prefix(key_prefix)}{cursor.fetchone()[0]}"
+        cursor.execute(
+            f"INSERT INTO {movements} (created_at, kind, amount, idempotency_key, reference, actor_id, memo) "  # noqa: S608
+            "VALUES (%s, %s, %s, %s, %s, %s, '')",
+            [_db_now(), MovementKind.CREDIT, amount * opened, key, reference, actor_id],
+        )
+        cursor.execute(f"SELECT id FROM {movements} WHERE idempotency_key = %s", [key])  # noqa: S608
+        movement_id = cursor.fetchone()[0]
+        cursor.execute(
+            f"INSERT INTO {entries} (movement_id, account_id, amount) "  # noqa: S608
+            f"SELECT %s, a.id, %s {new_accounts} UNION ALL SELECT %s, %s, %s",
+            [movement_id, amount, kind, movement_id, source_id, -amount * opened],
+        )
     cursor.execute(f"DROP TABLE {stage}")
     return opened
 
@@ -417,7 +420,16 @@ def ledger_reverse(
     """
     if movement.reverses_id is not None:
         raise LedgerError(_("This movement is itself a reversal and cannot be reversed."))
-    legs = {entry.amount > 0: entry.account_id for entry in movement.entries.all()}
+    entries = list(movement.entries.all())
+    if len(entries) != 2:
+        raise LedgerError(
+            _(
+                "This movement credited %(count)s accounts at once and cannot be reversed as a whole; "
+                "correct the account concerned with a movement of its own."
+            )
+            % {"count": len(entries) - 1}
+        )
+    legs = {entry.amount > 0: entry.account_id for entry in entries}
     reversal = _move(
         source_id=legs[True],
         destination_id=legs[False],
@@ -439,6 +451,26 @@ def ledger_reverse(
 def ledger_bulk_key(*, key_prefix: str, account_id: int) -> str:
     """The idempotency key the bulk services give the movement of one account."""
     return f"{key_prefix}:{account_id}"
+
+
+def ledger_batch_key_prefix(key_prefix: str) -> str:
+    """What the keys of the batch credits of ``ledger_accounts_open_credited_bulk`` under ``key_prefix``
+    start with (the first account's id follows)."""
+    return f"{key_prefix}:open:"
+
+
+def ledger_batch_credited_sql(*, account_column: str, key_prefix: str) -> tuple[str, list]:
+    """SQL (and its parameters) true when the account in ``account_column`` received a leg of a batch
+    credit under ``key_prefix``; through the account's entries (indexed), so cheap per account."""
+    pattern = ledger_batch_key_prefix(key_prefix)
+    pattern = pattern.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return (
+        f"EXISTS (SELECT 1 FROM {LedgerEntry._meta.db_table} be "  # noqa: S608
+        f"JOIN {LedgerMovement._meta.db_table} bm ON bm.id = be.movement_id "
+        f"WHERE be.account_id = {account_column} AND be.amount > 0 "
+        "AND bm.idempotency_key LIKE %s ESCAPE '\\')",
+        [pattern],
+    )
 
 
 def ledger_credit_bulk(
@@ -712,6 +744,12 @@ def _bulk_move(
             staged = _bulk_stage(
                 cursor, accounts=accounts, amount=amount, key_prefix=key_prefix, lock=postgres
             )
+            if incoming and amount is not None:
+                # Accounts a batch under the same prefix credited count as done (skipped) too.
+                credited, params = ledger_batch_credited_sql(
+                    account_column=f"{BULK_STAGE_TABLE}.account_id", key_prefix=key_prefix
+                )
+                cursor.execute(f"DELETE FROM {BULK_STAGE_TABLE} WHERE {credited}", params)  # noqa: S608
         if not postgres:
             _bulk_check_repeats(cursor, kind=kind, incoming=incoming, counter_id=counter.pk, fixed=amount)
         write = _bulk_write_postgres if postgres else _bulk_write_generic

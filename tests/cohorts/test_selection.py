@@ -302,6 +302,7 @@ def test_the_one_pass_cut_equals_the_sql_cut(draw_version, monkeypatch):
 
     monkeypatch.setattr(selection, "RANKED_CHUNK", 4)  # written while the pool is still being read
     pool_sql = selection._live_pool_sql()
+    sizes = []
     for seed in ("a", "b", "c", "d", "e", "f"):
         params = selection._base_params(wave, seed)
         with transaction.atomic():
@@ -310,8 +311,11 @@ def test_the_one_pass_cut_equals_the_sql_cut(draw_version, monkeypatch):
             selection._materialise_in_one_pass(wave, pool_sql, params, draw_version=draw_version)
             assert _ranked_rows() == expected
             selection._drop_materialised()
-        assert len(expected) == 14
-        assert [r for *_, r in sorted(expected, key=lambda row: row[3])] == list(range(1, 15))
+        sizes.append(len(expected))
+        assert [r for *_, r in sorted(expected, key=lambda row: row[3])] == list(range(1, len(expected) + 1))
+    # The draw depends on the applicants' ids (they differ from run to run): the family-card and province
+    # cuts can leave fewer than 14 for some seeds, but the total cuts in most draws, never above 14.
+    assert max(sizes) == 14, sizes
 
     # And the committed selection (one pass) is what selection_verify (the set-based cut) recomputes.
     _commit(wave, seed="z")

@@ -224,3 +224,42 @@ def test_searches_are_exact_matches_on_indexed_columns(finance):
     assert found("ledgerentry", "marketplace.purchase:7") == sorted(
         LedgerEntry.objects.filter(movement__reference="marketplace.purchase:7").values_list("pk", flat=True)
     )
+
+
+def test_a_batch_credit_is_shown_with_its_count_and_a_link_to_its_legs_and_cannot_be_reversed(finance):
+    from disbursement.services import ledger_accounts_open_credited_bulk
+    from prakerja.models import User
+
+    users = UserFactory.create_batch(3)
+    ledger_accounts_open_credited_bulk(
+        owners=User.objects.filter(pk__in=[u.pk for u in users]), amount=1_000_000, key_prefix="w:1:balance"
+    )
+    [single] = _credited(1)
+    batch = LedgerMovement.objects.get(idempotency_key__startswith="w:1:balance:open:")
+    legs_url = f"?movement__id__exact={batch.pk}"
+
+    listing = finance.get(reverse("admin:disbursement_ledgermovement_changelist"))
+    assert listing.status_code == 200
+    assert "beberapa akun" in listing.text
+    assert "Rp3.000.000" in listing.text
+    assert legs_url in listing.text
+
+    detail = finance.get(reverse("admin:disbursement_ledgermovement_change", args=[batch.pk]))
+    assert "Ke 3 akun (kredit kolektif): lihat entri" in detail.text
+    assert legs_url in detail.text
+    assert "Balik (koreksi)" not in detail.text
+    # An ordinary movement keeps its legs inline and its reverse button.
+    ordinary = finance.get(reverse("admin:disbursement_ledgermovement_change", args=[single.pk]))
+    assert "kredit kolektif" not in ordinary.text
+    assert "Balik (koreksi)" in ordinary.text
+
+    legs = finance.get(reverse("admin:disbursement_ledgerentry_changelist") + legs_url)
+    assert legs.status_code == 200
+    assert sorted(entry.amount for entry in legs.context["cl"].result_list) == [
+        -3_000_000, 1_000_000, 1_000_000, 1_000_000,
+    ]  # fmt: skip
+
+    url = reverse("admin:disbursement_ledgermovement_reverse", args=[batch.pk])
+    refused = finance.post(url, {"reason": "tidak boleh"}, follow=True)
+    assert "kredit kolektif" in refused.text
+    assert not LedgerMovement.objects.filter(reverses=batch).exists()

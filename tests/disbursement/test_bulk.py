@@ -6,7 +6,9 @@ from disbursement.selectors import ledger_accounts_without_movement, ledger_chec
 from disbursement.services import (
     BulkResult,
     IdempotencyConflict,
+    LedgerError,
     ledger_accounts_open_credited_bulk,
+    ledger_batch_key_prefix,
     ledger_bulk_key,
     ledger_credit,
     ledger_credit_bulk,
@@ -14,6 +16,7 @@ from disbursement.services import (
     ledger_forfeit,
     ledger_forfeit_bulk,
     ledger_programme_account_open,
+    ledger_reverse,
 )
 from tests.disbursement.factories import TrainingBalanceFactory
 from tests.factories import UserFactory
@@ -170,7 +173,7 @@ def test_bulk_services_accept_only_ledger_account_querysets():
         ledger_credit_bulk(accounts=LedgerMovement.objects.all(), amount=1, key_prefix="x")
 
 
-def test_accounts_opened_already_credited_are_ordinary_credits_and_existing_accounts_are_left_alone():
+def test_accounts_opened_already_credited_by_one_batch_credit_and_existing_accounts_are_left_alone():
     from prakerja.models import User
 
     newcomers = UserFactory.create_batch(3)
@@ -184,18 +187,22 @@ def test_accounts_opened_already_credited_are_ordinary_credits_and_existing_acco
         )
 
     assert open_credited() == BulkResult(moved=3, skipped=0, total_amount=3_000_000)
-    opened = list(LedgerAccount.objects.filter(owner__in=newcomers))
+    opened = list(LedgerAccount.objects.filter(owner__in=newcomers).order_by("pk"))
     assert _balances(opened) == [1_000_000] * 3
     assert _balances([existing]) == [0]
-    assert _programme(ProgrammeAccount.TRAINING_BUDGET) == -3_000_000
-    for account in opened:
-        # The same movement a bulk credit records: its key, kind, reference and both entries.
-        movement = LedgerMovement.objects.get(
-            idempotency_key=ledger_bulk_key(key_prefix=prefix, account_id=account.pk)
-        )
-        assert (movement.kind, movement.amount, movement.reference) == ("credit", 1_000_000, "cohorts.wave:7")
-        assert sorted(movement.entries.values_list("amount", flat=True)) == [-1_000_000, 1_000_000]
+    budget = LedgerAccount.objects.get(code=ProgrammeAccount.TRAINING_BUDGET)
+    assert budget.balance == -3_000_000
+    # One movement: the budget's leg out, one leg of 1,000,000 into each account opened.
+    movement = LedgerMovement.objects.get()
+    assert movement.idempotency_key == f"{ledger_batch_key_prefix(prefix)}{opened[0].pk}"
+    assert (movement.kind, movement.amount, movement.reference) == ("credit", 3_000_000, "cohorts.wave:7")
+    assert sorted(movement.entries.values_list("account_id", "amount")) == sorted(
+        [(budget.pk, -3_000_000)] + [(account.pk, 1_000_000) for account in opened]
+    )
     assert ledger_check().ok
+    # Not reversible as a whole: one person's credit is corrected on its own.
+    with pytest.raises(LedgerError, match="mengkredit 3 akun sekaligus"):
+        ledger_reverse(movement=movement, idempotency_key="undo")
 
     # Again: nothing is opened or moved. A bulk credit with the same prefix then credits only the
     # account that existed before, whether or not it is told to leave out the credited ones.
@@ -209,5 +216,25 @@ def test_accounts_opened_already_credited_are_ordinary_credits_and_existing_acco
     assert not ledger_accounts_without_movement(accounts=everyone, key_prefix=prefix).exists()
     assert _balances([*opened, existing]) == [1_000_000] * 4
     assert _programme(ProgrammeAccount.TRAINING_BUDGET) == -4_000_000
-    assert (LedgerMovement.objects.count(), LedgerEntry.objects.count()) == (4, 8)
+    assert (LedgerMovement.objects.count(), LedgerEntry.objects.count()) == (2, 6)
+    assert ledger_check().ok
+
+
+def test_a_batch_credit_counts_only_for_its_own_prefix_even_with_like_wildcards_in_it():
+    from prakerja.models import User
+
+    users = UserFactory.create_batch(2)
+    ledger_accounts_open_credited_bulk(
+        owners=User.objects.filter(pk__in=[u.pk for u in users]), amount=500_000, key_prefix="w_1:balance"
+    )
+    accounts = LedgerAccount.objects.filter(owner__in=users)
+    # "_" is a LIKE wildcard: "wx1:balance" must not be taken for "w_1:balance".
+    assert accounts.count() == 2
+    assert set(ledger_accounts_without_movement(accounts=accounts, key_prefix="wx1:balance")) == set(accounts)
+    assert not ledger_accounts_without_movement(accounts=accounts, key_prefix="w_1:balance").exists()
+    other = ledger_credit_bulk(accounts=accounts, amount=500_000, key_prefix="wx1:balance")
+    assert other == BulkResult(moved=2, skipped=0, total_amount=1_000_000)
+    same = ledger_credit_bulk(accounts=accounts, amount=500_000, key_prefix="w_1:balance")
+    assert same == BulkResult(moved=0, skipped=2, total_amount=0)
+    assert _balances(list(accounts)) == [1_000_000, 1_000_000]
     assert ledger_check().ok

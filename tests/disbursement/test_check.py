@@ -70,7 +70,10 @@ def test_ledger_check_finds_a_movement_that_is_not_a_pair(ledger):
         "unbalanced movements: 1",
         "sum of all entries: -5",
     ]
-    assert err.getvalue() == f"movement {movement.pk}: entries are not a pair of -amount and +amount\n"
+    assert (
+        err.getvalue()
+        == f"movement {movement.pk}: entries are not one leg of -amount and legs into summing to +amount\n"
+    )
 
 
 def test_ledger_check_finds_a_movement_without_entries(ledger):
@@ -92,3 +95,42 @@ def test_nightly_check_is_scheduled(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["disbursement-ledger-check"]
     assert entry["task"] == "disbursement.ledger_check"
     assert (entry["schedule"].hour, entry["schedule"].minute) == ({2}, {17})
+
+
+def _batch_credit(count: int):
+    from disbursement.services import ledger_accounts_open_credited_bulk
+    from prakerja.models import User
+    from tests.factories import UserFactory
+
+    users = UserFactory.create_batch(count)
+    ledger_accounts_open_credited_bulk(
+        owners=User.objects.filter(pk__in=[u.pk for u in users]), amount=1_000_000, key_prefix="w:1:balance"
+    )
+    return LedgerMovement.objects.get(idempotency_key__startswith="w:1:balance:open:")
+
+
+def test_a_batch_credit_adds_up_and_a_leg_too_many_or_too_few_does_not(ledger):
+    batch = _batch_credit(3)
+    assert (batch.amount, batch.entries.count()) == (3_000_000, 4)
+    out, _err = _run()
+    assert "unbalanced movements: 0" in out.splitlines()
+
+    # One more leg in (the balance kept in step): the legs in no longer make up the amount.
+    account = batch.entries.filter(amount__gt=0).first().account
+    LedgerEntry.objects.create(movement=batch, account=account, amount=1_000_000)
+    LedgerAccount.objects.filter(pk=account.pk).update(balance=F("balance") + 1_000_000)
+    with pytest.raises(CommandError):
+        call_command("ledger_check", stdout=io.StringIO(), stderr=(err := io.StringIO()))
+    assert (
+        err.getvalue()
+        == f"movement {batch.pk}: entries are not one leg of -amount and legs into summing to +amount\n"
+    )
+
+    # A second leg out that balances the extra leg in: still refused, a movement has one leg out.
+    budget = batch.entries.get(amount__lt=0).account
+    LedgerEntry.objects.create(movement=batch, account=budget, amount=-1_000_000)
+    LedgerAccount.objects.filter(pk=budget.pk).update(balance=F("balance") - 1_000_000)
+    with pytest.raises(CommandError):
+        call_command("ledger_check", stdout=(out := io.StringIO()), stderr=io.StringIO())
+    assert "unbalanced movements: 1" in out.getvalue().splitlines()
+    assert "sum of all entries: 0" in out.getvalue().splitlines()

@@ -6,7 +6,8 @@ from disbursement.selectors import ledger_check
 class Command(BaseCommand):
     help = (
         "Check the money ledger: every cached balance equals the sum of its entries, every movement "
-        "is a pair of entries summing to zero, all entries sum to zero. Exits 1 on any mismatch."
+        "has one leg out and legs into that make up its amount (a pair, or a batch credit), all entries sum "
+        "to zero. Exits 1 on any mismatch."
     )
 
     def handle(self, *args, **options):
@@ -22,7 +23,9 @@ class Command(BaseCommand):
                 f"sum of entries {mismatch.derived}"
             )
         for movement_id in result.unbalanced_movement_ids:
-            self.stderr.write(f"movement {movement_id}: entries are not a pair of -amount and +amount")
+            self.stderr.write(
+                f"movement {movement_id}: entries are not one leg of -amount and legs into summing to +amount"
+            )
         if not result.ok:
             raise CommandError("the ledger does not add up", returncode=1)
         self.stdout.write(self.style.SUCCESS("ledger OK"))
