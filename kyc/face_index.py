@@ -26,8 +26,8 @@ its own faces and trains again as it grows fourfold. Segments are searched one
 after the other (``parallel=True``: in threads, as faiss releases the GIL; that
 was slower on this loaded 2-core machine, bench/README.md).
 
-The segments give candidates (the nearest ``SEGMENT_CANDIDATES`` of each by
-the float16 distance, within a safety margin of the threshold); the caller
+The segments give candidates (every face of the probed lists within a safety
+margin of the threshold by the float16 distance, a range search); the caller
 confirms every candidate with the exact float64 distance of the stored
 encoding (``kyc_duplicates_find`` reads them from the database), so the
 decision at the threshold is exact and a removed face is never reported.
@@ -73,10 +73,14 @@ TRAIN_POINTS_PER_LIST = 40
 TRAIN_ITERATIONS = 10
 # Faces read from the database before they go to the writer (a first segment trains on them).
 TRAIN_BATCH = 262_144
-# Nearest faces taken from each segment, and how far past the threshold (in
-# distance) a float16 candidate may be and still be checked exactly.
-SEGMENT_CANDIDATES = 32
-QUANTISATION_MARGIN = 0.10
+# How far past the threshold (in distance) a float16 candidate may be and still be checked exactly.
+# float16 keeps 11 significant bits: an encoding's element (|x| < 0.5) is off by at most 2.5e-4, a
+# 128-number encoding by at most 0.0028 in distance, so 0.01 loses nothing at the threshold.
+QUANTISATION_MARGIN = 0.01
+# Every face of the probed lists within threshold + margin is a candidate (a range search: a fixed
+# number of nearest lost faces where look-alikes crowd, bench/README.md); at most this many of the
+# nearest a segment, so that a query among thousands of near-identical faces stays bounded.
+SEGMENT_CANDIDATES = 1_000
 
 
 @dataclass(frozen=True)
@@ -312,9 +316,13 @@ def _pool() -> ThreadPoolExecutor:
         return _search_pool[1]
 
 
-def _segment_search(index, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    squared, keys = index.search(query, SEGMENT_CANDIDATES)
-    return squared[0], keys[0]
+def _segment_search(index, query: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:
+    """(squared float16 distances, face ids) of the faces of the probed lists within ``radius``."""
+    _limits, squared, keys = index.range_search(query, radius * radius)
+    if len(keys) > SEGMENT_CANDIDATES:
+        nearest = np.argpartition(squared, SEGMENT_CANDIDATES)[:SEGMENT_CANDIDATES]
+        squared, keys = squared[nearest], keys[nearest]
+    return squared, keys
 
 
 class SharedFaceIndex:
@@ -406,15 +414,15 @@ class SharedFaceIndex:
                 query[0], threshold=threshold, exclude_applicant_id=exclude_applicant_id, limit=limit
             )
             indexes = [index for _name, index in self._segments if index.ntotal]
+            radius = threshold + QUANTISATION_MARGIN
             if self.parallel and len(indexes) > 1:
-                results = list(_pool().map(lambda index: _segment_search(index, query), indexes))
+                results = list(_pool().map(lambda index: _segment_search(index, query, radius), indexes))
             else:
-                results = [_segment_search(index, query) for index in indexes]
+                results = [_segment_search(index, query, radius) for index in indexes]
         seen = {match.face_id for match in found}
-        bound = (threshold + QUANTISATION_MARGIN) ** 2
         for squared, keys in results:
             for key, distance in zip(keys.tolist(), squared.tolist(), strict=True):
-                if key >= 0 and distance <= bound and key not in seen:
+                if key >= 0 and key not in seen:
                     seen.add(key)
                     found.append(FaceMatch(key, 0, float(np.sqrt(max(distance, 0.0)))))
         return sorted(found, key=lambda match: match.distance)

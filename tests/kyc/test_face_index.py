@@ -51,6 +51,30 @@ def test_segments_give_every_face_within_the_threshold(tmp_path):
         assert expected <= candidates
 
 
+def test_a_crowd_of_look_alikes_is_found_whole_and_the_margin_covers_float16(tmp_path):
+    """Where many faces lie within the threshold of a query (a crowded part of the face space), every
+    one of them is a candidate, not only a fixed number of the nearest; a face just inside the
+    threshold is a candidate whatever float16 does to it, and one well outside is not."""
+    rng = np.random.default_rng(11)
+    query = rng.normal(0, 0.047, 128).astype(np.float32)
+    crowd = np.stack([_at_distance(query, 0.10 + 0.29 * n / 80, 100 + n) for n in range(80)])  # 0.10-0.39
+    edge = _at_distance(query, THRESHOLD - 0.001, 7)
+    outside = _at_distance(query, THRESHOLD + 0.05, 8)
+    others = rng.normal(0, 0.047, (1500, 128)).astype(np.float32)
+    faces = np.concatenate([crowd, [edge, outside], others]).astype(np.float32)
+    writer = SegmentWriter(tmp_path, segment_size=10_000)
+    writer.add(np.arange(len(faces)) + 1, faces)
+    writer.commit()
+    index = SharedFaceIndex(tmp_path)
+    with index._lock:
+        index._sync()
+    for _name, segment in index._segments:
+        segment.nprobe = segment.nlist  # every list: what is left to test is the candidate rule itself
+    candidates = {match.face_id for match in index.search(query, threshold=THRESHOLD)}
+    assert set(range(1, 82)) <= candidates  # the crowd (80 faces) and the edge
+    assert 82 not in candidates
+
+
 @pytest.mark.django_db
 def test_decision_is_exact_at_the_threshold():
     """A face 0.39 away is a duplicate and one 0.41 away is not, whether it is in a segment or the tail."""
