@@ -37,6 +37,7 @@ from registration.models import (
 )
 from registration.nik import MAX_AGE, MIN_AGE, NIK_ERRORS, age_on, nik_check_against, nik_clean, nik_parse
 from registration.regions import district_by_code
+from registration.selectors import applicant_row_of_user_for_update
 
 logger = logging.getLogger(__name__)
 
@@ -228,9 +229,7 @@ def _profile_save(
     # A NIK held by someone else is found by the unique constraint when the row is written
     # (below), not by a query before: one query less on every submission, and no race.
     with transaction.atomic():
-        # ``user`` is unique: no ordering to build (``first()`` would order by the key).
-        rows = list(Applicant.objects.select_for_update().filter(user_id=user.pk)[:1])
-        applicant = rows[0] if rows else None
+        applicant = applicant_row_of_user_for_update(user)
         if applicant is None:
             applicant = Applicant(user=user, channel=channel, registered_by=actor if actor != user else None)
         created = applicant.profile_completed_at is None
