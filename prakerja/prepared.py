@@ -84,7 +84,7 @@ class RowReader:
         if len(values) != len(self.where):
             raise TypeError(f"{len(self.where)} values expected")
         connection = connections[using]
-        if self.for_update and connection.get_autocommit():
+        if self.for_update and connection.features.has_select_for_update and connection.get_autocommit():
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
         sql, where_fields, attnames, converters = self._plan(using)
         params = [
