@@ -58,8 +58,7 @@ def test_applicant_row_for_update_equals_the_querysets_row():
     _same_instance(fast, slow)
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_locking_read_outside_a_transaction_is_refused_as_the_orm_refuses_it():
+def test_a_locking_read_outside_a_transaction_is_refused_as_the_orm_refuses_it(transactional_db):
     applicant = ApplicantFactory()
     if not connection.features.has_select_for_update:
         pytest.skip("SQLite has no row locks: both read without one")
