@@ -8,12 +8,26 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from prakerja.enums import NotificationChannel, NotificationStatus
+from prakerja.prepared import RowReader
 
 
 class UserManager(DjangoUserManager):
     """Users log in with their email address; there is no username."""
 
     use_in_migrations = True
+
+    def get(self, *args, **kwargs):
+        """``get(pk=...)`` (how sign-in and every signed-in request load the account) by a statement
+        written once (``prakerja.prepared``); any other lookup is the queryset's ``get``."""
+        if self.model is not User or args or len(kwargs) != 1 or next(iter(kwargs)) not in ("pk", "id"):
+            return super().get(*args, **kwargs)
+        (value,) = kwargs.values()
+        if value is None or hasattr(value, "resolve_expression") or isinstance(value, models.Model):
+            return super().get(*args, **kwargs)
+        user = _user_by_pk.first(value, using=self.db)
+        if user is None:
+            raise self.model.DoesNotExist(f"{self.model._meta.object_name} matching query does not exist.")
+        return user
 
     def _create_user(self, email, password, **extra_fields):
         if not email:
@@ -59,6 +73,9 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.email
+
+
+_user_by_pk = RowReader(User, [("id", "exact")])
 
 
 class AppendOnlyError(Exception):

@@ -154,8 +154,9 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Sessions live in the database only: a cache outage must not sign anyone out or answer 500
 # (cached_db reads the cache first), and a logout during an outage must not leave a stale copy
-# in Redis that comes back to life afterwards.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# in Redis that comes back to life afterwards. ``prakerja.sessions`` is Django's database store
+# (same table and rows) with its per-request read and update written once (bench/README.md).
+SESSION_ENGINE = "prakerja.sessions"
 
 # --- Celery -----------------------------------------------------------------
 # Without REDIS_URL every task runs in-process, right where it is enqueued.

@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+from prakerja.prepared import RowReader
 from registration.models import Applicant
+
+# ``user`` is unique: at most one row, no ordering. Statements written once (prakerja.prepared).
+_applicant_of_user = RowReader(Applicant, [("user", "exact")], limit=1)
+_applicant_of_user_locked = RowReader(Applicant, [("user", "exact")], limit=1, for_update=True)
 
 
 def applicant_for_user(user) -> Applicant | None:
@@ -29,5 +34,9 @@ def applicant_row_of_user(user) -> Applicant | None:
     """
     if not getattr(user, "is_authenticated", False):
         return None
-    rows = list(Applicant.objects.filter(user_id=user.pk)[:1])
-    return rows[0] if rows else None
+    return _applicant_of_user.first(user.pk)
+
+
+def applicant_row_of_user_for_update(user) -> Applicant | None:
+    """``applicant_row_of_user``, the row locked (``SELECT ... FOR UPDATE``); inside a transaction."""
+    return _applicant_of_user_locked.first(user.pk)

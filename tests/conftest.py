@@ -66,7 +66,7 @@ def _test_settings(tmp_path_factory):
     override = override_settings(
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
         CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
-        SESSION_ENGINE="django.contrib.sessions.backends.db",
+        SESSION_ENGINE="prakerja.sessions",
         SMS_BACKEND="prakerja.sms.LocmemSmsBackend",
         STORAGES=storages,
         PRIVATE_MEDIA_ROOT=private,

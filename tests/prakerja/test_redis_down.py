@@ -224,7 +224,12 @@ def test_production_settings_use_the_resilient_cache_and_database_sessions():
 
     assert module.CACHES["default"]["BACKEND"] == "prakerja.cache.ResilientRedisCache"
     assert module.CACHES["default"]["OPTIONS"]["socket_connect_timeout"] == 0.5
-    assert module.SESSION_ENGINE == "django.contrib.sessions.backends.db"
+    # Django's database store (prakerja.sessions only writes its read and update once): no cache involved.
+    from django.contrib.sessions.backends.db import SessionStore as DatabaseStore
+    from django.utils.module_loading import import_string
+
+    assert issubclass(import_string(module.SESSION_ENGINE + ".SessionStore"), DatabaseStore)
+    assert module.SESSION_ENGINE == "prakerja.sessions"
     assert module.CELERY_BROKER_TRANSPORT_OPTIONS["socket_connect_timeout"] == 0.5
 
 

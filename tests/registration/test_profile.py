@@ -243,9 +243,9 @@ def test_profile_submission_takes_fewer_than_12_queries(client, django_assert_ma
     client.force_login(user)
     body = profile_post(profile_input(serial=2, kk_number="3275010101100002"))
     # Session, user, applicant; in the transaction (a savepoint here): the applicant locked,
-    # the family card created or locked, its members counted, the lists read, the insert,
-    # the audit entry.
-    with django_assert_max_num_queries(11):
+    # the family card created or locked, its members counted with the lists read (one
+    # statement), the insert, the audit entry.
+    with django_assert_max_num_queries(10):
         response = client.post(reverse("registration:profile"), body)
     assert response.status_code == 302
     applicant = Applicant.objects.get(user=user)
@@ -307,3 +307,54 @@ def test_a_waiting_message_and_a_returning_applicant_get_the_page_rendered(clien
     html = client.get(reverse("registration:profile")).content.decode()
     assert '<div class="messages" role="status">' in html
     assert "<h1>Profil saya</h1>" in html and 'value="Budi Santoso"' in html
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_profile_form_choices_shared_once_render_and_validate_as_plain_lists(language):
+    """The form's choice sets are made once per process (registration.forms.FixedChoices): each
+    widget renders, and each field accepts and refuses, exactly as with the plain lists."""
+    from django.utils import translation
+
+    from registration.enums import Education, EmploymentStatus, Gender
+    from registration.regions import region_choices
+
+    def plain(form):
+        """The same form with the choices as the form used to set them: plain lists."""
+        province = form.data.get("province") if form.is_bound else form.initial.get("province")
+        regency = form.data.get("regency") if form.is_bound else form.initial.get("regency")
+        choose = [("", translation.gettext_lazy("Choose"))]
+        form.fields["gender"].choices = Gender.choices
+        form.fields["education"].choices = choose + Education.choices
+        form.fields["employment_status"].choices = EmploymentStatus.choices
+        form.fields["province"].choices = choose + region_choices("province")
+        form.fields["regency"].choices = (
+            choose + region_choices("regency", province)
+            if province
+            else [("", translation.gettext_lazy("Choose a province first"))]
+        )
+        form.fields["district"].choices = (
+            choose + region_choices("district", regency)
+            if regency
+            else [("", translation.gettext_lazy("Choose a regency first"))]
+        )
+        return form
+
+    names = ("gender", "education", "employment_status", "province", "regency", "district")
+    bodies = [
+        None,
+        profile_post(),
+        profile_post(district="32.75.99", education="doktor", gender="X"),
+        profile_post(province="31", regency="31.71", district="31.71.01"),
+    ]
+    with translation.override(language):
+        for body in bodies:
+            fast = ProfileForm(body) if body else ProfileForm()
+            slow = plain(ProfileForm(body) if body else ProfileForm())
+            for name in names:
+                assert list(fast.fields[name].choices) == list(slow.fields[name].choices)
+                assert fast[name].as_widget() == slow[name].as_widget()
+            if body is not None:
+                assert fast.is_valid() == slow.is_valid()
+                assert fast.errors == slow.errors
+    # Shared, not copied: the next form holds the same choice objects.
+    assert ProfileForm().fields["province"].choices is ProfileForm().fields["province"].choices

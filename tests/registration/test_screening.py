@@ -346,3 +346,50 @@ def test_profile_save_applies_the_lists_as_the_set_based_pass_would():
     applicant_profile_save(user=applicant.user, data=profile_input(address="Jl. Baru 2"))
     applicant.refresh_from_db()
     assert (applicant.is_excluded, applicant.is_priority, applicant.exclusion_reason) == (False, False, "")
+
+
+def test_the_family_card_lock_reads_the_lists_as_screening_values_does():
+    """The profile save takes the KK member count and the lists in one statement: same lists, same count."""
+    import datetime
+
+    from django.db import transaction
+
+    from registration.services import RegistrationError, _lock_family_card, screening_values
+
+    applicant = ApplicantFactory()
+    later = ScreeningListFactory(name="ASN 2", reason="Kedua", reference_date=datetime.date(2026, 11, 1))
+    earlier = ScreeningListFactory(reference_date=datetime.date(2026, 3, 1))
+    inactive = ScreeningListFactory(name="Lama", reason="Nonaktif", is_active=False)
+    stale = ScreeningListFactory(
+        name="Batch lama", reason="Batch lama", reference_date=datetime.date(2026, 1, 1)
+    )
+    phk = ScreeningListFactory(
+        kind=ScreeningKind.PRIORITY, category=ScreeningCategory.LAID_OFF, source="BPJS"
+    )
+    phk_later = ScreeningListFactory(
+        kind=ScreeningKind.PRIORITY, category=ScreeningCategory.LAID_OFF, source="Dinas", name="PHK 2",
+        reference_date=datetime.date(2026, 12, 1),
+    )  # fmt: skip
+    fill(later, [applicant.nik, "3275011111110001"])
+    fill(earlier, ["3275011111110001"])
+    fill(inactive, [applicant.nik])
+    fill(stale, [applicant.nik], batch=stale.current_batch + 1)
+    fill(phk, ["3275011111110002"])
+    fill(phk_later, [applicant.nik, "3275011111110002"])
+    for nik in (applicant.nik, "3275011111110001", "3275011111110002", "3275019999990009"):
+        for applicant_id in (None, applicant.pk):
+            with transaction.atomic():
+                assert _lock_family_card(applicant.kk_number, applicant_id=applicant_id, nik=nik) == (
+                    screening_values(nik)
+                )
+    # The count in that statement: the card's other members, the applicant itself left out.
+    from django.conf import settings
+
+    limit = settings.REGISTRATION_MAX_APPLICANTS_PER_KK
+    for _ in range(limit - 1):
+        ApplicantFactory(kk_number=applicant.kk_number)
+    with transaction.atomic():  # limit members, this applicant among them: it may save again
+        _lock_family_card(applicant.kk_number, applicant_id=applicant.pk, nik=applicant.nik)
+    with pytest.raises(RegistrationError) as refused, transaction.atomic():  # a newcomer: one too many
+        _lock_family_card(applicant.kk_number, applicant_id=None, nik="3275019999990009")
+    assert refused.value.codes == ["kk_full"]
