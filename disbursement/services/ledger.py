@@ -420,14 +420,14 @@ def ledger_reverse(
     """
     if movement.reverses_id is not None:
         raise LedgerError(_("This movement is itself a reversal and cannot be reversed."))
-    entries = list(movement.entries.all())
+    entries = list(movement.entries.order_by("id")[:3])  # a batch credit has one leg per account
     if len(entries) != 2:
         raise LedgerError(
             _(
                 "This movement credited %(count)s accounts at once and cannot be reversed as a whole; "
                 "correct the account concerned with a movement of its own."
             )
-            % {"count": len(entries) - 1}
+            % {"count": movement.entries.filter(amount__gt=0).count()}
         )
     legs = {entry.amount > 0: entry.account_id for entry in entries}
     reversal = _move(
