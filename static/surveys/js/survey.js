@@ -9,10 +9,17 @@
   var bar = document.querySelector("[data-progress] progress");
   var text = document.querySelector("[data-progress-text]");
   var pending = {};
+  // One save at a time, in the order the answers were given: each reply's progress then counts every
+  // answer before it (replies of saves sent side by side could arrive out of order and show an older count).
+  var queue = Promise.resolve();
 
   function show(message) { if (status) { status.textContent = message; } }
 
   function save(fieldset) {
+    queue = queue.then(function () { return send(fieldset); });
+  }
+
+  function send(fieldset) {
     var id = fieldset.dataset.question;
     var kind = fieldset.dataset.kind;
     var body = new URLSearchParams();
@@ -26,7 +33,7 @@
     } else {
       body.append("value", inputs[0].value);
     }
-    fetch(url, {
+    return fetch(url, {
       method: "POST",
       credentials: "same-origin",
       headers: { "X-CSRFToken": token, "X-Requested-With": "fetch" },
