@@ -178,8 +178,12 @@ def profile_validate(*, data: ProfileInput, today: datetime.date | None = None) 
     return check
 
 
-def _lock_family_card(kk_number: str, *, applicant_id: int | None, nik: str) -> dict:
+def _lock_family_card(kk_number: str, *, user_id: int | None, nik: str) -> dict:
     """Lock the KK row and refuse a member beyond the limit; return ``screening_values(nik)``.
+
+    The limit counts the card's members other than the applicant of ``user_id`` (the person
+    saving): their own row, saved before or a moment ago by a second post of the same form,
+    is not a new member.
 
     Call inside a transaction. One statement creates the row or, when it exists, locks it (an
     upsert that rewrites the key with itself); the count that follows is a new statement, so
@@ -193,10 +197,8 @@ def _lock_family_card(kk_number: str, *, applicant_id: int | None, nik: str) -> 
             "ON CONFLICT (kk_number) DO UPDATE SET kk_number = EXCLUDED.kk_number",
             [kk_number, timezone.now()],
         )
-        params = [kk_number, applicant_id] if applicant_id else [kk_number]
-        cursor.execute(
-            _members_and_screening_sql(connection.vendor, bool(applicant_id)), [*params, nik, True]
-        )
+        params = [kk_number, user_id] if user_id else [kk_number]
+        cursor.execute(_members_and_screening_sql(connection.vendor, bool(user_id)), [*params, nik, True])
         rows = cursor.fetchall()
     limit = settings.REGISTRATION_MAX_APPLICANTS_PER_KK
     if rows[0][0] >= limit:
@@ -205,7 +207,7 @@ def _lock_family_card(kk_number: str, *, applicant_id: int | None, nik: str) -> 
 
 
 @functools.cache
-def _members_and_screening_sql(vendor: str, exclude_applicant: bool) -> str:
+def _members_and_screening_sql(vendor: str, exclude_user: bool) -> str:
     """The family card's member count and the ``screening_values`` rows, in one statement.
 
     One row per matching list entry (ordered as ``screening_values`` orders them), each with the
@@ -219,7 +221,9 @@ def _members_and_screening_sql(vendor: str, exclude_applicant: bool) -> str:
     def column(meta, name: str) -> str:
         return quote(meta.get_field(name).column)
 
-    others = f" AND {applicants}.{quote(Applicant._meta.pk.column)} <> %s" if exclude_applicant else ""
+    others = (
+        f" AND {applicants}.{quote(Applicant._meta.get_field('user').column)} <> %s" if exclude_user else ""
+    )
     return (
         f"SELECT (SELECT COUNT(*) FROM {applicants} "  # noqa: S608 - names from the models
         f"WHERE {applicants}.{quote(Applicant._meta.get_field('kk_number').column)} = %s{others}), "
@@ -263,6 +267,22 @@ def _profile_save(
         "education": data.education,
         "employment_status": data.employment_status,
     }
+    try:
+        return _profile_write(user=user, data=data, check=check, values=values, actor=actor, channel=channel,
+                              phone=phone, now=now)  # fmt: skip
+    except _ApplicantCreatedMeanwhile:
+        # The same person's first save posted twice at once (a double click, a retried request):
+        # the other post created the row after this one looked. Now it is there, this save is
+        # an update of it, as if it had come a moment later.
+        return _profile_write(user=user, data=data, check=check, values=values, actor=actor, channel=channel,
+                              phone=phone, now=now)  # fmt: skip
+
+
+class _ApplicantCreatedMeanwhile(Exception):
+    """The applicant row of the user was inserted by another transaction after this one read it."""
+
+
+def _profile_write(*, user, data: ProfileInput, check, values: dict, actor, channel: str, phone: str, now):
     # A NIK held by someone else is found by the unique constraint when the row is written
     # (below), not by a query before: one query less on every submission, and no race.
     with transaction.atomic():
@@ -279,7 +299,7 @@ def _profile_save(
                 )
         screening = None
         if created or "kk_number" in changed:
-            screening = _lock_family_card(check.kk_number, applicant_id=applicant.pk, nik=check.nik)
+            screening = _lock_family_card(check.kk_number, user_id=user.pk, nik=check.nik)
         for name, value in values.items():
             setattr(applicant, name, value)
         consent_version = settings.REGISTRATION_CONSENT_VERSION
@@ -312,7 +332,10 @@ def _profile_save(
             # No savepoint: a failed write ends this transaction anyway (the error is raised).
             applicant.save()
         except IntegrityError as exc:
-            if "nik" in str(exc):  # applicant_unique_nik (PostgreSQL) / registration_applicant.nik (SQLite)
+            message = str(exc)
+            if "user_id" in message and created:  # the OneToOne's unique index, both databases
+                raise _ApplicantCreatedMeanwhile from exc
+            if "nik" in message:  # applicant_unique_nik (PostgreSQL) / registration_applicant.nik (SQLite)
                 raise _error("nik", "nik_taken") from exc
             raise
         audit_log(

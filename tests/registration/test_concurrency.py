@@ -58,3 +58,20 @@ def test_three_registrations_with_one_kk_and_a_limit_of_two(transactional_db, se
     assert (len(winners), len(losers)) == (2, 1)
     assert losers[0].codes == ["kk_full"]
     assert Applicant.objects.filter(kk_number=inputs[0].kk_number).count() == 2
+
+
+def test_a_double_submitted_first_profile_saves_one_applicant_and_answers_both(transactional_db, settings):
+    """A double click on the first save: both posts get the saved profile, neither an error.
+
+    Five rounds, each family card allowed one member: the second post must count neither its own
+    row, inserted by the first post meanwhile, as a second member of the card (``kk_full``) nor
+    fail on the account's unique index (an IntegrityError, a 500): both happened before the fix.
+    """
+    settings.REGISTRATION_MAX_APPLICANTS_PER_KK = 1
+    for round_ in range(5):
+        user = UserFactory(email=f"dobel{round_}@example.id")
+        data = profile_input(serial=round_ + 1, kk_number=f"327501010110000{round_}")
+        results = race([lambda user=user, data=data: applicant_profile_save(user=user, data=data)] * 2)
+        assert all(isinstance(r, Applicant) for r in results), results
+        assert results[0].pk == results[1].pk
+        assert list(Applicant.objects.filter(user=user).values_list("nik", flat=True)) == [data.nik]

@@ -377,9 +377,9 @@ def test_the_family_card_lock_reads_the_lists_as_screening_values_does():
     fill(phk, ["3275011111110002"])
     fill(phk_later, [applicant.nik, "3275011111110002"])
     for nik in (applicant.nik, "3275011111110001", "3275011111110002", "3275019999990009"):
-        for applicant_id in (None, applicant.pk):
+        for user_id in (None, applicant.user_id):
             with transaction.atomic():
-                assert _lock_family_card(applicant.kk_number, applicant_id=applicant_id, nik=nik) == (
+                assert _lock_family_card(applicant.kk_number, user_id=user_id, nik=nik) == (
                     screening_values(nik)
                 )
     # The count in that statement: the card's other members, the applicant itself left out.
@@ -389,7 +389,7 @@ def test_the_family_card_lock_reads_the_lists_as_screening_values_does():
     for _ in range(limit - 1):
         ApplicantFactory(kk_number=applicant.kk_number)
     with transaction.atomic():  # limit members, this applicant among them: it may save again
-        _lock_family_card(applicant.kk_number, applicant_id=applicant.pk, nik=applicant.nik)
+        _lock_family_card(applicant.kk_number, user_id=applicant.user_id, nik=applicant.nik)
     with pytest.raises(RegistrationError) as refused, transaction.atomic():  # a newcomer: one too many
-        _lock_family_card(applicant.kk_number, applicant_id=None, nik="3275019999990009")
+        _lock_family_card(applicant.kk_number, user_id=None, nik="3275019999990009")
     assert refused.value.codes == ["kk_full"]
