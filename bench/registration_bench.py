@@ -5,8 +5,10 @@
         [--baseline /tmp/prakerja-before --port 8142]
 
 Creates (drops first) the database named in DATABASE_URL, migrates it, makes
-signed-in test accounts, starts ``gunicorn --workers 2`` on a loopback port
-and drives it with 50 concurrent clients (threads). Prints throughput and
+signed-in test accounts (their sessions with the clocks a real sign-in starts),
+starts ``gunicorn --workers 2`` (``--workers N``, or ``--gunicorn-config FILE``
+for both servers) on a loopback port and drives it with 50 concurrent clients
+(threads). Prints throughput and
 p50/p95 latency; asserts nothing. With ``--baseline DIR`` (a copy of the code
 before a change, e.g. ``git archive <commit> | tar -x -C DIR``) it also copies
 the database to ``<name>_old`` and starts a second gunicorn from DIR on it, and
