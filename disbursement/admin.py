@@ -24,7 +24,7 @@ from disbursement.models import LedgerAccount, LedgerEntry, LedgerMovement
 from disbursement.selectors import ledger_statement
 from disbursement.services import LedgerError, ledger_reverse
 from prakerja.admin import CappedCountPaginator, ExactSearchMixin, ReadOnlyAdminMixin
-from prakerja.money import format_rupiah
+from prakerja.money import format_rupiah, format_rupiah_html
 
 
 class LedgerAdmin(ExactSearchMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
@@ -45,9 +45,7 @@ def _titled(filter_class, title):
     return Titled
 
 
-def _money(amount: int) -> str:
-    """Rupiah that never wrap between the minus sign and the number."""
-    return format_html('<span style="white-space:nowrap">{}</span>', format_rupiah(amount))
+_money = format_rupiah_html
 
 
 def _legs(movement: LedgerMovement) -> tuple[LedgerEntry | None, LedgerEntry | None]:
@@ -131,8 +129,7 @@ class LedgerAccountAdmin(LedgerAdmin):
             return _("No entries yet.")
         rows = format_html_join(
             "",
-            '<tr><td><a href="{}">#{}</a></td><td>{}</td><td>{}</td><td style="text-align:right">{}</td>'
-            "<td>{}</td></tr>",
+            '<tr><td><a href="{}">#{}</a></td><td>{}</td><td>{}</td><td class="num">{}</td><td>{}</td></tr>',
             (
                 (
                     reverse("admin:disbursement_ledgermovement_change", args=[entry.movement_id]),

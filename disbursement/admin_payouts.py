@@ -42,11 +42,9 @@ from disbursement.services import (
 )
 from disbursement.services.accounts import PayoutAccountError, payout_account_review
 from prakerja.admin import CappedCountPaginator, ExactSearchMixin, ReadOnlyAdminMixin
-from prakerja.money import format_rupiah
+from prakerja.money import format_rupiah, format_rupiah_html
 
-
-def _money(amount: int) -> str:
-    return format_html('<span style="white-space:nowrap">{}</span>', format_rupiah(amount))
+_money = format_rupiah_html
 
 
 class ConsoleAdmin(ExactSearchMixin, admin.ModelAdmin):

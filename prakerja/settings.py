@@ -387,13 +387,14 @@ CONSOLE_MESSAGE_BACKENDS = {
 # Content-Security-Policy (django-csp): scripts, styles, fonts and images come from this site
 # only, nothing inline (no <script> blocks, on* handlers or style attributes: templates load
 # static files), no plugins, no framing, forms post only here. Images may also be data: URIs
-# (the TOTP QR code). CSP_REPORT_ONLY=1 sends the same policy as report-only.
+# (the TOTP QR code) and blob: URLs (the KYC page's preview of a photo chosen on the device, which
+# never leaves it). CSP_REPORT_ONLY=1 sends the same policy as report-only.
 _CSP_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:"],
+        "img-src": ["'self'", "data:", "blob:"],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
         "object-src": ["'none'"],

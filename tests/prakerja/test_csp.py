@@ -3,16 +3,21 @@ console's pages (no inline script, no on* handler, no style attribute, nothing f
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from tests.disbursement.payout_helpers import person_with_due
 from tests.factories import ApplicantFactory
 
 pytestmark = pytest.mark.django_db
 
+PHOTO = Path(__file__).resolve().parents[1] / "kyc" / "data" / "people" / "obama" / "1.jpg"
+
 EXPECTED_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; font-src 'self'; "
     "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
 
@@ -70,6 +75,11 @@ CONSOLE = [
     "/admin/cohorts/wave/",
     "/admin/kyc/kyccase/",
     "/admin/marketplace/platform/",
+    "/admin/disbursement/entitlement/",
+    "/admin/disbursement/ledgeraccount/",
+    "/admin/disbursement/ledgermovement/",
+    "/admin/disbursement/payoutaccount/",
+    "/admin/disbursement/payoutbatch/",
     "/accounts/2fa/",
 ]
 DISNAKER = ["/staf/", "/staf/daftar/", "/staf/impor/"]
@@ -99,11 +109,21 @@ def test_chromium_reports_no_csp_violation(page, live_server):
         [{"name": "sessionid", "value": _session_cookie(applicant.user), "url": live_server.url}]
     )
     visit(APPLICANT)
+    # The KYC page previews a chosen photo from a blob: URL (the photo stays on the device).
+    page.goto("/kyc/")
+    page.set_input_files('input[name="ktp"]', str(PHOTO))
+    preview = page.locator('img[data-preview-for="ktp"]')
+    preview.wait_for(state="visible")
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=preview.element_handle())
     admin = get_user_model().objects.create_superuser(
         email="root@example.id", password="rahasia-panjang-2026"
     )
     page.context.add_cookies([{"name": "sessionid", "value": _session_cookie(admin), "url": live_server.url}])
+    # The finance lists show rupiah amounts (a due incentive, its ledger accounts).
+    person_with_due()
     visit(CONSOLE)
+    page.goto("/admin/disbursement/entitlement/")
+    assert page.locator("#result_list .rupiah").count() > 0
     from tests.registration.factories import disnaker_user
 
     page.context.add_cookies(
