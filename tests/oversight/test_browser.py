@@ -55,3 +55,34 @@ def test_participant_files_a_complaint_and_reads_the_reply(page, live_server):
     page.wait_for_url(re.compile(r"/pengaduan/ADU-[2-9A-Z]{8}/$"))
     assert page.locator("[data-status]").inner_text() == "Sedang ditangani"
     assert page.locator("[data-message]").count() == 2
+
+
+@pytest.mark.browser
+def test_a_pasted_link_wraps_on_a_phone_instead_of_widening_the_page(page, live_server):
+    applicant = ApplicantFactory()
+    link = "https://contoh.example.id/" + "TautanPanjangTanpaSpasi" * 12
+    complaint = services.complaint_file(
+        reporter=applicant.user,
+        category="other",
+        title=link,
+        description=f"Halaman ini tidak bisa dibuka: {link}",
+    )
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": _session_cookie(applicant.user), "url": live_server.url}]
+    )
+    for path in (f"/pengaduan/{complaint.ticket}/", "/pengaduan/"):
+        page.goto(path)
+        assert page.get_by_text(complaint.title).first.is_visible()
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
+    # The list's other columns stay on the screen next to the long subject.
+    assert page.get_by_text("Baru", exact=True).first.is_visible()
+    box = page.get_by_text("Baru", exact=True).first.bounding_box()
+    assert box["x"] + box["width"] <= 390
+
+
+def _session_cookie(user) -> str:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client.cookies["sessionid"].value
