@@ -86,3 +86,22 @@ def _session_cookie(user) -> str:
     client = Client()
     client.force_login(user)
     return client.cookies["sessionid"].value
+
+
+@pytest.mark.browser
+def test_the_programme_dashboard_fits_an_officer_laptop_screen(browser, live_server):
+    """The per-province table (38 rows, eleven columns) scrolls inside its box, not the whole page."""
+    from django.contrib.auth import get_user_model
+
+    admin = get_user_model().objects.create_superuser(
+        email="root@example.id", password="rahasia-panjang-2026"
+    )
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 800}, locale="id-ID", base_url=live_server.url
+    )
+    context.add_cookies([{"name": "sessionid", "value": _session_cookie(admin), "url": live_server.url}])
+    page = context.new_page()
+    page.goto("/admin/dasbor-program/")
+    assert page.locator(".programme-dashboard table").count() > 3
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    context.close()
