@@ -375,6 +375,8 @@ SECURE_HTTPS = env_bool("SECURE_HTTPS", False)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
+# A form sent with an outdated token gets the portal's own page in the person's language.
+CSRF_FAILURE_VIEW = "prakerja.views.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

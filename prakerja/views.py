@@ -32,6 +32,21 @@ def help_page(request: HttpRequest) -> HttpResponse:
     return render(request, "prakerja/help.html")
 
 
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form sent with an outdated security token (``CSRF_FAILURE_VIEW``): the page was open
+    through a sign-in or sign-out in another tab, or for very long. Says so in the portal's own
+    page, tells the person that nothing was sent and how to keep what they typed, and offers the
+    same page afresh. The technical reason is not shown."""
+    logger.info("csrf failure on %s: %s", request.path, reason)
+    again = (
+        request.path
+        if request.method == "POST"
+        and url_has_allowed_host_and_scheme(request.path, allowed_hosts={request.get_host()})
+        else ""
+    )
+    return render(request, "403_csrf.html", {"again_url": again}, status=403)
+
+
 @require_POST
 def set_language(request: HttpRequest) -> HttpResponse:
     """Django's language switch, plus remembering the choice on the account."""

@@ -68,7 +68,8 @@ PROFILE_ERRORS = {
     ),
     "nik_taken": _(
         "This NIK is already registered to another account. If it is yours and you did not register it, "
-        "contact the call centre: someone may be using your identity."
+        "report it with \"Report misuse of your NIK\" at the bottom of this page, or call the call centre: "
+        "someone may be using your identity."
     ),
     "identity_locked": _(
         "This data was verified by the civil registry and can no longer be changed here. "

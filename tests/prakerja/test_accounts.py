@@ -126,7 +126,7 @@ def test_verification_email_names_the_portal(client, django_capture_on_commit_ca
 def test_account_pages_say_email_the_way_the_portal_does(client, django_capture_on_commit_callbacks):
     response = _signup(client, django_capture_on_commit_callbacks, email="tono@example.id")
     html = client.get(response["Location"]).content.decode()
-    assert "Verifikasi alamat email Anda" in html
+    assert "Periksa email Anda" in html
     assert "e-mail" not in html.lower()
     client.logout()
     response = client.post(
@@ -136,3 +136,32 @@ def test_account_pages_say_email_the_way_the_portal_does(client, django_capture_
     assert "Alamat email atau kata sandi yang Anda masukkan salah." in html
     assert 'placeholder="Alamat email"' in html
     assert "e-mail" not in html.lower()
+
+
+def test_a_lost_verification_email_is_sent_again_by_logging_in_at_most_every_three_minutes(
+    client, django_capture_on_commit_callbacks
+):
+    """What the waiting page and the help page promise for a lost link."""
+    from django.core.cache import cache
+
+    _signup(client, django_capture_on_commit_callbacks)
+    assert len(mail.outbox) == 1
+    page = client.get(reverse("account_email_verification_sent")).content.decode()
+    assert "Periksa email Anda" in page
+    assert "paling sering sekali dalam tiga menit" in page
+    assert f'href="{reverse("account_login")}"' in page
+
+    def log_in():
+        client.logout()
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                reverse("account_login"), {"login": "siti@example.id", "password": PASSWORD}
+            )
+        assert response["Location"] == reverse("account_email_verification_sent")
+
+    log_in()
+    assert len(mail.outbox) == 1  # within three minutes of the first link: no new one
+    cache.clear()  # the rate limit's three minutes have passed
+    log_in()
+    assert len(mail.outbox) == 2
+    assert re.search(r"/accounts/confirm-email/[^\s]+/", mail.outbox[1].body)

@@ -38,7 +38,7 @@ def test_signup_verify_and_login_in_chromium(page, live_server):
     page.get_by_label("Kata sandi (lagi)").fill("sambal-matah-2026")
     page.get_by_role("button", name="Daftar").click()
     page.wait_for_url(re.compile(r"/accounts/confirm-email/$"))
-    assert "Verifikasi" in page.content()
+    assert "Periksa email Anda" in page.content()
 
     link = wait_until(
         lambda: (
