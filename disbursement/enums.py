@@ -94,6 +94,10 @@ class EntitlementReason(models.TextChoices):
     OFFICER = "officer", _("Held by a programme officer.")
 
 
+# Partner failure codes that mean the destination itself is wrong: the person must link another account.
+ACCOUNT_FAILURES = frozenset({"account_closed", "account_not_found", "account_blocked", "account_invalid"})
+
+
 class PartnerKind(models.TextChoices):
     BANK = "bank", pgettext_lazy("payment partner kind", "Bank")
     EWALLET = "ewallet", pgettext_lazy("payment partner kind", "E-wallet")

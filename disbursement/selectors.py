@@ -8,7 +8,7 @@ from django.db import connection
 from django.db.models import CharField, Exists, OuterRef, QuerySet, Sum, Value
 from django.db.models.functions import Cast, Concat
 
-from disbursement.enums import EntitlementKind
+from disbursement.enums import ACCOUNT_FAILURES, EntitlementKind, PayoutStatus
 from disbursement.models import Entitlement, LedgerAccount, LedgerEntry, LedgerMovement, Payout, PayoutAccount
 from disbursement.services.ledger import ledger_batch_key_prefix
 
@@ -149,6 +149,20 @@ def payout_account_live(*, owner) -> PayoutAccount | None:
         .select_related("partner")
         .first()
     )
+
+
+def payout_account_refused(*, account: PayoutAccount | None) -> bool:
+    """Whether the partner's answer to the newest finished payout into ``account`` was that the
+    account itself is closed, blocked or unknown (so paying into it again would fail the same way)."""
+    if account is None:
+        return False
+    last = (
+        Payout.objects.filter(account_id=account.pk, status__in=[PayoutStatus.PAID, PayoutStatus.FAILED])
+        .order_by("-updated_at", "-id")
+        .values_list("status", "failure_code")
+        .first()
+    )
+    return last is not None and last[0] == PayoutStatus.FAILED and last[1] in ACCOUNT_FAILURES
 
 
 def payouts_latest_by_entitlement(*, entitlement_ids: list[int]) -> dict[int, Payout]:

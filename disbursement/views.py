@@ -9,12 +9,18 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from disbursement.enums import EntitlementReason, EntitlementStatus, PayoutAccountStatus
 from disbursement.forms import PayoutAccountForm
-from disbursement.selectors import entitlements_for_owner, payout_account_live, payouts_latest_by_entitlement
+from disbursement.selectors import (
+    entitlements_for_owner,
+    payout_account_live,
+    payout_account_refused,
+    payouts_latest_by_entitlement,
+)
 from disbursement.services.accounts import (
     OTP_PURPOSE,
     PayoutAccountError,
@@ -53,7 +59,9 @@ def incentives(request: HttpRequest) -> HttpResponse:
             elif account.status == PayoutAccountStatus.REVIEW:
                 reason = EntitlementReason.ACCOUNT_REVIEW.label
             elif account.payable_from and account.payable_from > timezone.now():
-                reason = EntitlementReason.COOLING_OFF.label
+                reason = _(
+                    "Your payout account was changed recently; for your safety, payments to it start on %(date)s."
+                ) % {"date": date_format(timezone.localtime(account.payable_from), "j F Y H:i")}
         items.append(
             {
                 "entitlement": entitlement,
@@ -67,7 +75,12 @@ def incentives(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "disbursement/incentives.html",
-        {"items": items, "account": account, "paid_total": format_rupiah(paid)},
+        {
+            "items": items,
+            "account": account,
+            "account_refused": payout_account_refused(account=account),
+            "paid_total": format_rupiah(paid),
+        },
     )
 
 
@@ -102,7 +115,12 @@ def payout_account(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "disbursement/payout_account.html",
-        {"form": form, "account": account, "now": timezone.now()},
+        {
+            "form": form,
+            "account": account,
+            "account_refused": payout_account_refused(account=account),
+            "now": timezone.now(),
+        },
     )
 
 

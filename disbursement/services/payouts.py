@@ -22,6 +22,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from disbursement.enums import (
+    ACCOUNT_FAILURES,
     AccountKind,
     EntitlementReason,
     EntitlementStatus,
@@ -43,8 +44,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 IN_FLIGHT = (PayoutStatus.SENDING, PayoutStatus.ACCEPTED)
-# Partner failure codes that mean the destination itself is wrong: the person must link another account.
-ACCOUNT_FAILURES = frozenset({"account_closed", "account_not_found", "account_blocked", "account_invalid"})
 
 
 # --- Ledger accounts of payouts -------------------------------------------------------------------

@@ -120,3 +120,53 @@ def test_the_menu_links_insentif_for_participants_only(client):
     client.force_login(UserFactory(is_staff=True))
     response = client.get(reverse("help"))
     assert response.status_code == 200 and link not in response.content.decode()
+
+
+def test_an_account_the_partner_refused_is_not_shown_as_active(
+    monkeypatch, client, django_capture_on_commit_callbacks
+):
+    from disbursement.services import batch_approve, batch_prepare, payout_retry
+    from tests.disbursement.payout_helpers import (
+        FakePartner,
+        finance_officer,
+        person_with_due,
+        use_fake_partner,
+    )
+    from tests.factories import reauthenticate
+
+    fake = use_fake_partner(monkeypatch, FakePartner("failed"))
+    account = person_with_due()
+    ApplicantFactory(user=account.owner)
+    batch = batch_prepare(partner=account.partner, actor=finance_officer("a@x.test"))
+    with django_capture_on_commit_callbacks(execute=True):
+        batch_approve(batch_id=batch.pk, officer=finance_officer("b@x.test"))
+    client.force_login(account.owner)
+    for url in (reverse("disbursement:incentives"), reverse("disbursement:payout_account")):
+        if url == reverse("disbursement:payout_account"):
+            reauthenticate(client)
+        page = client.get(url).content.decode()
+        assert "Ditolak bank atau e-wallet" in page, url
+        assert "Pembayaran terakhir ke rekening ini ditolak" in page
+        assert "&middot; Aktif" not in page
+
+    # Paid on a later try (the partner's answer was wrong, or the account reopened): active again.
+    fake.first.clear()
+    fake.default = "paid"
+    payout = account.payouts.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        payout_retry(payout_id=payout.pk, actor=finance_officer("c@x.test"))
+    page = client.get(reverse("disbursement:incentives")).content.decode()
+    assert "Ditolak bank atau e-wallet" not in page
+    assert "&middot; Aktif" in page
+
+
+def test_the_safety_wait_of_a_new_account_says_its_date(client):
+    account = PayoutAccountFactory(payable_from=datetime.datetime(2099, 3, 5, 2, 0, tzinfo=datetime.UTC))
+    ApplicantFactory(user=account.owner)
+    _schedule(account.owner, 1)
+    from disbursement.models import Entitlement
+
+    Entitlement.objects.filter(owner=account.owner).update(status="due")
+    client.force_login(account.owner)
+    page = client.get(reverse("disbursement:incentives")).content.decode()
+    assert "pembayaran ke rekening itu dimulai 5 Maret 2099 09:00" in page
