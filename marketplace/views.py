@@ -28,6 +28,7 @@ from marketplace import catalog_cache, services
 from marketplace.exceptions import NibTaken
 from marketplace.forms import CatalogForm, ProviderApplicationForm
 from marketplace.models import Platform
+from marketplace.search import search_terms
 from marketplace.selectors import (
     CatalogQuery,
     CatalogResult,
@@ -160,8 +161,21 @@ def _catalog_content(params, domicile: Domicile | None, *, nearest=None, cards_t
         "querystring": without_page.urlencode(),
         "filters_active": sum(1 for name in FILTER_FIELDS if params.get(name)),
         "distance_without_basis": result.sort == Sort.DISTANCE and not result.distance_basis,
+        "search_note": _search_note(form, params),
     }
     return render_to_string("marketplace/_catalog_content.html", context)
+
+
+def _search_note(form: CatalogForm, params) -> str:
+    """Why the words typed in the search box were not used, if they were not (all trainings shown)."""
+    if form.is_bound and "q" in form.errors:
+        return _(
+            "Your search is too long (at most %(limit)d characters), so it was not used and all trainings "
+            "are shown. Type a few key words."
+        ) % {"limit": form.fields["q"].max_length}
+    if (params.get("q") or "").strip() and not search_terms(form.cleaned_data.get("q") or ""):
+        return _("Your search has no letters or numbers to look for, so all trainings are shown.")
+    return ""
 
 
 def _distance_label(squared_degrees: float | None) -> str:

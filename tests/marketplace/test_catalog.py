@@ -133,6 +133,21 @@ def test_search_ignores_query_syntax(client):
     assert result_ids(client.get(CATALOG, {"q": "inggris & | ! ( ) :* '"})) == [listing.pk]
 
 
+def test_a_search_that_cannot_be_used_says_so_instead_of_silently_showing_everything(client):
+    one, two = ListingFactory(training__title="Menjahit Busana"), ListingFactory(training__title="Excel")
+    note = re.compile(r"data-search-note>([^<]*)<")
+    too_long = client.get(CATALOG, {"q": "menjahit " * 40})
+    assert set(result_ids(too_long)) == {one.pk, two.pk}
+    assert "terlalu panjang (paling banyak 100 karakter)" in note.search(too_long.content.decode()).group(1)
+    symbols = client.get(CATALOG, {"q": "\U0001f600 \U0001f44d ?!"})
+    assert set(result_ids(symbols)) == {one.pk, two.pk}
+    assert "tidak berisi huruf atau angka" in note.search(symbols.content.decode()).group(1)
+    searched = client.get(CATALOG, {"q": "menjahit"})
+    assert result_ids(searched) == [one.pk]
+    assert note.search(searched.content.decode()) is None
+    assert note.search(client.get(CATALOG).content.decode()) is None
+
+
 def test_sort_by_price_both_ways(client):
     mid = ListingFactory(price=250_000, training__price=250_000)
     low = ListingFactory(price=100_000, training__price=100_000)
