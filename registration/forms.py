@@ -13,10 +13,17 @@ from django.utils.translation import gettext_lazy as _
 
 from registration.enums import Education, EmploymentStatus, Gender
 from registration.models import Province
-from registration.nik import NIK_ERRORS, nik_check_against, nik_parse
+from registration.nik import NIK_ERRORS, nik_check_against, nik_clean, nik_parse
 from registration.phones import PhoneError, phone_parse
 from registration.regions import region_choices
-from registration.services import ProfileInput, RegistrationError
+from registration.services import (
+    PROFILE_ERRORS,
+    ProfileInput,
+    RegistrationError,
+    clean_name,
+    kk_problem,
+    name_is_valid,
+)
 
 DECLARATIONS = [
     ("not_civil_servant", _("I am not a civil servant (ASN/PNS or PPPK).")),
@@ -199,7 +206,21 @@ class ProfileForm(forms.Form):
         return [self[name] for name in self.declaration_names]
 
     def clean_full_name(self):
-        return " ".join(self.cleaned_data["full_name"].split())
+        # Like the NIK below: the rules on the field alone show with the other errors, in one round.
+        name = " ".join(self.cleaned_data["full_name"].split())
+        if not self.locked and not name_is_valid(clean_name(name)):
+            raise forms.ValidationError(str(PROFILE_ERRORS["name_invalid"]))
+        return name
+
+    def clean_kk_number(self):
+        kk = self.cleaned_data["kk_number"]
+        if self.locked:
+            return kk
+        nik = nik_clean(self.data.get(self.add_prefix("nik")) or "")
+        code = kk_problem(nik_clean(kk), nik=nik)
+        if code:
+            raise forms.ValidationError(str(PROFILE_ERRORS[code]))
+        return kk
 
     def clean_nik(self):
         # The NIK rules that need nothing else, so they show together with the other

@@ -68,7 +68,7 @@ PROFILE_ERRORS = {
     ),
     "nik_taken": _(
         "This NIK is already registered to another account. If it is yours and you did not register it, "
-        "report it with \"Report misuse of your NIK\" at the bottom of this page, or call the call centre: "
+        'report it with "Report misuse of your NIK" at the bottom of this page, or call the call centre: '
         "someone may be using your identity."
     ),
     "identity_locked": _(
@@ -142,6 +142,19 @@ def name_is_valid(name: str) -> bool:
     return 2 <= len(name) <= 150 and bool(NAME_RE.match(name))
 
 
+def kk_problem(kk: str, *, nik: str) -> str:
+    """The code of what is wrong with a family card number (already ``nik_clean``-ed), or ""."""
+    if not kk.isdigit():
+        return "kk_not_digits"
+    if len(kk) != 16:
+        return "kk_length"
+    if kk == nik:
+        return "kk_same_as_nik"
+    if district_by_code(District.code_from_nik(kk)) is None:
+        return "kk_unknown_district"
+    return ""
+
+
 def profile_validate(*, data: ProfileInput, today: datetime.date | None = None) -> ProfileCheck:
     """Every rule on a profile that needs no lock: NIK, KK, name, district. Reads only."""
     today = today or timezone.localdate()
@@ -159,15 +172,9 @@ def profile_validate(*, data: ProfileInput, today: datetime.date | None = None) 
         elif age > MAX_AGE:
             check.add("birth_date", "too_old", NIK_ERRORS["too_old"])
 
-    kk = check.kk_number
-    if not kk.isdigit():
-        check.add("kk_number", "kk_not_digits", PROFILE_ERRORS["kk_not_digits"])
-    elif len(kk) != 16:
-        check.add("kk_number", "kk_length", PROFILE_ERRORS["kk_length"])
-    elif kk == check.nik:
-        check.add("kk_number", "kk_same_as_nik", PROFILE_ERRORS["kk_same_as_nik"])
-    elif district_by_code(District.code_from_nik(kk)) is None:
-        check.add("kk_number", "kk_unknown_district", PROFILE_ERRORS["kk_unknown_district"])
+    code = kk_problem(check.kk_number, nik=check.nik)
+    if code:
+        check.add("kk_number", code, PROFILE_ERRORS[code])
 
     check.full_name = clean_name(data.full_name)
     if not name_is_valid(check.full_name):

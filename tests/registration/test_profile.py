@@ -7,13 +7,16 @@ import pytest
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
+from django.utils.html import escape
 
 from prakerja.models import AuditEntry
 from registration.enums import CivilRegistryStatus
 from registration.forms import ProfileForm
 from registration.models import Applicant
+from registration.nik import NIK_ERRORS
 from registration.regions import regions_cache_clear
-from registration.services import RegistrationError, applicant_profile_save
+from registration.services import PROFILE_ERRORS, RegistrationError, applicant_profile_save
 from tests.factories import ApplicantFactory, UserFactory
 from tests.registration.factories import civil_record_for, profile_input, profile_post
 
@@ -233,6 +236,26 @@ def test_nik_errors_show_with_the_other_errors_on_the_first_submit(client):
     assert "Digit ke-7 sampai ke-12 NIK ini bukan tanggal lahir yang valid." in html
     assert "Tempat lahir: Bidang ini tidak boleh kosong." in html
     assert not Applicant.objects.exists()
+
+
+def test_family_card_and_name_errors_show_with_the_other_errors_on_the_first_submit(client):
+    client.force_login(UserFactory())
+    body = profile_post(kk_number="327501010110000", full_name="Budi @#$ Santoso", birth_date="1995-03-15")
+    response = client.post(reverse("registration:profile"), body)
+    html = response.content.decode()
+
+    def shown(message) -> bool:
+        with translation.override("id"):
+            return escape(str(message)) in html
+
+    assert shown(PROFILE_ERRORS["kk_length"])
+    assert shown(PROFILE_ERRORS["name_invalid"])
+    assert shown(NIK_ERRORS["birth_date_mismatch"])
+    assert not Applicant.objects.exists()
+    # The family card may not be the NIK itself; the rule reads the NIK typed in the same form.
+    nik = profile_input().nik
+    html = client.post(reverse("registration:profile"), profile_post(kk_number=nik)).content.decode()
+    assert shown(PROFILE_ERRORS["kk_same_as_nik"])
 
 
 def test_profile_submission_takes_fewer_than_12_queries(client, django_assert_max_num_queries):
