@@ -45,9 +45,6 @@ def _titled(filter_class, title):
     return Titled
 
 
-_money = format_rupiah_html
-
-
 def _legs(movement: LedgerMovement) -> tuple[LedgerEntry | None, LedgerEntry | None]:
     """(the entry money left, the first entry money reached), from prefetched entries (``_LEGS``).
 
@@ -120,7 +117,7 @@ class LedgerAccountAdmin(LedgerAdmin):
 
     @admin.display(description=_("balance"), ordering="balance")
     def balance_display(self, obj):
-        return _money(obj.balance)
+        return format_rupiah_html(obj.balance)
 
     @admin.display(description=_("latest entries"))
     def recent_entries(self, obj):
@@ -136,7 +133,7 @@ class LedgerAccountAdmin(LedgerAdmin):
                     entry.movement_id,
                     date_format(localtime(entry.movement.created_at), "SHORT_DATETIME_FORMAT"),
                     entry.movement.get_kind_display(),
-                    _money(entry.amount),
+                    format_rupiah_html(entry.amount),
                     entry.movement.reference,
                 )
                 for entry in entries
@@ -160,7 +157,7 @@ class LedgerEntryInline(ReadOnlyAdminMixin, admin.TabularInline):
 
     @admin.display(description=_("amount"))
     def amount_display(self, obj):
-        return _money(obj.amount)
+        return format_rupiah_html(obj.amount)
 
 
 @admin.register(LedgerMovement)
@@ -224,7 +221,7 @@ class LedgerMovementAdmin(LedgerAdmin):
 
     @admin.display(description=_("amount"), ordering="amount")
     def amount_display(self, obj):
-        return _money(obj.amount)
+        return format_rupiah_html(obj.amount)
 
     @admin.display(description=_("from"))
     def from_account(self, obj):
@@ -357,7 +354,7 @@ class LedgerEntryAdmin(LedgerAdmin):
 
     @admin.display(description=_("amount"))
     def amount_display(self, obj):
-        return _money(obj.amount)
+        return format_rupiah_html(obj.amount)
 
     @admin.display(description=_("account"))
     def account_link(self, obj):

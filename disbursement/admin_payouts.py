@@ -44,8 +44,6 @@ from disbursement.services.accounts import PayoutAccountError, payout_account_re
 from prakerja.admin import CappedCountPaginator, ExactSearchMixin, ReadOnlyAdminMixin
 from prakerja.money import format_rupiah, format_rupiah_html
 
-_money = format_rupiah_html
-
 
 class ConsoleAdmin(ExactSearchMixin, admin.ModelAdmin):
     paginator = CappedCountPaginator
@@ -232,7 +230,7 @@ class EntitlementAdmin(ReadOnlyAdminMixin, ConsoleAdmin):
 
     @admin.display(description=_("amount"), ordering="amount")
     def amount_display(self, obj):
-        return _money(obj.amount)
+        return format_rupiah_html(obj.amount)
 
     def has_hold_permission(self, request):
         return request.user.has_perm("disbursement.hold_entitlement")
@@ -315,7 +313,7 @@ class PayoutBatchAdmin(ReadOnlyAdminMixin, ConsoleAdmin):
 
     @admin.display(description=_("total"), ordering="total_amount")
     def total_display(self, obj):
-        return _money(obj.total_amount)
+        return format_rupiah_html(obj.total_amount)
 
     @admin.display(description=_("approved by"))
     def approvals_display(self, obj):
@@ -520,7 +518,7 @@ class PayoutAdmin(ReadOnlyAdminMixin, ConsoleAdmin):
 
     @admin.display(description=_("amount"), ordering="amount")
     def amount_display(self, obj):
-        return _money(obj.amount)
+        return format_rupiah_html(obj.amount)
 
     def has_retry_permission(self, request):
         return request.user.has_perm("disbursement.retry_payout")
